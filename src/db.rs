@@ -1,0 +1,522 @@
+//! The two databases behind one SQL text: `Db` (a pool), `Tx` (a transaction), `Conn` (a borrowed
+//! connection of either), and `Sql`, the one way every store function sends a statement.
+//!
+//! Nearly all SQL is written once with `$1…` placeholders and runs unchanged on SQLite and
+//! PostgreSQL. Where the dialects truly differ, [`Conn::pick`] says so at that spot; `grep pick(`
+//! lists every difference.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, FromRow, PgConnection, Postgres, Sqlite, SqliteConnection};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which database engine a pool talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file (the zero-configuration default).
+    Sqlite,
+    /// A PostgreSQL server (the scale path).
+    Postgres,
+}
+
+/// A connection pool over either database.
+#[derive(Debug, Clone)]
+pub enum Db {
+    /// SQLite pool.
+    Sqlite(sqlx::SqlitePool),
+    /// PostgreSQL pool.
+    Postgres(sqlx::PgPool),
+}
+
+/// An open transaction on either database; dropped without `commit` it rolls back.
+#[derive(Debug)]
+pub enum Tx {
+    /// SQLite transaction.
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    /// PostgreSQL transaction.
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+/// A connection checked out of the pool (for reads outside a transaction).
+#[derive(Debug)]
+pub enum PooledConn {
+    /// SQLite connection.
+    Sqlite(sqlx::pool::PoolConnection<Sqlite>),
+    /// PostgreSQL connection.
+    Postgres(sqlx::pool::PoolConnection<Postgres>),
+}
+
+/// A borrowed connection — of a transaction or of the pool — that store functions take.
+#[derive(Debug)]
+pub enum Conn<'c> {
+    /// SQLite connection.
+    Sqlite(&'c mut SqliteConnection),
+    /// PostgreSQL connection.
+    Postgres(&'c mut PgConnection),
+}
+
+/// Runs `$body` once per backend with `$c` bound to the concrete connection
+/// (`&mut SqliteConnection` or `&mut PgConnection`), so one expression compiles for both.
+#[macro_export]
+macro_rules! on_db {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Sqlite(inner) => {
+                let $c: &mut ::sqlx::SqliteConnection = &mut **inner;
+                $body
+            }
+            $crate::db::Conn::Postgres(inner) => {
+                let $c: &mut ::sqlx::PgConnection = &mut **inner;
+                $body
+            }
+        }
+    };
+}
+
+impl Db {
+    /// Opens a pool for `url`: `sqlite:…` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?.application_name("shezu");
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        }
+    }
+
+    /// The engine behind this pool.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Starts a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
+    /// two writers queue instead of failing with "database is locked" half-way through.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Checks a connection out of the pool for reads.
+    pub async fn acquire(&self) -> Result<PooledConn, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(pool) => PooledConn::Sqlite(pool.acquire().await?),
+            Db::Postgres(pool) => PooledConn::Postgres(pool.acquire().await?),
+        })
+    }
+
+    /// Closes every connection (used before a process exits or a test drops its database).
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+impl Tx {
+    /// The transaction's connection, for store functions.
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(tx) => Conn::Sqlite(tx),
+            Tx::Postgres(tx) => Conn::Postgres(tx),
+        }
+    }
+
+    /// Makes every write of the transaction durable at once.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+}
+
+impl PooledConn {
+    /// The connection, for store functions.
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            PooledConn::Sqlite(c) => Conn::Sqlite(c),
+            PooledConn::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+impl Conn<'_> {
+    /// The engine behind this connection.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Chooses the SQLite or the PostgreSQL spelling of a statement that truly differs.
+    pub fn pick(&self, sqlite: &'static str, postgres: &'static str) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => sqlite,
+            Backend::Postgres => postgres,
+        }
+    }
+}
+
+/// A point in time, stored as timestamptz on PostgreSQL and as fixed-width UTC text on SQLite.
+///
+/// sqlx writes `DateTime` to SQLite with a variable number of fraction digits, which does not
+/// sort as text; binding through `Arg::Timestamp` always writes microseconds, so `<`, `>` and
+/// `order by` agree on both databases.
+pub type Timestamp = DateTime<Utc>;
+
+/// One bound value of a statement, encoded the same way on both databases.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    /// 64-bit integer (ids, counts, money in fen).
+    Int(i64),
+    /// Optional integer.
+    OptInt(Option<i64>),
+    /// Text.
+    Text(String),
+    /// Optional text.
+    OptText(Option<String>),
+    /// Boolean.
+    Bool(bool),
+    /// Calendar date (ISO text on SQLite, `date` on PostgreSQL).
+    Date(NaiveDate),
+    /// Optional date.
+    OptDate(Option<NaiveDate>),
+    /// Instant (see [`Timestamp`]).
+    Timestamp(Timestamp),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::OptInt(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::OptText(v)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        Arg::OptText(v.map(str::to_owned))
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+impl From<NaiveDate> for Arg {
+    fn from(v: NaiveDate) -> Self {
+        Arg::Date(v)
+    }
+}
+impl From<Option<NaiveDate>> for Arg {
+    fn from(v: Option<NaiveDate>) -> Self {
+        Arg::OptDate(v)
+    }
+}
+impl From<Timestamp> for Arg {
+    fn from(v: Timestamp) -> Self {
+        Arg::Timestamp(v)
+    }
+}
+
+/// The fixed-width text form of an instant on SQLite.
+fn sqlite_timestamp(t: &Timestamp) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Binds every `Arg` of a statement to a sqlx query of either backend; the match is expanded per
+/// backend so each variant uses that driver's own encoding.
+macro_rules! bind_args {
+    ($query:expr, $args:expr, $backend:expr) => {{
+        let mut q = $query;
+        for arg in $args {
+            q = match arg {
+                Arg::Int(v) => q.bind(*v),
+                Arg::OptInt(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.clone()),
+                Arg::OptText(v) => q.bind(v.clone()),
+                Arg::Bool(v) => q.bind(*v),
+                Arg::Date(v) => q.bind(*v),
+                Arg::OptDate(v) => q.bind(*v),
+                Arg::Timestamp(v) => match $backend {
+                    Backend::Sqlite => q.bind(sqlite_timestamp(v)),
+                    Backend::Postgres => q.bind(*v),
+                },
+            };
+        }
+        q
+    }};
+}
+
+/// A statement with its bound values: static text with `$1…` placeholders (`Sql::new(..).arg(..)`)
+/// or text assembled from trusted fragments with `push` and `push_arg` (which numbers the
+/// placeholder itself). Values never enter the text.
+#[derive(Debug, Clone, Default)]
+pub struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+/// Trait bound shorthand: a row type that decodes from both databases.
+pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{}
+
+impl Sql {
+    /// A statement starting with `text` (trusted SQL, never user input).
+    pub fn new(text: &str) -> Sql {
+        Sql {
+            text: text.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Binds the value for the next `$n` already written in the text.
+    pub fn arg(mut self, value: impl Into<Arg>) -> Sql {
+        self.args.push(value.into());
+        self
+    }
+
+    /// Appends trusted SQL text.
+    pub fn push(&mut self, text: &str) -> &mut Sql {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder `$n` for `value`.
+    pub fn push_arg(&mut self, value: impl Into<Arg>) -> &mut Sql {
+        self.args.push(value.into());
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// Appends `$a, $b, …` for a list of values (for `in (…)`); an empty list writes `null`, so
+    /// `x in (null)` matches nothing rather than being a syntax error.
+    pub fn push_list<T: Into<Arg> + Clone>(&mut self, values: &[T]) -> &mut Sql {
+        if values.is_empty() {
+            self.text.push_str("null");
+        }
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.push_arg(v.clone());
+        }
+        self
+    }
+
+    /// The statement text (for logs and tests).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The bound values (for tests).
+    pub fn args(&self) -> &[Arg] {
+        &self.args
+    }
+
+    /// Runs a statement that returns no rows; gives the number of rows it changed.
+    pub async fn execute(&self, conn: &mut Conn<'_>) -> Result<u64, sqlx::Error> {
+        let backend = conn.backend();
+        on_db!(conn, c => {
+            let q = bind_args!(sqlx::query(AssertSqlSafe(self.text.clone())), &self.args, backend);
+            Ok(q.execute(&mut *c).await?.rows_affected())
+        })
+    }
+
+    /// Fetches every row as `T`.
+    pub async fn fetch_all<T: Row>(&self, conn: &mut Conn<'_>) -> Result<Vec<T>, sqlx::Error> {
+        let backend = conn.backend();
+        on_db!(conn, c => {
+            let q = bind_args!(sqlx::query_as::<_, T>(AssertSqlSafe(self.text.clone())), &self.args, backend);
+            q.fetch_all(&mut *c).await
+        })
+    }
+
+    /// Fetches at most one row as `T`.
+    pub async fn fetch_optional<T: Row>(
+        &self,
+        conn: &mut Conn<'_>,
+    ) -> Result<Option<T>, sqlx::Error> {
+        let backend = conn.backend();
+        on_db!(conn, c => {
+            let q = bind_args!(sqlx::query_as::<_, T>(AssertSqlSafe(self.text.clone())), &self.args, backend);
+            q.fetch_optional(&mut *c).await
+        })
+    }
+
+    /// Fetches exactly one row as `T`.
+    pub async fn fetch_one<T: Row>(&self, conn: &mut Conn<'_>) -> Result<T, sqlx::Error> {
+        let backend = conn.backend();
+        on_db!(conn, c => {
+            let q = bind_args!(sqlx::query_as::<_, T>(AssertSqlSafe(self.text.clone())), &self.args, backend);
+            q.fetch_one(&mut *c).await
+        })
+    }
+
+    /// Fetches the single integer a statement returns (`count(*)`, `returning id`).
+    pub async fn fetch_i64(&self, conn: &mut Conn<'_>) -> Result<i64, sqlx::Error> {
+        let (value,): (i64,) = self.fetch_one(conn).await?;
+        Ok(value)
+    }
+}
+
+/// True when a database error is a unique-constraint violation (detected by kind, because
+/// SQLite reports no constraint name).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+/// One embedded migration: the same file name in `migrations/sqlite` and `migrations/postgres`.
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+/// Every migration, in order. Forward-only: a released file is never edited, only followed.
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_foundation.sql",
+    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+}];
+
+/// The names of all embedded migration files (for the parity test).
+pub fn migration_names() -> Vec<&'static str> {
+    MIGRATIONS.iter().map(|m| m.name).collect()
+}
+
+/// Applies every migration not yet applied, each in its own transaction; returns how many ran.
+/// On PostgreSQL an advisory lock keeps two app servers starting at once from racing.
+pub async fn migrate(db: &Db) -> Result<usize, sqlx::Error> {
+    let mut conn = db.acquire().await?;
+    let mut c = conn.conn();
+    let create = c.pick(
+        "create table if not exists schema_migrations (version integer primary key, name text not null, applied_at text not null)",
+        "create table if not exists schema_migrations (version bigint primary key, name text not null, applied_at timestamptz not null)",
+    );
+    Sql::new(create).execute(&mut c).await?;
+    if db.backend() == Backend::Postgres {
+        Sql::new("select pg_advisory_lock(7355608)")
+            .execute(&mut c)
+            .await?;
+    }
+    let result = apply_pending(db).await;
+    if db.backend() == Backend::Postgres {
+        Sql::new("select pg_advisory_unlock(7355608)")
+            .execute(&mut c)
+            .await?;
+    }
+    result
+}
+
+async fn apply_pending(db: &Db) -> Result<usize, sqlx::Error> {
+    let mut applied = 0;
+    for m in MIGRATIONS {
+        let mut tx = db.begin().await?;
+        let done: Option<(i64,)> =
+            Sql::new("select version from schema_migrations where version = $1")
+                .arg(m.version)
+                .fetch_optional(&mut tx.conn())
+                .await?;
+        if done.is_some() {
+            continue;
+        }
+        let script = match db.backend() {
+            Backend::Sqlite => m.sqlite,
+            Backend::Postgres => m.postgres,
+        };
+        match &mut tx {
+            Tx::Sqlite(t) => {
+                sqlx::raw_sql(AssertSqlSafe(script))
+                    .execute(&mut **t)
+                    .await?;
+            }
+            Tx::Postgres(t) => {
+                sqlx::raw_sql(AssertSqlSafe(script))
+                    .execute(&mut **t)
+                    .await?;
+            }
+        }
+        Sql::new("insert into schema_migrations (version, name, applied_at) values ($1, $2, $3)")
+            .arg(m.version)
+            .arg(m.name)
+            .arg(Utc::now())
+            .execute(&mut tx.conn())
+            .await?;
+        tx.commit().await?;
+        applied += 1;
+    }
+    Ok(applied)
+}
+
+/// A column of the live schema, for the parity test and `shezu migrate --check`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, sqlx::FromRow)]
+pub struct SchemaColumn {
+    /// Table name.
+    pub table_name: String,
+    /// Column name.
+    pub column_name: String,
+}
+
+/// Every (table, column) of the application schema, sorted.
+pub async fn schema_columns(db: &Db) -> Result<Vec<SchemaColumn>, sqlx::Error> {
+    let mut conn = db.acquire().await?;
+    let mut c = conn.conn();
+    let sql = c.pick(
+        "select m.name as table_name, p.name as column_name from sqlite_master m join pragma_table_info(m.name) p where m.type = 'table' and m.name not like 'sqlite_%' order by 1, 2",
+        "select table_name::text as table_name, column_name::text as column_name from information_schema.columns where table_schema = current_schema() order by 1, 2",
+    );
+    Sql::new(sql).fetch_all(&mut c).await
+}

@@ -1,0 +1,651 @@
+//! The demo district: Binhai New Area (滨海新区) at the end of 2014, as the seed describes it.
+//! Real divisions; the organizations the seed names; every other record generated from a seed,
+//! so the same seed always gives the same district. All figures are counted from these records.
+
+pub mod names;
+pub mod rng;
+
+use crate::areas::{self, AreaLevel, Division};
+use crate::auth::Scope;
+use crate::db::Db;
+use crate::registry::store as registry;
+use crate::registry::{OrgDraft, OrgKind, OrgStatus, name_key};
+use chrono::{NaiveDate, TimeZone, Utc};
+use rng::Rng;
+use std::collections::HashSet;
+use std::fmt;
+
+/// The seed `shezu demo` and `serve --demo` use unless told otherwise.
+pub const DEFAULT_SEED: u64 = 2014;
+
+/// Registry figures of the seed (SPEC §4) that the demo reproduces by its records.
+pub mod figures {
+    /// 社会团体.
+    pub const SOCIAL_GROUPS: usize = 326;
+    /// 民办非企业单位.
+    pub const PRIVATE_NON_ENTERPRISE: usize = 297;
+    /// 基金会 (624 − 326 − 297).
+    pub const FOUNDATIONS: usize = 1;
+    /// 备案的社区社会组织.
+    pub const COMMUNITY: usize = 1731;
+    /// 直接登记.
+    pub const DIRECT_REGISTRATIONS: usize = 15;
+}
+
+/// The district bureau's division code, carried by the codes it issues.
+const DISTRICT_DIVISION: &str = "120116";
+/// The municipality's division code: foundations are registered by Tianjin (DOMAIN §2.1).
+const MUNICIPAL_DIVISION: &str = "120000";
+
+/// Why the demo could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The database already has areas or organizations; the demo never mixes with real data.
+    #[error("the database is not empty; the demo loads only into an empty database")]
+    NotEmpty,
+    /// A database failure (nothing was written: the load is one transaction).
+    #[error(transparent)]
+    Db(#[from] crate::error::Error),
+}
+
+impl From<sqlx::Error> for DemoError {
+    fn from(e: sqlx::Error) -> Self {
+        DemoError::Db(e.into())
+    }
+}
+
+/// What a demo load wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DemoSummary {
+    /// Areas loaded.
+    pub areas: usize,
+    /// Organizations per kind, in `OrgKind::ALL` order.
+    pub by_kind: Vec<(OrgKind, usize)>,
+    /// Direct registrations.
+    pub direct: usize,
+}
+
+impl fmt::Display for DemoSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let total: usize = self.by_kind.iter().map(|(_, n)| n).sum();
+        write!(
+            f,
+            "demo district loaded: {} areas, {total} organizations (",
+            self.areas
+        )?;
+        for (i, (kind, n)) in self.by_kind.iter().enumerate() {
+            write!(f, "{}{} {n}", if i > 0 { ", " } else { "" }, kind.as_str())?;
+        }
+        write!(f, "), {} direct registrations", self.direct)
+    }
+}
+
+/// One organization the demo will create, with the authority whose code it receives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedOrg {
+    /// The record.
+    pub draft: OrgDraft,
+    /// Registering authority's division (for the generated USCC).
+    pub division: &'static str,
+}
+
+/// Loads the demo district into an empty database in one transaction.
+pub async fn load(db: &Db, seed: u64) -> Result<DemoSummary, DemoError> {
+    let mut tx = db.begin().await?;
+    let mut conn = tx.conn();
+    if areas::store::count(&mut conn).await? > 0
+        || registry::count_all_unscoped(&mut conn).await? > 0
+    {
+        return Err(DemoError::NotEmpty);
+    }
+    let divisions = areas::binhai_divisions();
+    areas::store::insert_divisions(&mut conn, &divisions).await?;
+    // Start serials where a district bureau of 2014 might plausibly be, not at 000001.
+    registry::set_next_serial(&mut conn, DISTRICT_DIVISION, 200_000).await?;
+    registry::set_next_serial(&mut conn, MUNICIPAL_DIVISION, 100_000).await?;
+    let planned = plan(seed, &divisions);
+    let mut summary = DemoSummary {
+        areas: divisions.len(),
+        by_kind: OrgKind::ALL.iter().map(|k| (*k, 0)).collect(),
+        direct: 0,
+    };
+    for p in &planned {
+        let date = p.draft.registered_on.unwrap_or(NaiveDate::MIN);
+        // Recorded at 09:00 China time on the registration day, so "as of" dates make sense.
+        let at = Utc.from_utc_datetime(&date.and_hms_opt(1, 0, 0).unwrap_or_default());
+        registry::create(&mut conn, &Scope::All, "demo", at, &p.draft, p.division).await?;
+        if let Some(entry) = summary.by_kind.iter_mut().find(|(k, _)| *k == p.draft.kind) {
+            entry.1 += 1;
+        }
+        summary.direct += usize::from(p.draft.direct_registration);
+    }
+    tx.commit().await?;
+    Ok(summary)
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
+}
+
+fn random_date(rng: &mut Rng, from_year: i32, to_year: i32) -> NaiveDate {
+    let start = date(from_year, 1, 1);
+    let end = date(to_year, 12, 31);
+    let span = (end - start).num_days();
+    start + chrono::Duration::days(rng.between(0, span))
+}
+
+/// Weighted choice of a domain code.
+fn weighted<'a>(rng: &mut Rng, table: &[(&'a str, u32)]) -> &'a str {
+    let total: u32 = table.iter().map(|(_, w)| w).sum();
+    let mut x = rng.below(total as usize) as u32;
+    for (code, w) in table {
+        if x < *w {
+            return code;
+        }
+        x -= w;
+    }
+    table[0].0
+}
+
+const SOCIAL_GROUP_DOMAINS: &[(&str, u32)] = &[
+    ("industry_commerce", 24),
+    ("science_technology", 8),
+    ("charity", 7),
+    ("culture", 12),
+    ("sports", 11),
+    ("education", 5),
+    ("professional", 10),
+    ("elderly_care", 3),
+    ("volunteer_service", 5),
+    ("agriculture", 5),
+    ("health", 4),
+    ("ecology", 2),
+    ("legal_services", 2),
+    ("other", 2),
+];
+const PNE_DOMAINS: &[(&str, u32)] = &[
+    ("education", 34),
+    ("elderly_care", 15),
+    ("health", 9),
+    ("social_work", 10),
+    ("community_service", 8),
+    ("culture", 8),
+    ("sports", 6),
+    ("charity", 4),
+    ("legal_services", 2),
+    ("science_technology", 2),
+    ("other", 2),
+];
+const COMMUNITY_DOMAINS: &[(&str, u32)] = &[
+    ("community_service", 24),
+    ("culture", 25),
+    ("sports", 20),
+    ("volunteer_service", 15),
+    ("elderly_care", 8),
+    ("charity", 4),
+    ("education", 3),
+    ("legal_services", 1),
+];
+/// The four categories that may register directly (DOMAIN §2.2).
+const DIRECT_DOMAINS: &[(&str, u32)] = &[
+    ("charity", 5),
+    ("community_service", 4),
+    ("industry_commerce", 4),
+    ("science_technology", 2),
+];
+
+/// An organization the seed names, placed where the seed places it.
+struct Named {
+    name: &'static str,
+    kind: OrgKind,
+    domain: &'static str,
+    /// Street (or functional area) it is in; the community inside it is drawn.
+    street: &'static str,
+    registered: (i32, u32, u32),
+    direct: bool,
+    brand: bool,
+}
+
+const NAMED: &[Named] = &[
+    Named {
+        name: "爱之声公益助学联盟",
+        kind: OrgKind::SocialGroup,
+        domain: "charity",
+        street: "120116001",
+        registered: (2014, 4, 18),
+        direct: true,
+        brand: false,
+    },
+    Named {
+        name: "九九华龄居家养老服务中心",
+        kind: OrgKind::PrivateNonEnterprise,
+        domain: "elderly_care",
+        street: "120116005",
+        registered: (2014, 3, 12),
+        direct: false,
+        brand: true,
+    },
+    Named {
+        name: "鹤童老年服务中心",
+        kind: OrgKind::PrivateNonEnterprise,
+        domain: "elderly_care",
+        street: "120116006",
+        registered: (2014, 9, 2),
+        direct: false,
+        brand: false,
+    },
+    Named {
+        name: "泰达社会服务中心",
+        kind: OrgKind::PrivateNonEnterprise,
+        domain: "social_work",
+        street: "120116014",
+        registered: (2009, 6, 16),
+        direct: false,
+        brand: true,
+    },
+    Named {
+        name: "大港老年大学",
+        kind: OrgKind::PrivateNonEnterprise,
+        domain: "education",
+        street: "120116051",
+        registered: (2006, 9, 1),
+        direct: false,
+        brand: true,
+    },
+    Named {
+        name: "开发区社会服务志愿者协会",
+        kind: OrgKind::SocialGroup,
+        domain: "volunteer_service",
+        street: "120116014",
+        registered: (2007, 3, 5),
+        direct: false,
+        brand: true,
+    },
+    Named {
+        name: "杭州道街新市民服务中心",
+        kind: OrgKind::PrivateNonEnterprise,
+        domain: "community_service",
+        street: "120116005",
+        registered: (2012, 5, 20),
+        direct: false,
+        brand: true,
+    },
+    Named {
+        name: "读心书友会",
+        kind: OrgKind::Community,
+        domain: "culture",
+        street: "120116014",
+        registered: (2013, 10, 9),
+        direct: false,
+        brand: false,
+    },
+    Named {
+        name: "新滨海义工协会",
+        kind: OrgKind::Community,
+        domain: "volunteer_service",
+        street: "120116014",
+        registered: (2013, 11, 21),
+        direct: false,
+        brand: false,
+    },
+];
+
+/// Everything the generator needs to know about where organizations can be.
+struct Places<'a> {
+    communities: Vec<&'a Division>,
+    by_code: std::collections::HashMap<&'a str, &'a Division>,
+}
+
+impl<'a> Places<'a> {
+    fn new(divisions: &'a [Division]) -> Places<'a> {
+        Places {
+            communities: divisions
+                .iter()
+                .filter(|d| d.level == AreaLevel::Community)
+                .collect(),
+            by_code: divisions.iter().map(|d| (d.code.as_str(), d)).collect(),
+        }
+    }
+
+    /// The street-level parent of an area (the area itself if it is a street).
+    fn street_of(&self, d: &'a Division) -> &'a Division {
+        match (d.level, &d.parent_code) {
+            (AreaLevel::Community, Some(parent)) => {
+                self.by_code.get(parent.as_str()).copied().unwrap_or(d)
+            }
+            _ => d,
+        }
+    }
+
+    fn community_in(&self, rng: &mut Rng, street: &str) -> Option<&'a Division> {
+        let inside: Vec<&&Division> = self
+            .communities
+            .iter()
+            .filter(|c| c.parent_code.as_deref() == Some(street))
+            .collect();
+        (!inside.is_empty()).then(|| **rng.pick(&inside))
+    }
+}
+
+/// Decides every demo organization (pure and deterministic): exact counts per kind, 15 direct
+/// registrations, the named organizations, unique names, real places.
+pub fn plan(seed: u64, divisions: &[Division]) -> Vec<PlannedOrg> {
+    let mut rng = Rng::new(seed);
+    let places = Places::new(divisions);
+    let mut used: HashSet<String> = NAMED.iter().map(|n| name_key(n.name)).collect();
+    let mut out = Vec::new();
+
+    for n in NAMED {
+        let community = places.community_in(&mut rng, n.street);
+        let area = community.map_or(n.street.to_owned(), |c| c.code.clone());
+        let street = places.by_code.get(n.street).copied();
+        let street_name = street.map_or("", |s| s.name.as_str());
+        let registered = date(n.registered.0, n.registered.1, n.registered.2);
+        out.push(PlannedOrg {
+            draft: draft(
+                &mut rng,
+                n.name.to_owned(),
+                n.kind,
+                n.domain,
+                n.direct,
+                area,
+                street_name,
+                community.map(|c| c.name.as_str()),
+                registered,
+                n.brand,
+            ),
+            division: DISTRICT_DIVISION,
+        });
+    }
+
+    let named_count = |kind: OrgKind| NAMED.iter().filter(|n| n.kind == kind).count();
+    let named_direct = NAMED.iter().filter(|n| n.direct).count();
+    // The remaining direct registrations, split over social groups and private non-enterprise
+    // units (all 2013–2014, after the reform).
+    let direct_pne = (figures::DIRECT_REGISTRATIONS - named_direct) / 2;
+    let direct_sg = figures::DIRECT_REGISTRATIONS - named_direct - direct_pne;
+
+    let mut registered = |rng: &mut Rng,
+                          kind: OrgKind,
+                          count: usize,
+                          out: &mut Vec<PlannedOrg>,
+                          mut direct_left: usize| {
+        for i in 0..count {
+            let direct = direct_left > 0 && i % 37 == 5;
+            if direct {
+                direct_left -= 1;
+            }
+            let domain = if direct {
+                weighted(rng, DIRECT_DOMAINS)
+            } else if kind == OrgKind::SocialGroup {
+                weighted(rng, SOCIAL_GROUP_DOMAINS)
+            } else {
+                weighted(rng, PNE_DOMAINS)
+            };
+            let community = *rng.pick(&places.communities);
+            let street = places.street_of(community);
+            let at_street_level = rng.chance(20);
+            let area = if at_street_level {
+                street.code.clone()
+            } else {
+                community.code.clone()
+            };
+            let registered_on = if direct {
+                random_date(rng, 2013, 2014)
+            } else if kind == OrgKind::SocialGroup {
+                random_date(rng, 1996, 2014)
+            } else {
+                random_date(rng, 1999, 2014)
+            };
+            let name = unique_name(
+                rng,
+                &mut used,
+                kind,
+                domain,
+                &street.name,
+                (!at_street_level).then_some(community.name.as_str()),
+            );
+            let brand = rng.chance(2);
+            out.push(PlannedOrg {
+                draft: draft(
+                    rng,
+                    name,
+                    kind,
+                    domain,
+                    direct,
+                    area,
+                    &street.name,
+                    Some(community.name.as_str()),
+                    registered_on,
+                    brand,
+                ),
+                division: DISTRICT_DIVISION,
+            });
+        }
+    };
+    registered(
+        &mut rng,
+        OrgKind::SocialGroup,
+        figures::SOCIAL_GROUPS - named_count(OrgKind::SocialGroup),
+        &mut out,
+        direct_sg,
+    );
+    registered(
+        &mut rng,
+        OrgKind::PrivateNonEnterprise,
+        figures::PRIVATE_NON_ENTERPRISE - named_count(OrgKind::PrivateNonEnterprise),
+        &mut out,
+        direct_pne,
+    );
+
+    // The one foundation: registered by the municipality, located in the district.
+    {
+        let community = *rng.pick(&places.communities);
+        let street = places.street_of(community);
+        let name = unique_name(
+            &mut rng,
+            &mut used,
+            OrgKind::Foundation,
+            "charity",
+            &street.name,
+            None,
+        );
+        let registered_on = random_date(&mut rng, 2010, 2014);
+        let mut d = draft(
+            &mut rng,
+            name,
+            OrgKind::Foundation,
+            "charity",
+            false,
+            community.code.clone(),
+            &street.name,
+            Some(community.name.as_str()),
+            registered_on,
+            false,
+        );
+        d.registered_capital_fen = Some(400_000_000);
+        d.members = None;
+        out.push(PlannedOrg {
+            draft: d,
+            division: MUNICIPAL_DIVISION,
+        });
+    }
+
+    // Filed community organizations: every community has some; villages fewer.
+    let community_total = figures::COMMUNITY - named_count(OrgKind::Community);
+    let mut homes: Vec<&Division> = Vec::new();
+    for c in &places.communities {
+        let is_village = c.name.contains('村');
+        homes.push(c);
+        if !is_village {
+            homes.push(c);
+        }
+    }
+    let urban: Vec<&Division> = places
+        .communities
+        .iter()
+        .copied()
+        .filter(|c| !c.name.contains('村'))
+        .collect();
+    while homes.len() < community_total {
+        homes.push(*rng.pick(&urban));
+    }
+    homes.truncate(community_total);
+    for community in homes {
+        let street = places.street_of(community);
+        let domain = weighted(&mut rng, COMMUNITY_DOMAINS);
+        let name = unique_name(
+            &mut rng,
+            &mut used,
+            OrgKind::Community,
+            domain,
+            &street.name,
+            Some(&community.name),
+        );
+        let filed = random_date(&mut rng, 2009, 2014);
+        out.push(PlannedOrg {
+            draft: draft(
+                &mut rng,
+                name,
+                OrgKind::Community,
+                domain,
+                false,
+                community.code.clone(),
+                &street.name,
+                Some(community.name.as_str()),
+                filed,
+                false,
+            ),
+            division: DISTRICT_DIVISION,
+        });
+    }
+    out
+}
+
+fn unique_name(
+    rng: &mut Rng,
+    used: &mut HashSet<String>,
+    kind: OrgKind,
+    domain: &str,
+    street: &str,
+    community: Option<&str>,
+) -> String {
+    loop {
+        let name = names::org_name(rng, kind.as_str(), domain, street, community);
+        if used.insert(name_key(&name)) {
+            return name;
+        }
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "builds one record from its parts"
+)]
+fn draft(
+    rng: &mut Rng,
+    name: String,
+    kind: OrgKind,
+    domain: &str,
+    direct: bool,
+    area_code: String,
+    street_name: &str,
+    community_name: Option<&str>,
+    registered_on: NaiveDate,
+    brand: bool,
+) -> OrgDraft {
+    let registered = kind.is_registered();
+    let capital_yuan = match kind {
+        OrgKind::SocialGroup => rng.between(3, 50) * 10_000,
+        OrgKind::PrivateNonEnterprise => rng.between(3, 200) * 10_000,
+        OrgKind::Foundation => 4_000_000,
+        OrgKind::Community => 0,
+    };
+    OrgDraft {
+        name,
+        uscc: None,
+        kind,
+        domain: domain.to_owned(),
+        direct_registration: direct,
+        supervisory_unit: (registered && !direct).then(|| names::supervisory_unit(rng, domain)),
+        legal_representative: Some(names::person_name(rng)),
+        contact_person: Some(names::person_name(rng)),
+        contact_phone: Some(names::phone(rng)),
+        address: Some(names::address(rng, street_name, community_name)),
+        area_code,
+        founded_on: Some(registered_on - chrono::Duration::days(rng.between(0, 90))),
+        registered_on: Some(registered_on),
+        registered_capital_fen: registered.then_some(capital_yuan * 100),
+        members: match kind {
+            OrgKind::SocialGroup => Some(rng.between(50, 600)),
+            OrgKind::Community => Some(rng.between(10, 120)),
+            _ => None,
+        },
+        staff: registered.then(|| rng.between(1, 40)),
+        business_scope: Some(names::scope_of_activities(rng, kind.as_str(), domain)),
+        status: OrgStatus::Active,
+        grade: None,
+        grade_expires_on: None,
+        brand,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_matches_the_seed_figures() {
+        let divisions = areas::binhai_divisions();
+        let p = plan(DEFAULT_SEED, &divisions);
+        let count = |k: OrgKind| p.iter().filter(|o| o.draft.kind == k).count();
+        assert_eq!(count(OrgKind::SocialGroup), figures::SOCIAL_GROUPS);
+        assert_eq!(
+            count(OrgKind::PrivateNonEnterprise),
+            figures::PRIVATE_NON_ENTERPRISE
+        );
+        assert_eq!(count(OrgKind::Foundation), figures::FOUNDATIONS);
+        assert_eq!(count(OrgKind::Community), figures::COMMUNITY);
+        assert_eq!(
+            p.iter().filter(|o| o.draft.direct_registration).count(),
+            figures::DIRECT_REGISTRATIONS
+        );
+        let keys: HashSet<String> = p.iter().map(|o| name_key(&o.draft.name)).collect();
+        assert_eq!(keys.len(), p.len(), "names are unique");
+        for n in NAMED {
+            assert!(
+                p.iter().any(|o| o.draft.name == n.name),
+                "{} missing",
+                n.name
+            );
+        }
+        let codes: HashSet<&str> = divisions.iter().map(|d| d.code.as_str()).collect();
+        assert!(p.iter().all(|o| codes.contains(o.draft.area_code.as_str())));
+        let foundation = p
+            .iter()
+            .find(|o| o.draft.kind == OrgKind::Foundation)
+            .unwrap();
+        assert_eq!(foundation.division, MUNICIPAL_DIVISION);
+        // Every direct registration is in one of the four eligible categories.
+        assert!(
+            p.iter()
+                .filter(|o| o.draft.direct_registration)
+                .all(|o| DIRECT_DOMAINS.iter().any(|(d, _)| *d == o.draft.domain))
+        );
+        // Every community has at least one filed organization.
+        for c in divisions.iter().filter(|d| d.level == AreaLevel::Community) {
+            assert!(
+                p.iter().any(|o| o.draft.area_code == c.code),
+                "{} has none",
+                c.name
+            );
+        }
+    }
+
+    #[test]
+    fn plan_is_deterministic() {
+        let divisions = areas::binhai_divisions();
+        assert_eq!(plan(7, &divisions), plan(7, &divisions));
+        assert_ne!(plan(7, &divisions), plan(8, &divisions));
+    }
+}

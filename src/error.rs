@@ -1,0 +1,103 @@
+//! One error type for every handler and store function. HTML handlers render it as the error
+//! page; the JSON API wraps it (`api::ApiError`) to render `{"error", "fields"}` instead.
+
+use crate::i18n::{Lang, Msg};
+
+/// Field-level validation errors, in input order, each naming its field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(pub Vec<(&'static str, Msg)>);
+
+impl FieldErrors {
+    /// No errors yet.
+    pub fn new() -> FieldErrors {
+        FieldErrors(Vec::new())
+    }
+
+    /// Records an error for `field`.
+    pub fn add(&mut self, field: &'static str, msg: Msg) {
+        self.0.push((field, msg));
+    }
+
+    /// True when nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The first error recorded for `field`, if any.
+    pub fn get(&self, field: &str) -> Option<&Msg> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m)
+    }
+
+    /// `Ok(value)` when empty, else `Err(Error::Invalid)`.
+    pub fn into_result<T>(self, value: T) -> Result<T, Error> {
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(Error::Invalid(self))
+        }
+    }
+}
+
+/// Everything that can go wrong while serving a request.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The thing asked for does not exist (or is outside the caller's scope: the two look the
+    /// same, so scope does not leak through error messages).
+    #[error("not found")]
+    NotFound,
+    /// Not signed in.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// Signed in but not allowed.
+    #[error("forbidden")]
+    Forbidden,
+    /// The input is wrong; each field says how.
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    /// The action conflicts with the current state (e.g. someone else changed the record).
+    #[error("conflict")]
+    Conflict(Msg),
+    /// A database failure.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// Anything else unexpected.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Result with the app's error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The HTTP status for this error.
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            Error::NotFound => StatusCode::NOT_FOUND,
+            Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::Forbidden => StatusCode::FORBIDDEN,
+            Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Db(_) | Error::Other(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The one-line message a user reads, in `lang`; internals are logged, never shown.
+    pub fn user_message(&self, lang: Lang) -> String {
+        match self {
+            Error::NotFound => lang.t("error.not_found").to_owned(),
+            Error::Unauthorized => lang.t("error.unauthorized").to_owned(),
+            Error::Forbidden => lang.t("error.forbidden").to_owned(),
+            Error::Invalid(_) => lang.t("error.invalid").to_owned(),
+            Error::Conflict(msg) => msg.render(lang),
+            Error::Db(_) | Error::Other(_) => lang.t("error.internal").to_owned(),
+        }
+    }
+
+    /// Logs server-side failures once, where they are turned into a response.
+    pub fn log(&self) {
+        if matches!(self, Error::Db(_) | Error::Other(_)) {
+            tracing::error!(error = %self, "request failed");
+        }
+    }
+}

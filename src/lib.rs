@@ -1,0 +1,32 @@
+//! shezu (社组): social-organization service and management platform for a district
+//! civil-affairs bureau. One binary: portal, back office, JSON API and CLI, on SQLite or
+//! PostgreSQL.
+
+/// The JSON API under /api/v1.
+pub mod api;
+/// Shared state and the router.
+pub mod app;
+/// The four-level area tree.
+pub mod areas;
+/// Field history and the audit log.
+pub mod audit;
+/// Scope: what a caller may see.
+pub mod auth;
+/// Command line: serve, migrate, demo, uscc.
+pub mod cli;
+/// Settings (flags and `SHEZU_*` environment variables).
+pub mod config;
+/// Two databases behind one SQL text.
+pub mod db;
+/// The demo district (Binhai New Area, end of 2014).
+pub mod demo;
+/// The one error type.
+pub mod error;
+/// The message catalogue (zh-CN, en).
+pub mod i18n;
+/// The public portal.
+pub mod portal;
+/// The registry of organizations.
+pub mod registry;
+/// Layout, language, flash, pagination, error page.
+pub mod web;

@@ -1,0 +1,48 @@
+//! The public portal (滨海社会组织网). For now its home page with the registry's key figures,
+//! counted from the records; the directory, profiles and notices follow (issue 5).
+
+use crate::app::AppState;
+use crate::auth::Scope;
+use crate::error::Result;
+use crate::registry::OrgKind;
+use crate::registry::store::{self, GroupColumn, OrgFilter};
+use crate::web::{Layout, PageCtx, page};
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+
+#[derive(Template)]
+#[template(path = "portal/home.html")]
+struct HomePage {
+    layout: Layout,
+    total: i64,
+    by_kind: Vec<(&'static str, i64)>,
+}
+
+/// `GET /`: what the platform is and the registry's figures.
+pub async fn home(State(app): State<AppState>, ctx: PageCtx) -> Result<Response> {
+    let mut conn = app.db.acquire().await?;
+    let counts = store::count_by(
+        &mut conn.conn(),
+        &Scope::Public,
+        &OrgFilter::default(),
+        GroupColumn::Kind,
+    )
+    .await?;
+    let by_kind: Vec<(&'static str, i64)> = OrgKind::ALL
+        .iter()
+        .map(|k| {
+            let n = counts
+                .iter()
+                .find(|(c, _)| c == k.as_str())
+                .map_or(0, |(_, n)| *n);
+            (k.label(ctx.lang), n)
+        })
+        .collect();
+    let view = HomePage {
+        layout: ctx.layout("portal.home.title"),
+        total: by_kind.iter().map(|(_, n)| n).sum(),
+        by_kind,
+    };
+    page(&view, &view.layout)
+}

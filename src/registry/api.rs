@@ -1,0 +1,316 @@
+//! `GET /api/v1/organizations` (filters, paging, facets) and `GET /api/v1/organizations/{key}`:
+//! the public registry as JSON. Callers without a token see public fields only.
+
+use super::store::{self, GroupColumn, OrgFilter, OrgRow};
+use super::uscc::Uscc;
+use super::{Grade, OrgId, OrgKind, OrgStatus};
+use crate::api::ApiResult;
+use crate::app::AppState;
+use crate::areas::store as areas;
+use crate::auth::Scope;
+use crate::db::Conn;
+use crate::error::{Error, FieldErrors};
+use crate::i18n::{Lang, Msg};
+use crate::web::Paging;
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Routes under `/api/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/organizations", get(list))
+        .route("/organizations/{key}", get(show))
+}
+
+/// Query string of the list (all text, so that a bad value becomes a 422 naming its field
+/// rather than a bare 400).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    q: Option<String>,
+    kind: Option<String>,
+    domain: Option<String>,
+    area: Option<String>,
+    status: Option<String>,
+    grade: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
+    facets: Option<String>,
+}
+
+/// One organization in a list.
+#[derive(Debug, Serialize)]
+pub struct OrgItem {
+    id: i64,
+    uscc: Option<String>,
+    name: String,
+    kind: String,
+    kind_name: &'static str,
+    domain: String,
+    domain_name: String,
+    status: String,
+    status_name: &'static str,
+    area_code: String,
+    area_name: String,
+    registered_on: Option<NaiveDate>,
+    grade: Option<String>,
+    grade_expires_on: Option<NaiveDate>,
+}
+
+impl OrgItem {
+    fn from_row(row: &OrgRow, lang: Lang) -> OrgItem {
+        OrgItem {
+            id: row.id,
+            uscc: row.uscc.clone(),
+            name: row.name.clone(),
+            kind: row.kind.clone(),
+            kind_name: row.kind().label(lang),
+            domain: row.domain_code.clone(),
+            domain_name: row.domain_name(lang).to_owned(),
+            status: row.status.clone(),
+            status_name: row.status().label(lang),
+            area_code: row.area_code.clone(),
+            area_name: row.area_name.clone(),
+            registered_on: row.registered_on,
+            grade: row.grade.clone(),
+            grade_expires_on: row.grade_expires_on,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct OrgPage {
+    items: Vec<OrgItem>,
+    total: i64,
+    page: i64,
+    per_page: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    facets: Option<BTreeMap<&'static str, BTreeMap<String, i64>>>,
+}
+
+/// The facets a caller may ask for.
+const FACETS: &[&str] = &["kind", "domain", "area", "status", "grade"];
+
+fn parse_choice<T>(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    value: &Option<String>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Option<T> {
+    let v = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+    let parsed = parse(v);
+    if parsed.is_none() {
+        errors.add(field, Msg::new("error.field.choice"));
+    }
+    parsed
+}
+
+fn parse_number(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    value: &Option<String>,
+) -> Option<i64> {
+    let v = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+    match v.parse::<i64>() {
+        Ok(n) if n >= 1 => Some(n),
+        _ => {
+            errors.add(field, Msg::new("error.field.positive"));
+            None
+        }
+    }
+}
+
+/// Turns the query string into a filter, checking every value; the area code must exist.
+pub async fn parse_filter(
+    conn: &mut Conn<'_>,
+    query: &ListQuery,
+) -> Result<(OrgFilter, Paging, Vec<&'static str>), Error> {
+    let mut e = FieldErrors::new();
+    let kind = parse_choice(&mut e, "kind", &query.kind, OrgKind::parse);
+    let status = parse_choice(&mut e, "status", &query.status, OrgStatus::parse);
+    let grade = parse_choice(&mut e, "grade", &query.grade, Grade::parse);
+    let page = parse_number(&mut e, "page", &query.page);
+    let per_page = parse_number(&mut e, "per_page", &query.per_page);
+    let mut area = None;
+    if let Some(code) = query
+        .area
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        match areas::find_by_code(conn, code).await? {
+            Some(a) => area = Some(a.area_id()),
+            None => e.add("area", Msg::new("registry.error.unknown_area")),
+        }
+    }
+    let domain = query
+        .domain
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty());
+    if let Some(code) = domain
+        && store::find_domain(conn, code).await?.is_none()
+    {
+        e.add("domain", Msg::new("error.field.choice"));
+    }
+    let mut facets = Vec::new();
+    for name in query
+        .facets
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+    {
+        match FACETS.iter().find(|f| **f == name) {
+            Some(f) => facets.push(*f),
+            None => e.add("facets", Msg::new("error.field.choice")),
+        }
+    }
+    let filter = OrgFilter {
+        q: query.q.clone(),
+        kind,
+        domain: domain.map(str::to_owned),
+        area,
+        status,
+        grade,
+    };
+    e.into_result((filter, Paging::new(page, per_page), facets))
+}
+
+async fn list(
+    State(app): State<AppState>,
+    lang: Lang,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Json<OrgPage>> {
+    let scope = Scope::Public;
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    let (filter, paging, facet_names) = parse_filter(&mut c, &query).await?;
+    let (rows, total) = store::list(&mut c, &scope, &filter, paging, false).await?;
+    let facets = if facet_names.is_empty() {
+        None
+    } else {
+        Some(facets(&mut c, &scope, &filter, &facet_names).await?)
+    };
+    Ok(Json(OrgPage {
+        items: rows.iter().map(|r| OrgItem::from_row(r, lang)).collect(),
+        total,
+        page: paging.page,
+        per_page: paging.per_page,
+        facets,
+    }))
+}
+
+/// Exact counts per facet value, each under every filter except its own; the area facet counts
+/// by the child areas of the filtered area (or of the root).
+async fn facets(
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    filter: &OrgFilter,
+    names: &[&'static str],
+) -> Result<BTreeMap<&'static str, BTreeMap<String, i64>>, Error> {
+    let mut out = BTreeMap::new();
+    for &name in names {
+        let mut others = filter.clone();
+        let counts = match name {
+            "kind" => {
+                others.kind = None;
+                store::count_by(conn, scope, &others, GroupColumn::Kind).await?
+            }
+            "status" => {
+                others.status = None;
+                store::count_by(conn, scope, &others, GroupColumn::Status).await?
+            }
+            "grade" => {
+                others.grade = None;
+                store::count_by(conn, scope, &others, GroupColumn::Grade).await?
+            }
+            "domain" => {
+                others.domain = None;
+                store::count_by(conn, scope, &others, GroupColumn::Domain).await?
+            }
+            _ => {
+                others.area = None;
+                store::count_by_child_area(conn, scope, &others, filter.area).await?
+            }
+        };
+        out.insert(name, counts.into_iter().collect());
+    }
+    Ok(out)
+}
+
+/// One organization's public record.
+#[derive(Debug, Serialize)]
+struct OrgDetail {
+    #[serde(flatten)]
+    item: OrgItem,
+    legal_representative: Option<String>,
+    address: Option<String>,
+    business_scope: Option<String>,
+    supervisory_unit: Option<String>,
+    direct_registration: bool,
+    registration_authority: Option<String>,
+    founded_on: Option<NaiveDate>,
+    registered_capital_yuan: Option<f64>,
+    brand: bool,
+    area_path: Vec<AreaRef>,
+}
+
+#[derive(Debug, Serialize)]
+struct AreaRef {
+    code: String,
+    name: String,
+}
+
+async fn show(
+    State(app): State<AppState>,
+    lang: Lang,
+    Path(key): Path<String>,
+) -> ApiResult<Json<OrgDetail>> {
+    let scope = Scope::Public;
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    let row = find_by_key(&mut c, &scope, &key)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let path = areas::path(&mut c, crate::areas::AreaId(row.area_id)).await?;
+    Ok(Json(OrgDetail {
+        item: OrgItem::from_row(&row, lang),
+        legal_representative: row.legal_representative.clone(),
+        address: row.address.clone(),
+        business_scope: row.business_scope.clone(),
+        supervisory_unit: row.supervisory_unit.clone(),
+        direct_registration: row.direct_registration,
+        registration_authority: row.registration_authority.clone(),
+        founded_on: row.founded_on,
+        registered_capital_yuan: row.registered_capital_fen.map(|f| f as f64 / 100.0),
+        brand: row.brand,
+        area_path: path
+            .into_iter()
+            .map(|a| AreaRef {
+                code: a.code,
+                name: a.name,
+            })
+            .collect(),
+    }))
+}
+
+/// Looks an organization up by USCC (18 characters) or by numeric id.
+pub async fn find_by_key(
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    key: &str,
+) -> Result<Option<OrgRow>, Error> {
+    if let Ok(id) = key.parse::<i64>() {
+        return store::find(conn, scope, OrgId(id)).await;
+    }
+    match Uscc::parse(key) {
+        Ok(code) => store::find_by_uscc(conn, scope, &code).await,
+        Err(_) => Ok(None),
+    }
+}

@@ -1,0 +1,752 @@
+//! The back office for the registry: organization list with filters, create, edit, and the
+//! profile with its timeline and "as of" view; the domain dictionary.
+
+use super::api::{ListQuery, parse_filter};
+use super::store::{self, DomainDraft, DomainRow, OrgRow, Updated};
+use super::{Grade, OrgForm, OrgId, OrgKind, OrgStatus};
+use crate::app::AppState;
+use crate::areas::store::{self as areas, AreaRow};
+use crate::auth::Scope;
+use crate::error::{Error, FieldErrors, Result};
+use crate::i18n::{Lang, Msg};
+use crate::web::{Layout, PageCtx, invalid_page, page, redirect_with_flash, yuan};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{FixedOffset, NaiveDate, Utc};
+use serde::Deserialize;
+
+/// Until accounts land (issue 3) the back office is reachable on loopback only, as this actor
+/// with district-wide scope.
+const LOCAL_ACTOR: &str = "local-admin";
+
+fn back_office_scope() -> Scope {
+    Scope::All
+}
+
+/// Routes under `/admin`.
+pub fn routes() -> axum::Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/admin/orgs") }))
+        .route("/orgs", get(list).post(create))
+        .route("/orgs/new", get(new_form))
+        .route("/orgs/{id}", get(show).post(update))
+        .route("/orgs/{id}/edit", get(edit_form))
+        .route("/domains", get(domains).post(create_domain))
+        .route("/domains/{id}", post(update_domain))
+}
+
+/// A choice in a `<select>`.
+pub struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+fn choices<'a>(items: impl Iterator<Item = (&'a str, String)>, current: &str) -> Vec<Choice> {
+    items
+        .map(|(value, label)| Choice {
+            selected: value == current,
+            value: value.to_owned(),
+            label,
+        })
+        .collect()
+}
+
+fn kind_choices(lang: Lang, current: &str) -> Vec<Choice> {
+    choices(
+        OrgKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.label(lang).to_owned())),
+        current,
+    )
+}
+
+fn status_choices(lang: Lang, current: &str) -> Vec<Choice> {
+    choices(
+        OrgStatus::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.label(lang).to_owned())),
+        current,
+    )
+}
+
+fn grade_choices(lang: Lang, current: &str) -> Vec<Choice> {
+    choices(
+        Grade::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.label(lang).to_owned())),
+        current,
+    )
+}
+
+fn domain_choices(domains: &[DomainRow], lang: Lang, current: &str) -> Vec<Choice> {
+    choices(
+        domains
+            .iter()
+            .filter(|d| d.active || d.code == current)
+            .map(|d| (d.code.as_str(), d.name(lang).to_owned())),
+        current,
+    )
+}
+
+/// Areas down to street level, indented by depth, for filter selects.
+fn area_choices(all: &[AreaRow], current: &str) -> Vec<Choice> {
+    let mut upper: Vec<&AreaRow> = all
+        .iter()
+        .filter(|a| a.level() != crate::areas::AreaLevel::Community)
+        .collect();
+    upper.sort_by_key(|a| sort_key(all, a));
+    choices(
+        upper.into_iter().map(|a| {
+            (
+                a.code.as_str(),
+                format!("{}{}", "　".repeat(a.depth as usize), a.name),
+            )
+        }),
+        current,
+    )
+}
+
+/// Orders areas as a tree (each parent followed by its children).
+fn sort_key(all: &[AreaRow], a: &AreaRow) -> Vec<String> {
+    let mut key = vec![a.code.clone()];
+    let mut parent = a.parent_code.clone();
+    while let Some(code) = parent {
+        key.insert(0, code.clone());
+        parent = all
+            .iter()
+            .find(|x| x.code == code)
+            .and_then(|x| x.parent_code.clone());
+    }
+    key
+}
+
+/// A row of the organization list, formatted.
+pub struct OrgListRow {
+    id: i64,
+    name: String,
+    uscc: String,
+    kind: &'static str,
+    domain: String,
+    area: String,
+    status: &'static str,
+    registered_on: String,
+    grade: String,
+}
+
+#[derive(Template)]
+#[template(path = "registry/list.html")]
+struct ListPage {
+    layout: Layout,
+    rows: Vec<OrgListRow>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    q: String,
+    kinds: Vec<Choice>,
+    domains: Vec<Choice>,
+    areas: Vec<Choice>,
+    statuses: Vec<Choice>,
+    /// The current filters as a query string, without `page`, for the pager links.
+    filter_query: String,
+}
+
+fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+async fn list(
+    State(app): State<AppState>,
+    ctx: PageCtx,
+    Query(query): Query<ListQuery>,
+    Query(raw): Query<Vec<(String, String)>>,
+) -> Result<Response> {
+    let lang = ctx.lang;
+    let scope = back_office_scope();
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    let (filter, paging, _) = parse_filter(&mut c, &query).await?;
+    let (rows, total) = store::list(&mut c, &scope, &filter, paging, true).await?;
+    let domains = store::list_domains(&mut c).await?;
+    let all_areas = areas::list_all(&mut c).await?;
+    let get = |k: &str| {
+        raw.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    let filter_query = ["q", "kind", "domain", "area", "status"]
+        .iter()
+        .filter(|k| !get(k).is_empty())
+        .map(|k| format!("{k}={}&", encode(get(k))))
+        .collect::<String>();
+    let view = ListPage {
+        layout: ctx.layout("registry.list.title"),
+        rows: rows
+            .iter()
+            .map(|r| OrgListRow {
+                id: r.id,
+                name: r.name.clone(),
+                uscc: r.uscc.clone().unwrap_or_default(),
+                kind: r.kind().label(lang),
+                domain: r.domain_name(lang).to_owned(),
+                area: r.area_name.clone(),
+                status: r.status().label(lang),
+                registered_on: r.registered_on.map(|d| d.to_string()).unwrap_or_default(),
+                grade: r.grade.clone().unwrap_or_default(),
+            })
+            .collect(),
+        total,
+        page: paging.page,
+        pages: paging.pages(total),
+        q: get("q").to_owned(),
+        kinds: kind_choices(lang, get("kind")),
+        domains: domain_choices(&domains, lang, get("domain")),
+        areas: area_choices(&all_areas, get("area")),
+        statuses: status_choices(lang, get("status")),
+        filter_query,
+    };
+    page(&view, &view.layout)
+}
+
+#[derive(Template)]
+#[template(path = "registry/form.html")]
+struct FormPage {
+    layout: Layout,
+    /// `None` when creating.
+    id: Option<i64>,
+    form: OrgForm,
+    errors: Vec<(String, String)>,
+    kinds: Vec<Choice>,
+    domains: Vec<Choice>,
+    statuses: Vec<Choice>,
+    grades: Vec<Choice>,
+    area_options: Vec<(String, String)>,
+}
+
+impl FormPage {
+    /// The error shown under `field`, if any (used by the template).
+    fn error(&self, field: &str) -> &str {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map_or("", |(_, m)| m.as_str())
+    }
+
+    fn direct_checked(&self) -> bool {
+        self.form.direct_registration.is_some()
+    }
+
+    fn brand_checked(&self) -> bool {
+        self.form.brand.is_some()
+    }
+}
+
+async fn form_page(
+    app: &AppState,
+    ctx: &PageCtx,
+    id: Option<i64>,
+    form: OrgForm,
+    errors: &FieldErrors,
+) -> Result<FormPage> {
+    let lang = ctx.lang;
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    let domains = store::list_domains(&mut c).await?;
+    let all_areas = areas::list_all(&mut c).await?;
+    Ok(FormPage {
+        layout: ctx.layout(if id.is_some() {
+            "registry.edit.title"
+        } else {
+            "registry.new.title"
+        }),
+        id,
+        kinds: kind_choices(lang, &form.kind),
+        domains: domain_choices(&domains, lang, &form.domain),
+        statuses: status_choices(
+            lang,
+            if form.status.is_empty() {
+                "active"
+            } else {
+                &form.status
+            },
+        ),
+        grades: grade_choices(lang, &form.grade),
+        area_options: all_areas.into_iter().map(|a| (a.code, a.name)).collect(),
+        errors: errors
+            .0
+            .iter()
+            .map(|(f, m)| ((*f).to_owned(), m.render(lang)))
+            .collect(),
+        form,
+    })
+}
+
+async fn new_form(State(app): State<AppState>, ctx: PageCtx) -> Result<Response> {
+    let view = form_page(&app, &ctx, None, OrgForm::default(), &FieldErrors::new()).await?;
+    page(&view, &view.layout)
+}
+
+async fn create(
+    State(app): State<AppState>,
+    ctx: PageCtx,
+    Form(form): Form<OrgForm>,
+) -> Result<Response> {
+    let scope = back_office_scope();
+    let draft = match form.parse() {
+        Ok(d) => d,
+        Err(errors) => return rerender(&app, &ctx, None, form, &errors).await,
+    };
+    let mut tx = app.db.begin().await?;
+    let result = store::create(
+        &mut tx.conn(),
+        &scope,
+        LOCAL_ACTOR,
+        Utc::now(),
+        &draft,
+        &app.settings.division,
+    )
+    .await;
+    match result {
+        Ok(row) => {
+            tx.commit().await?;
+            Ok(redirect_with_flash(
+                &format!("/admin/orgs/{}", row.id),
+                "flash.org_created",
+            ))
+        }
+        Err(Error::Invalid(errors)) => rerender(&app, &ctx, None, form, &errors).await,
+        Err(e) => Err(e),
+    }
+}
+
+async fn rerender(
+    app: &AppState,
+    ctx: &PageCtx,
+    id: Option<i64>,
+    form: OrgForm,
+    errors: &FieldErrors,
+) -> Result<Response> {
+    let view = form_page(app, ctx, id, form, errors).await?;
+    invalid_page(&view, &view.layout)
+}
+
+fn form_from_row(row: &OrgRow) -> OrgForm {
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    let d = |v: &Option<NaiveDate>| v.map(|d| d.to_string()).unwrap_or_default();
+    let n = |v: &Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+    OrgForm {
+        name: row.name.clone(),
+        uscc: s(&row.uscc),
+        kind: row.kind.clone(),
+        domain: row.domain_code.clone(),
+        direct_registration: row.direct_registration.then(|| "on".to_owned()),
+        supervisory_unit: s(&row.supervisory_unit),
+        legal_representative: s(&row.legal_representative),
+        contact_person: s(&row.contact_person),
+        contact_phone: s(&row.contact_phone),
+        address: s(&row.address),
+        area_code: row.area_code.clone(),
+        founded_on: d(&row.founded_on),
+        registered_on: d(&row.registered_on),
+        registered_capital_yuan: row
+            .registered_capital_fen
+            .map(|f| yuan(f).replace(',', ""))
+            .unwrap_or_default(),
+        members: n(&row.members),
+        staff: n(&row.staff),
+        business_scope: s(&row.business_scope),
+        status: row.status.clone(),
+        grade: s(&row.grade),
+        grade_expires_on: d(&row.grade_expires_on),
+        brand: row.brand.then(|| "on".to_owned()),
+        version: row.version.to_string(),
+        reason: String::new(),
+    }
+}
+
+async fn edit_form(
+    State(app): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let scope = back_office_scope();
+    let row = {
+        let mut conn = app.db.acquire().await?;
+        store::find(&mut conn.conn(), &scope, OrgId(id))
+            .await?
+            .ok_or(Error::NotFound)?
+    };
+    let view = form_page(
+        &app,
+        &ctx,
+        Some(id),
+        form_from_row(&row),
+        &FieldErrors::new(),
+    )
+    .await?;
+    page(&view, &view.layout)
+}
+
+async fn update(
+    State(app): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(form): Form<OrgForm>,
+) -> Result<Response> {
+    let scope = back_office_scope();
+    let draft = match form.parse() {
+        Ok(d) => d,
+        Err(errors) => return rerender(&app, &ctx, Some(id), form, &errors).await,
+    };
+    let Ok(version) = form.version.trim().parse::<i64>() else {
+        return Err(Error::Conflict(Msg::new("registry.error.stale")));
+    };
+    let reason = Some(form.reason.trim()).filter(|r| !r.is_empty());
+    let mut tx = app.db.begin().await?;
+    let result = store::update(
+        &mut tx.conn(),
+        &scope,
+        LOCAL_ACTOR,
+        Utc::now(),
+        OrgId(id),
+        version,
+        &draft,
+        reason,
+    )
+    .await;
+    match result {
+        Ok(Updated::Changed(_)) => {
+            tx.commit().await?;
+            Ok(redirect_with_flash(
+                &format!("/admin/orgs/{id}"),
+                "flash.org_updated",
+            ))
+        }
+        Ok(Updated::Unchanged) => {
+            tx.commit().await?;
+            Ok(redirect_with_flash(
+                &format!("/admin/orgs/{id}"),
+                "flash.org_unchanged",
+            ))
+        }
+        Err(Error::Invalid(errors)) => rerender(&app, &ctx, Some(id), form, &errors).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// A labelled value on the profile.
+pub struct Fact {
+    label: &'static str,
+    value: String,
+}
+
+/// One event of the timeline, formatted.
+pub struct TimelineEntry {
+    at: String,
+    actor: String,
+    action: &'static str,
+    reason: String,
+    changes: Vec<TimelineChange>,
+}
+
+/// One field change of a timeline event, formatted.
+pub struct TimelineChange {
+    field: &'static str,
+    before: String,
+    after: String,
+}
+
+#[derive(Template)]
+#[template(path = "registry/show.html")]
+struct ShowPage {
+    layout: Layout,
+    id: i64,
+    facts: Vec<Fact>,
+    timeline: Vec<TimelineEntry>,
+    as_of: String,
+    /// Facts as of the chosen date (empty: none chosen, or not yet on record).
+    as_of_facts: Vec<Fact>,
+    as_of_missing: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ShowQuery {
+    as_of: String,
+}
+
+/// The catalogue label of a history field.
+fn field_label(lang: Lang, field: &str) -> &'static str {
+    match field {
+        "name"
+        | "uscc"
+        | "kind"
+        | "domain"
+        | "direct_registration"
+        | "supervisory_unit"
+        | "legal_representative"
+        | "contact_person"
+        | "contact_phone"
+        | "address"
+        | "area_code"
+        | "founded_on"
+        | "registered_on"
+        | "registration_authority"
+        | "registered_capital_fen"
+        | "members"
+        | "staff"
+        | "business_scope"
+        | "status"
+        | "grade"
+        | "grade_expires_on"
+        | "brand" => lang.t(&format!("org.field.{field}")),
+        _ => lang.t("org.field.other"),
+    }
+}
+
+/// A stored history value as a person reads it (labels for codes, yuan for fen, 是/否).
+fn display_value(lang: Lang, field: &str, value: Option<&str>, domains: &[DomainRow]) -> String {
+    let Some(v) = value else { return String::new() };
+    match field {
+        "kind" => OrgKind::parse(v).map_or(v.to_owned(), |k| k.label(lang).to_owned()),
+        "status" => OrgStatus::parse(v).map_or(v.to_owned(), |k| k.label(lang).to_owned()),
+        "domain" => domains
+            .iter()
+            .find(|d| d.code == v)
+            .map_or(v.to_owned(), |d| d.name(lang).to_owned()),
+        "registered_capital_fen" => v.parse::<i64>().map_or(v.to_owned(), |f| {
+            format!("{} {}", yuan(f), lang.t("unit.yuan"))
+        }),
+        "direct_registration" | "brand" => lang
+            .t(if v == "true" {
+                "common.yes"
+            } else {
+                "common.no"
+            })
+            .to_owned(),
+        _ => v.to_owned(),
+    }
+}
+
+async fn show(
+    State(app): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Query(query): Query<ShowQuery>,
+) -> Result<Response> {
+    let lang = ctx.lang;
+    let scope = back_office_scope();
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    let row = store::find(&mut c, &scope, OrgId(id))
+        .await?
+        .ok_or(Error::NotFound)?;
+    let domains = store::list_domains(&mut c).await?;
+    let events = store::history(&mut c, &scope, OrgId(id)).await?;
+    let facts_of = |pairs: Vec<(String, Option<String>)>| -> Vec<Fact> {
+        pairs
+            .into_iter()
+            .map(|(field, value)| Fact {
+                label: field_label(lang, &field),
+                value: display_value(lang, &field, value.as_deref(), &domains),
+            })
+            .collect()
+    };
+    let facts = facts_of(
+        row.history_fields()
+            .into_iter()
+            .map(|(f, v)| (f.to_owned(), v))
+            .collect(),
+    );
+    let china = FixedOffset::east_opt(8 * 3600)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).unwrap_or(Utc.fix()));
+    let timeline = events
+        .iter()
+        .rev()
+        .map(|e| TimelineEntry {
+            at: e
+                .changed_at
+                .with_timezone(&china)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            actor: e.actor.clone(),
+            action: lang.t(if e.action == "create" {
+                "history.create"
+            } else {
+                "history.update"
+            }),
+            reason: e.reason.clone().unwrap_or_default(),
+            changes: e
+                .fields
+                .iter()
+                .map(|f| TimelineChange {
+                    field: field_label(lang, &f.field),
+                    before: display_value(lang, &f.field, f.before_value.as_deref(), &domains),
+                    after: display_value(lang, &f.field, f.after_value.as_deref(), &domains),
+                })
+                .collect(),
+        })
+        .collect();
+    let (as_of_facts, as_of_missing) =
+        match NaiveDate::parse_from_str(query.as_of.trim(), "%Y-%m-%d") {
+            Ok(date) => match store::as_of(&mut c, &scope, OrgId(id), date).await? {
+                Some(state) => (facts_of(state.into_iter().collect()), false),
+                None => (Vec::new(), true),
+            },
+            Err(_) => (Vec::new(), false),
+        };
+    let view = ShowPage {
+        layout: ctx.layout_titled(row.name.clone()),
+        id,
+        facts,
+        timeline,
+        as_of: query.as_of.trim().to_owned(),
+        as_of_facts,
+        as_of_missing,
+    };
+    page(&view, &view.layout)
+}
+
+use chrono::Offset;
+
+#[derive(Template)]
+#[template(path = "registry/domains.html")]
+struct DomainsPage {
+    layout: Layout,
+    domains: Vec<DomainRow>,
+    errors: Vec<(String, String)>,
+}
+
+/// The domain dictionary form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DomainForm {
+    code: String,
+    name_zh: String,
+    name_en: String,
+    direct_registration_eligible: Option<String>,
+    sort_order: String,
+    active: Option<String>,
+}
+
+impl DomainForm {
+    fn parse(&self) -> std::result::Result<DomainDraft, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let code = self.code.trim().to_owned();
+        if code.is_empty() {
+            e.add("code", Msg::new("error.field.required"));
+        } else if !code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            || code.len() > 40
+        {
+            e.add("code", Msg::new("registry.error.domain_code"));
+        }
+        for (field, value) in [("name_zh", &self.name_zh), ("name_en", &self.name_en)] {
+            if value.trim().is_empty() {
+                e.add(field, Msg::new("error.field.required"));
+            }
+        }
+        let sort_order = match self.sort_order.trim() {
+            "" => 1000,
+            s => s.parse().unwrap_or_else(|_| {
+                e.add("sort_order", Msg::new("error.field.count"));
+                0
+            }),
+        };
+        e.into_result(DomainDraft {
+            code,
+            name_zh: self.name_zh.trim().to_owned(),
+            name_en: self.name_en.trim().to_owned(),
+            direct_registration_eligible: self.direct_registration_eligible.is_some(),
+            sort_order,
+            active: self.active.is_some(),
+        })
+        .map_err(|err| match err {
+            Error::Invalid(f) => f,
+            _ => FieldErrors::new(),
+        })
+    }
+}
+
+async fn domains_page(app: &AppState, ctx: &PageCtx, errors: &FieldErrors) -> Result<Response> {
+    let mut conn = app.db.acquire().await?;
+    let domains = store::list_domains(&mut conn.conn()).await?;
+    let view = DomainsPage {
+        layout: ctx.layout("registry.domains.title"),
+        domains,
+        errors: errors
+            .0
+            .iter()
+            .map(|(f, m)| ((*f).to_owned(), m.render(ctx.lang)))
+            .collect(),
+    };
+    if errors.is_empty() {
+        page(&view, &view.layout)
+    } else {
+        invalid_page(&view, &view.layout)
+    }
+}
+
+async fn domains(State(app): State<AppState>, ctx: PageCtx) -> Result<Response> {
+    domains_page(&app, &ctx, &FieldErrors::new()).await
+}
+
+async fn save_domain_form(
+    app: &AppState,
+    ctx: &PageCtx,
+    id: Option<i64>,
+    form: &DomainForm,
+) -> Result<Response> {
+    let draft = match form.parse() {
+        Ok(d) => d,
+        Err(errors) => return domains_page(app, ctx, &errors).await,
+    };
+    let mut tx = app.db.begin().await?;
+    match store::save_domain(
+        &mut tx.conn(),
+        &back_office_scope(),
+        LOCAL_ACTOR,
+        Utc::now(),
+        id,
+        &draft,
+    )
+    .await
+    {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(redirect_with_flash("/admin/domains", "flash.domain_saved"))
+        }
+        Err(Error::Invalid(errors)) => domains_page(app, ctx, &errors).await,
+        Err(e) => Err(e),
+    }
+}
+
+async fn create_domain(
+    State(app): State<AppState>,
+    ctx: PageCtx,
+    Form(form): Form<DomainForm>,
+) -> Result<Response> {
+    save_domain_form(&app, &ctx, None, &form).await
+}
+
+async fn update_domain(
+    State(app): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(form): Form<DomainForm>,
+) -> Result<Response> {
+    save_domain_form(&app, &ctx, Some(id), &form).await
+}

@@ -1,0 +1,446 @@
+//! What every page shares: the request's language, the layout context, flash messages,
+//! pagination, the error page, the loopback guard for the back office, and embedded static files.
+
+use crate::error::{Error, FieldErrors};
+use crate::i18n::{Lang, Msg};
+use askama::Template;
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use std::net::SocketAddr;
+
+/// Name of the cookie that remembers the chosen language.
+const LANG_COOKIE: &str = "shezu_lang";
+/// Name of the cookie that carries a flash message key across a redirect.
+const FLASH_COOKIE: &str = "shezu_flash";
+
+/// Reads one cookie from the request headers.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The `lang` query parameter, if the URL carries one.
+fn lang_from_query(query: Option<&str>) -> Option<Lang> {
+    query?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .and_then(|(_, v)| Lang::parse(v))
+}
+
+/// Decides the request's language (`?lang=` first, then the cookie, else Chinese), makes it
+/// available to handlers, remembers an explicit choice in a cookie, and renders errors that
+/// handlers returned as the HTML error page or the JSON error body in that language.
+pub async fn page_context(mut req: Request, next: Next) -> Response {
+    let from_query = lang_from_query(req.uri().query());
+    let lang = from_query
+        .or_else(|| cookie(req.headers(), LANG_COOKIE).and_then(Lang::parse))
+        .unwrap_or_default();
+    req.extensions_mut().insert(lang);
+    let mut response = next.run(req).await;
+    if let Some(view) = response.extensions_mut().remove::<ErrorView>() {
+        response = view.render(lang);
+    }
+    if let Some(chosen) = from_query {
+        let value = format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            chosen.tag()
+        );
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+/// Adds the security headers every answer carries.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        ),
+    );
+    response
+}
+
+/// Until accounts exist, the back office answers only on loopback and refuses cross-site form
+/// posts (a page on another site must not be able to drive a local administrator's browser).
+pub async fn back_office_guard(req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    // The extractor (not the raw extension) so that tests' `MockConnectInfo` is honoured.
+    let peer = ConnectInfo::<SocketAddr>::from_request_parts(&mut parts, &()).await;
+    let req = Request::from_parts(parts, body);
+    let peer_is_local = peer.is_ok_and(|ConnectInfo(addr)| addr.ip().is_loopback());
+    if !peer_is_local {
+        return Error::Forbidden.into_response();
+    }
+    if req.method() == Method::POST && !same_origin(req.headers()) {
+        return Error::Forbidden.into_response();
+    }
+    next.run(req).await
+}
+
+/// True when a state-changing request comes from our own pages: an `Origin` (or, failing that,
+/// `Referer`) header, when present, must name the host the request was sent to.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return true;
+    };
+    let source = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .and_then(|h| h.to_str().ok());
+    match source {
+        None => true,
+        Some(src) => {
+            let rest = src.split_once("://").map_or(src, |(_, r)| r);
+            rest.split('/').next() == Some(host)
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Lang, Self::Rejection> {
+        Ok(parts.extensions.get::<Lang>().copied().unwrap_or_default())
+    }
+}
+
+/// What every page's layout needs: language, title, current path (for the language switch),
+/// and the flash message of the previous action.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The reader's language.
+    pub lang: Lang,
+    /// The page title (already translated).
+    pub title: String,
+    /// The request path, for the language switch links.
+    pub path: String,
+    /// A message from the previous action, already translated.
+    pub flash: Option<String>,
+}
+
+impl Layout {
+    /// Catalogue text in the page's language (used by templates).
+    pub fn t(&self, key: &str) -> &'static str {
+        self.lang.t(key)
+    }
+
+    /// The `<html lang>` value.
+    pub fn lang_tag(&self) -> &'static str {
+        self.lang.tag()
+    }
+
+    /// True when the page is in English.
+    pub fn is_en(&self) -> bool {
+        self.lang == Lang::En
+    }
+}
+
+/// Builds a page's layout from the request: language, path and a pending flash message.
+#[derive(Debug, Clone)]
+pub struct PageCtx {
+    /// The reader's language.
+    pub lang: Lang,
+    path: String,
+    flash: Option<String>,
+}
+
+impl PageCtx {
+    /// The layout for a page titled with catalogue key `title_key`.
+    pub fn layout(&self, title_key: &str) -> Layout {
+        self.layout_titled(self.lang.t(title_key).to_owned())
+    }
+
+    /// The layout for a page with a title computed by the handler (e.g. an organization's name).
+    pub fn layout_titled(&self, title: String) -> Layout {
+        Layout {
+            lang: self.lang,
+            title,
+            path: self.path.clone(),
+            flash: self.flash.clone(),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<PageCtx, Self::Rejection> {
+        let lang = parts.extensions.get::<Lang>().copied().unwrap_or_default();
+        let flash = cookie(&parts.headers, FLASH_COOKIE)
+            .and_then(flash_key)
+            .map(|key| lang.t(key).to_owned());
+        Ok(PageCtx {
+            lang,
+            path: parts.uri.path().to_owned(),
+            flash,
+        })
+    }
+}
+
+/// The flash messages a redirect may carry; only these keys are accepted back from the cookie,
+/// so a forged cookie cannot make the page say something else.
+const FLASH_KEYS: &[&str] = &[
+    "flash.org_created",
+    "flash.org_updated",
+    "flash.org_unchanged",
+    "flash.domain_saved",
+];
+
+fn flash_key(value: &str) -> Option<&'static str> {
+    FLASH_KEYS.iter().copied().find(|k| *k == value)
+}
+
+/// A 303 redirect after a successful form post, carrying a flash message key.
+pub fn redirect_with_flash(to: &str, key: &'static str) -> Response {
+    debug_assert!(flash_key(key).is_some(), "unknown flash key {key}");
+    let mut response = Redirect::to(to).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{FLASH_COOKIE}={key}; Path=/; Max-Age=60; SameSite=Lax"
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// Renders a page and clears a flash message that it has now shown.
+pub fn page<T: Template>(template: &T, layout: &Layout) -> Result<Response, Error> {
+    let html = template
+        .render()
+        .map_err(|e| Error::Other(format!("template: {e}")))?;
+    let mut response = Html(html).into_response();
+    if layout.flash.is_some() {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            HeaderValue::from_static("shezu_flash=; Path=/; Max-Age=0; SameSite=Lax"),
+        );
+    }
+    Ok(response)
+}
+
+/// Renders a form page again with its field errors, status 422.
+pub fn invalid_page<T: Template>(template: &T, layout: &Layout) -> Result<Response, Error> {
+    let mut response = page(template, layout)?;
+    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(response)
+}
+
+/// A page number and size taken from the query string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    /// 1-based page number.
+    pub page: i64,
+    /// Rows per page.
+    pub per_page: i64,
+}
+
+impl Paging {
+    /// Largest page size anyone may ask for.
+    pub const MAX_PER_PAGE: i64 = 100;
+
+    /// Clamps user-supplied values into a valid page.
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> Paging {
+        Paging {
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page.unwrap_or(20).clamp(1, Self::MAX_PER_PAGE),
+        }
+    }
+
+    /// Rows to skip.
+    pub fn offset(&self) -> i64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+
+    /// Number of pages for `total` rows (at least 1).
+    pub fn pages(&self, total: i64) -> i64 {
+        ((total + self.per_page - 1) / self.per_page).max(1)
+    }
+}
+
+/// How an error is shown once the language is known (see [`page_context`]).
+#[derive(Debug, Clone)]
+pub struct ErrorView {
+    status: StatusCode,
+    message: ErrorMessage,
+    fields: FieldErrors,
+    json: bool,
+}
+
+#[derive(Debug, Clone)]
+enum ErrorMessage {
+    Key(&'static str),
+    Msg(Msg),
+}
+
+impl ErrorView {
+    /// Captures an error for rendering; `json` selects the API body over the HTML page.
+    pub fn capture(err: &Error, json: bool) -> ErrorView {
+        let message = match err {
+            Error::NotFound => ErrorMessage::Key("error.not_found"),
+            Error::Unauthorized => ErrorMessage::Key("error.unauthorized"),
+            Error::Forbidden => ErrorMessage::Key("error.forbidden"),
+            Error::Invalid(_) => ErrorMessage::Key("error.invalid"),
+            Error::Conflict(m) => ErrorMessage::Msg(m.clone()),
+            Error::Db(_) | Error::Other(_) => ErrorMessage::Key("error.internal"),
+        };
+        let fields = match err {
+            Error::Invalid(f) => f.clone(),
+            _ => FieldErrors::new(),
+        };
+        ErrorView {
+            status: err.status(),
+            message,
+            fields,
+            json,
+        }
+    }
+
+    fn render(&self, lang: Lang) -> Response {
+        let message = match &self.message {
+            ErrorMessage::Key(k) => lang.t(k).to_owned(),
+            ErrorMessage::Msg(m) => m.render(lang),
+        };
+        let fields: Vec<(String, String)> = self
+            .fields
+            .0
+            .iter()
+            .map(|(f, m)| ((*f).to_owned(), m.render(lang)))
+            .collect();
+        if self.json {
+            let mut map = serde_json::Map::new();
+            for (f, m) in &fields {
+                map.entry(f.clone()).or_insert_with(|| m.clone().into());
+            }
+            let body = serde_json::json!({ "error": message, "fields": map });
+            return (self.status, axum::Json(body)).into_response();
+        }
+        let page = ErrorPage {
+            layout: Layout {
+                lang,
+                title: message.clone(),
+                path: String::new(),
+                flash: None,
+            },
+            status: self.status.as_u16(),
+            message,
+            fields,
+        };
+        match page.render() {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(_) => (self.status, self.status.to_string()).into_response(),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        self.log();
+        let mut response = self.status().into_response();
+        response
+            .extensions_mut()
+            .insert(ErrorView::capture(&self, false));
+        response
+    }
+}
+
+/// The HTML error page.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    status: u16,
+    message: String,
+    fields: Vec<(String, String)>,
+}
+
+/// Static files (CSS) compiled into the binary.
+pub async fn static_file(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    let (body, mime) = match name.as_str() {
+        "app.css" => (include_str!("../static/app.css"), "text/css; charset=utf-8"),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Formats money held in fen as yuan with thousands separators: 3000000_00 → "3,000,000.00".
+pub fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let fen = fen.unsigned_abs();
+    let whole = (fen / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}{grouped}.{:02}", fen % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yuan_groups_thousands() {
+        assert_eq!(yuan(300_000_000), "3,000,000.00");
+        assert_eq!(yuan(5), "0.05");
+        assert_eq!(yuan(-123_456), "-1,234.56");
+    }
+
+    #[test]
+    fn paging_clamps() {
+        let p = Paging::new(Some(0), Some(1000));
+        assert_eq!((p.page, p.per_page), (1, 100));
+        assert_eq!(Paging::new(Some(3), Some(20)).offset(), 40);
+        assert_eq!(Paging::new(None, None).pages(0), 1);
+        assert_eq!(Paging::new(None, Some(20)).pages(41), 3);
+    }
+
+    #[test]
+    fn same_origin_compares_hosts() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
+        assert!(same_origin(&h));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://127.0.0.1:8080"),
+        );
+        assert!(same_origin(&h));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
+        assert!(!same_origin(&h));
+    }
+}

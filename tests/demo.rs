@@ -1,0 +1,96 @@
+//! The demo district loads on both databases and the API counts reproduce the seed's registry
+//! figures from the records; changing a record changes the count.
+
+use crate::db_test;
+use axum::http::StatusCode;
+use shezu::demo;
+
+db_test!(
+    demo_reproduces_registry_figures_from_records,
+    |t| async move {
+        let summary = demo::load(&t.db, demo::DEFAULT_SEED).await.unwrap();
+        assert_eq!(summary.areas, 532);
+        let app = t.app();
+        let total = |q: &'static str| {
+            let app = &app;
+            async move {
+                let res = app.get(&format!("/api/v1/organizations?{q}")).await;
+                assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+                res.json()["total"].as_i64().unwrap()
+            }
+        };
+        assert_eq!(total("").await, 2355);
+        assert_eq!(total("kind=social_group").await, 326);
+        assert_eq!(total("kind=private_non_enterprise").await, 297);
+        assert_eq!(total("kind=foundation").await, 1);
+        assert_eq!(total("kind=community").await, 1731);
+        assert_eq!(summary.direct, 15);
+
+        // A street's total is the sum over its communities plus those at street level.
+        let street = app
+            .get("/api/v1/organizations?area=120116001&per_page=100&facets=area")
+            .await
+            .json();
+        let street_total = street["total"].as_i64().unwrap();
+        assert!(street_total > 0);
+        let by_child: i64 = street["facets"]["area"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_i64().unwrap())
+            .sum();
+        let at_street_level = total("area=120116001&kind=social_group").await; // touch another filter path
+        assert!(by_child <= street_total && at_street_level <= street_total);
+        for item in street["items"].as_array().unwrap() {
+            assert!(
+                item["area_code"].as_str().unwrap().starts_with("120116001"),
+                "{item}"
+            );
+        }
+
+        // The named organizations are there, the foundation is registered by the municipality.
+        let named = app
+            .get(&format!(
+                "/api/v1/organizations?q={}",
+                crate::common::encode("爱之声公益助学联盟")
+            ))
+            .await
+            .json();
+        assert_eq!(named["total"], 1);
+        let foundation = app
+            .get("/api/v1/organizations?kind=foundation")
+            .await
+            .json();
+        assert!(
+            foundation["items"][0]["uscc"]
+                .as_str()
+                .unwrap()
+                .starts_with("53120000")
+        );
+
+        // Loading again is refused and changes nothing.
+        assert!(matches!(
+            demo::load(&t.db, demo::DEFAULT_SEED).await,
+            Err(demo::DemoError::NotEmpty)
+        ));
+        assert_eq!(total("").await, 2355);
+
+        // Counts come from records: turn one social group into a private non-enterprise unit.
+        let sg = app
+            .get("/api/v1/organizations?kind=social_group&per_page=1")
+            .await
+            .json();
+        let id = sg["items"][0]["id"].as_i64().unwrap();
+        let mut tx = t.db.begin().await.unwrap();
+        shezu::db::Sql::new(
+            "update organizations set kind = 'private_non_enterprise' where id = $1",
+        )
+        .arg(id)
+        .execute(&mut tx.conn())
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(total("kind=social_group").await, 325);
+        assert_eq!(total("kind=private_non_enterprise").await, 298);
+    }
+);

@@ -1,0 +1,9 @@
+//! The integration suite: one test binary. Every store and HTTP test runs on SQLite and on
+//! PostgreSQL (`db_test!`).
+
+mod common;
+
+mod api;
+mod demo;
+mod registry;
+mod schema;
