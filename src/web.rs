@@ -392,6 +392,13 @@ pub async fn static_file(axum::extract::Path(name): axum::extract::Path<String>)
         .into_response()
 }
 
+/// An instant as a person in China reads it (UTC+8, no daylight saving): "2014-05-06 09:00".
+pub fn china_time(t: crate::db::Timestamp) -> String {
+    (t + chrono::Duration::hours(8))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 /// Formats money held in fen as yuan with thousands separators: 3000000_00 → "3,000,000.00".
 pub fn yuan(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };

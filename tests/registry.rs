@@ -45,9 +45,12 @@ db_test!(
         let app = t.app();
         let res = app.post_form("/admin/orgs", &valid_form()).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-        let page = app.get(res.location()).await;
+        let page = app.follow(&res).await;
         assert!(page.body.contains("塘沽街道紫云园社区养老服务中心"));
-        assert!(page.body.contains("社会组织已登记入库") || page.body.contains("登记入库"));
+        assert!(
+            page.body.contains("社会组织已登记入库。"),
+            "the flash message is shown"
+        );
         let mut c = t.db.acquire().await.unwrap();
         let (rows, total) = store::list(
             &mut c.conn(),
@@ -377,3 +380,103 @@ db_test!(area_scope_limits_every_query, |t| async move {
         "{err:?}"
     );
 });
+
+db_test!(domain_dictionary_is_editable_and_checked, |t| async move {
+    let app = t.app();
+    let res = app
+        .post_form(
+            "/admin/domains",
+            &[
+                ("code", "disability"),
+                ("name_zh", "助残服务"),
+                ("name_en", "Disability services"),
+                ("sort_order", "95"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let page = app.follow(&res).await;
+    assert!(
+        page.body.contains("助残服务") && page.body.contains("业务领域已保存"),
+        "{}",
+        page.body
+    );
+    // A duplicate code and a malformed code are refused, naming the field.
+    let dup = app
+        .post_form(
+            "/admin/domains",
+            &[
+                ("code", "disability"),
+                ("name_zh", "重复"),
+                ("name_en", "Dup"),
+            ],
+        )
+        .await;
+    assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(dup.body.contains("已存在相同的值"), "{}", dup.body);
+    let bad = app
+        .post_form(
+            "/admin/domains",
+            &[("code", "Bad Code"), ("name_zh", ""), ("name_en", "x")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("小写字母") && bad.body.contains("此项为必填项"),
+        "{}",
+        bad.body
+    );
+    let mut c = t.db.acquire().await.unwrap();
+    let domains = store::list_domains(&mut c.conn()).await.unwrap();
+    assert_eq!(
+        domains.len(),
+        17,
+        "16 shipped + 1 added; the refused ones wrote nothing"
+    );
+    // The new domain is offered on the organization form.
+    assert!(
+        app.get("/admin/orgs/new")
+            .await
+            .body
+            .contains("value=\"disability\"")
+    );
+});
+
+db_test!(
+    language_switch_is_remembered_and_back_office_is_loopback_only,
+    |t| async move {
+        let app = t.app();
+        let zh = app.get("/admin/orgs").await;
+        assert!(zh.body.contains("<html lang=\"zh-CN\">") && zh.body.contains("社会组织登记库"));
+        let en = app.get("/admin/orgs?lang=en").await;
+        assert!(en.body.contains("Registry of social organizations"));
+        let cookie = en.headers.get("set-cookie").unwrap().to_str().unwrap();
+        assert!(cookie.starts_with("shezu_lang=en"), "{cookie}");
+        // A cross-site form post is refused before it reaches the handler.
+        let req = axum::http::Request::post("/admin/domains")
+            .header("host", "127.0.0.1:8080")
+            .header("origin", "https://evil.example")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from("code=x&name_zh=x&name_en=x"))
+            .unwrap();
+        assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
+        // A peer that is not on loopback gets no back office at all.
+        let state = shezu::app::AppState {
+            db: t.db.clone(),
+            settings: std::sync::Arc::new(shezu::config::Settings::default()),
+        };
+        let remote = shezu::app::router(state).layer(axum::extract::connect_info::MockConnectInfo(
+            std::net::SocketAddr::from(([192, 0, 2, 7], 5000)),
+        ));
+        let res = tower::ServiceExt::oneshot(
+            remote,
+            axum::http::Request::get("/admin/orgs")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+);

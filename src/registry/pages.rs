@@ -9,13 +9,13 @@ use crate::areas::store::{self as areas, AreaRow};
 use crate::auth::Scope;
 use crate::error::{Error, FieldErrors, Result};
 use crate::i18n::{Lang, Msg};
-use crate::web::{Layout, PageCtx, invalid_page, page, redirect_with_flash, yuan};
+use crate::web::{Layout, PageCtx, china_time, invalid_page, page, redirect_with_flash, yuan};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use chrono::{FixedOffset, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 
 /// Until accounts land (issue 3) the back office is reachable on loopback only, as this actor
@@ -570,17 +570,11 @@ async fn show(
             .map(|(f, v)| (f.to_owned(), v))
             .collect(),
     );
-    let china = FixedOffset::east_opt(8 * 3600)
-        .unwrap_or_else(|| FixedOffset::east_opt(0).unwrap_or(Utc.fix()));
     let timeline = events
         .iter()
         .rev()
         .map(|e| TimelineEntry {
-            at: e
-                .changed_at
-                .with_timezone(&china)
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
+            at: china_time(e.changed_at),
             actor: e.actor.clone(),
             action: lang.t(if e.action == "create" {
                 "history.create"
@@ -618,8 +612,6 @@ async fn show(
     };
     page(&view, &view.layout)
 }
-
-use chrono::Offset;
 
 #[derive(Template)]
 #[template(path = "registry/domains.html")]

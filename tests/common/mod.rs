@@ -177,6 +177,16 @@ impl Answer {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
+    /// The cookies the answer sets, as a `Cookie` request header value.
+    pub fn cookies(&self) -> String {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// The `Location` header of a redirect.
     pub fn location(&self) -> &str {
         self.headers
@@ -210,6 +220,18 @@ impl TestApp {
         self.send(
             Request::get(uri)
                 .header(header::HOST, "127.0.0.1:8080")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Follows a redirect the way a browser does, sending the cookies it set (flash messages).
+    pub async fn follow(&self, redirect: &Answer) -> Answer {
+        self.send(
+            Request::get(redirect.location())
+                .header(header::HOST, "127.0.0.1:8080")
+                .header(header::COOKIE, redirect.cookies())
                 .body(Body::empty())
                 .unwrap(),
         )
