@@ -325,6 +325,12 @@ impl Sql {
         self
     }
 
+    /// Binds several values for the next placeholders already written in the text.
+    pub fn args(mut self, values: Vec<Arg>) -> Sql {
+        self.args.extend(values);
+        self
+    }
+
     /// Appends trusted SQL text.
     pub fn push(&mut self, text: &str) -> &mut Sql {
         self.text.push_str(text);
@@ -357,11 +363,6 @@ impl Sql {
     /// The statement text (for logs and tests).
     pub fn text(&self) -> &str {
         &self.text
-    }
-
-    /// The bound values (for tests).
-    pub fn args(&self) -> &[Arg] {
-        &self.args
     }
 
     /// Runs a statement that returns no rows; gives the number of rows it changed.

@@ -6,7 +6,7 @@ use super::{Grade, OrgDraft, OrgId, OrgKind, OrgStatus, check_direct_registratio
 use crate::areas::AreaId;
 use crate::audit::{self, ChangeAction, ChangeEvent};
 use crate::auth::Scope;
-use crate::db::{Conn, Sql, Timestamp, is_unique_violation};
+use crate::db::{Arg, Conn, Sql, Timestamp, is_unique_violation};
 use crate::error::{Error, FieldErrors, Result};
 use crate::i18n::{Lang, Msg};
 use crate::web::Paging;
@@ -569,6 +569,41 @@ async fn area_in_scope(conn: &mut Conn<'_>, scope: &Scope, area: AreaId) -> Resu
     }
 }
 
+/// The values of columns `uscc` … `brand`, in the order both the insert and the update
+/// statement list them ($1–$23).
+fn draft_values(
+    draft: &OrgDraft,
+    resolved: &Resolved,
+    uscc: Option<&Uscc>,
+    registration_authority: Option<String>,
+) -> Vec<Arg> {
+    vec![
+        uscc.map(|u| u.as_str().to_owned()).into(),
+        draft.name.as_str().into(),
+        name_key(&draft.name).into(),
+        draft.kind.as_str().into(),
+        resolved.domain.id.into(),
+        draft.direct_registration.into(),
+        draft.supervisory_unit.clone().into(),
+        draft.legal_representative.clone().into(),
+        draft.contact_person.clone().into(),
+        draft.contact_phone.clone().into(),
+        draft.address.clone().into(),
+        resolved.area.into(),
+        draft.founded_on.into(),
+        draft.registered_on.into(),
+        registration_authority.into(),
+        draft.registered_capital_fen.into(),
+        draft.members.into(),
+        draft.staff.into(),
+        draft.business_scope.clone().into(),
+        draft.status.as_str().into(),
+        draft.grade.map(|g| g.as_str()).into(),
+        draft.grade_expires_on.into(),
+        draft.brand.into(),
+    ]
+}
+
 /// Maps a unique violation that slipped past the checks (two writers at once) to a conflict.
 fn unique_to_conflict(e: sqlx::Error) -> Error {
     if is_unique_violation(&e) {
@@ -601,29 +636,12 @@ pub async fn create(
     let id = Sql::new(
         "insert into organizations (uscc, name, name_key, kind, domain_id, direct_registration, supervisory_unit, legal_representative, contact_person, contact_phone, address, area_id, founded_on, registered_on, registration_authority, registered_capital_fen, members, staff, business_scope, status, grade, grade_expires_on, brand, version, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, 1, $24, $24) returning id",
     )
-    .arg(uscc.as_ref().map(|u| u.as_str().to_owned()))
-    .arg(draft.name.as_str())
-    .arg(name_key(&draft.name))
-    .arg(draft.kind.as_str())
-    .arg(resolved.domain.id)
-    .arg(draft.direct_registration)
-    .arg(draft.supervisory_unit.clone())
-    .arg(draft.legal_representative.clone())
-    .arg(draft.contact_person.clone())
-    .arg(draft.contact_phone.clone())
-    .arg(draft.address.clone())
-    .arg(resolved.area)
-    .arg(draft.founded_on)
-    .arg(draft.registered_on)
-    .arg(uscc.as_ref().map(|u| u.division().to_owned()))
-    .arg(draft.registered_capital_fen)
-    .arg(draft.members)
-    .arg(draft.staff)
-    .arg(draft.business_scope.clone())
-    .arg(draft.status.as_str())
-    .arg(draft.grade.map(|g| g.as_str()))
-    .arg(draft.grade_expires_on)
-    .arg(draft.brand)
+    .args(draft_values(
+        draft,
+        &resolved,
+        uscc.as_ref(),
+        uscc.as_ref().map(|u| u.division().to_owned()),
+    ))
     .arg(at)
     .fetch_i64(conn)
     .await
@@ -687,35 +705,16 @@ pub async fn update(
     let changed = Sql::new(
         "update organizations set uscc = $1, name = $2, name_key = $3, kind = $4, domain_id = $5, direct_registration = $6, supervisory_unit = $7, legal_representative = $8, contact_person = $9, contact_phone = $10, address = $11, area_id = $12, founded_on = $13, registered_on = $14, registration_authority = $15, registered_capital_fen = $16, members = $17, staff = $18, business_scope = $19, status = $20, grade = $21, grade_expires_on = $22, brand = $23, version = version + 1, updated_at = $24 where id = $25 and version = $26",
     )
-    .arg(draft.uscc.as_ref().map(|u| u.as_str().to_owned()))
-    .arg(draft.name.as_str())
-    .arg(name_key(&draft.name))
-    .arg(draft.kind.as_str())
-    .arg(resolved.domain.id)
-    .arg(draft.direct_registration)
-    .arg(draft.supervisory_unit.clone())
-    .arg(draft.legal_representative.clone())
-    .arg(draft.contact_person.clone())
-    .arg(draft.contact_phone.clone())
-    .arg(draft.address.clone())
-    .arg(resolved.area)
-    .arg(draft.founded_on)
-    .arg(draft.registered_on)
-    .arg(
+    .args(draft_values(
+        draft,
+        &resolved,
+        draft.uscc.as_ref(),
         draft
             .uscc
             .as_ref()
             .map(|u| u.division().to_owned())
             .or(before.registration_authority.clone()),
-    )
-    .arg(draft.registered_capital_fen)
-    .arg(draft.members)
-    .arg(draft.staff)
-    .arg(draft.business_scope.clone())
-    .arg(draft.status.as_str())
-    .arg(draft.grade.map(|g| g.as_str()))
-    .arg(draft.grade_expires_on)
-    .arg(draft.brand)
+    ))
     .arg(at)
     .arg(id)
     .arg(version)
