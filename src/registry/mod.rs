@@ -231,6 +231,33 @@ pub struct OrgDraft {
     pub brand: bool,
 }
 
+/// The fields of an organization whose history is kept, in display order (the names
+/// `store::OrgRow::history_fields` writes and the catalogue's `org.field.*` keys).
+pub const HISTORY_FIELDS: [&str; 22] = [
+    "name",
+    "uscc",
+    "kind",
+    "domain",
+    "direct_registration",
+    "supervisory_unit",
+    "legal_representative",
+    "contact_person",
+    "contact_phone",
+    "address",
+    "area_code",
+    "founded_on",
+    "registered_on",
+    "registration_authority",
+    "registered_capital_fen",
+    "members",
+    "staff",
+    "business_scope",
+    "status",
+    "grade",
+    "grade_expires_on",
+    "brand",
+];
+
 /// Longest name accepted.
 pub const NAME_MAX_CHARS: usize = 100;
 /// Longest free text accepted (address, scope of activities…).
@@ -577,6 +604,24 @@ mod tests {
         assert_eq!(parse_yuan("1.234"), None);
         assert_eq!(parse_yuan("-1"), None);
         assert_eq!(parse_yuan("3万"), None);
+    }
+
+    #[test]
+    fn every_label_is_in_both_catalogues() {
+        for lang in [Lang::Zh, Lang::En] {
+            let labels = OrgKind::ALL
+                .iter()
+                .map(|k| k.label(lang))
+                .chain(OrgStatus::ALL.iter().map(|s| s.label(lang)))
+                .chain(Grade::ALL.iter().map(|g| g.label(lang)));
+            for label in labels {
+                assert!(!label.contains('.'), "missing catalogue entry {label}");
+            }
+            for field in HISTORY_FIELDS {
+                let key = format!("org.field.{field}");
+                assert_ne!(lang.t(&key), key, "missing catalogue entry {key}");
+            }
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::api::{ListQuery, parse_filter};
 use super::store::{self, DomainDraft, DomainRow, OrgRow, Updated};
-use super::{Grade, OrgForm, OrgId, OrgKind, OrgStatus};
+use super::{Grade, HISTORY_FIELDS, OrgForm, OrgId, OrgKind, OrgStatus};
 use crate::app::AppState;
 use crate::areas::store::{self as areas, AreaRow};
 use crate::auth::Scope;
@@ -489,40 +489,40 @@ struct ShowQuery {
 
 /// The catalogue label of a history field.
 fn field_label(lang: Lang, field: &str) -> &'static str {
-    match field {
-        "name"
-        | "uscc"
-        | "kind"
-        | "domain"
-        | "direct_registration"
-        | "supervisory_unit"
-        | "legal_representative"
-        | "contact_person"
-        | "contact_phone"
-        | "address"
-        | "area_code"
-        | "founded_on"
-        | "registered_on"
-        | "registration_authority"
-        | "registered_capital_fen"
-        | "members"
-        | "staff"
-        | "business_scope"
-        | "status"
-        | "grade"
-        | "grade_expires_on"
-        | "brand" => lang.t(&format!("org.field.{field}")),
-        _ => lang.t("org.field.other"),
+    if HISTORY_FIELDS.contains(&field) {
+        lang.t(&format!("org.field.{field}"))
+    } else {
+        lang.t("org.field.other")
     }
 }
 
+/// Where a field stands in the record's display order (unknown fields last).
+fn field_position(field: &str) -> usize {
+    HISTORY_FIELDS
+        .iter()
+        .position(|f| *f == field)
+        .unwrap_or(HISTORY_FIELDS.len())
+}
+
+/// What history values refer to, for showing names instead of codes.
+struct References {
+    domains: Vec<DomainRow>,
+    areas: Vec<AreaRow>,
+}
+
 /// A stored history value as a person reads it (labels for codes, yuan for fen, 是/否).
-fn display_value(lang: Lang, field: &str, value: Option<&str>, domains: &[DomainRow]) -> String {
+fn display_value(lang: Lang, field: &str, value: Option<&str>, refs: &References) -> String {
     let Some(v) = value else { return String::new() };
     match field {
         "kind" => OrgKind::parse(v).map_or(v.to_owned(), |k| k.label(lang).to_owned()),
         "status" => OrgStatus::parse(v).map_or(v.to_owned(), |k| k.label(lang).to_owned()),
-        "domain" => domains
+        "area_code" => refs
+            .areas
+            .iter()
+            .find(|a| a.code == v)
+            .map_or(v.to_owned(), |a| format!("{}（{v}）", a.name)),
+        "domain" => refs
+            .domains
             .iter()
             .find(|d| d.code == v)
             .map_or(v.to_owned(), |d| d.name(lang).to_owned()),
@@ -553,14 +553,38 @@ async fn show(
     let row = store::find(&mut c, &scope, OrgId(id))
         .await?
         .ok_or(Error::NotFound)?;
-    let domains = store::list_domains(&mut c).await?;
-    let events = store::history(&mut c, &scope, OrgId(id)).await?;
-    let facts_of = |pairs: Vec<(String, Option<String>)>| -> Vec<Fact> {
+    let mut events = store::history(&mut c, &scope, OrgId(id)).await?;
+    for e in &mut events {
+        e.fields.sort_by_key(|f| field_position(&f.field));
+    }
+    // Only the areas the record and its history mention, not the whole tree.
+    let mut area_codes: Vec<&str> = std::iter::once(row.area_code.as_str())
+        .chain(
+            events
+                .iter()
+                .flat_map(|e| e.fields.iter())
+                .filter(|f| f.field == "area_code")
+                .flat_map(|f| [f.before_value.as_deref(), f.after_value.as_deref()])
+                .flatten(),
+        )
+        .collect();
+    area_codes.sort_unstable();
+    area_codes.dedup();
+    let mut areas_named = Vec::new();
+    for code in area_codes {
+        areas_named.extend(areas::find_by_code(&mut c, code).await?);
+    }
+    let refs = References {
+        domains: store::list_domains(&mut c).await?,
+        areas: areas_named,
+    };
+    let facts_of = |mut pairs: Vec<(String, Option<String>)>| -> Vec<Fact> {
+        pairs.sort_by_key(|(field, _)| field_position(field));
         pairs
             .into_iter()
             .map(|(field, value)| Fact {
                 label: field_label(lang, &field),
-                value: display_value(lang, &field, value.as_deref(), &domains),
+                value: display_value(lang, &field, value.as_deref(), &refs),
             })
             .collect()
     };
@@ -587,8 +611,8 @@ async fn show(
                 .iter()
                 .map(|f| TimelineChange {
                     field: field_label(lang, &f.field),
-                    before: display_value(lang, &f.field, f.before_value.as_deref(), &domains),
-                    after: display_value(lang, &f.field, f.after_value.as_deref(), &domains),
+                    before: display_value(lang, &f.field, f.before_value.as_deref(), &refs),
+                    after: display_value(lang, &f.field, f.after_value.as_deref(), &refs),
                 })
                 .collect(),
         })

@@ -781,6 +781,7 @@ pub fn end_of_day_china(date: NaiveDate) -> Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Utc;
 
     #[test]
     fn end_of_day_is_in_china_time() {
@@ -789,6 +790,44 @@ mod tests {
             end_of_day_china(d).to_rfc3339(),
             "2014-12-31T15:59:59.999999+00:00"
         );
+    }
+
+    #[test]
+    fn history_fields_follow_the_declared_order() {
+        let row = OrgRow {
+            id: 1,
+            uscc: None,
+            name: "甲".into(),
+            kind: "community".into(),
+            domain_code: "culture".into(),
+            domain_name_zh: String::new(),
+            domain_name_en: String::new(),
+            direct_registration: false,
+            supervisory_unit: None,
+            legal_representative: None,
+            contact_person: None,
+            contact_phone: None,
+            address: None,
+            area_id: 1,
+            area_code: "120116".into(),
+            area_name: String::new(),
+            founded_on: None,
+            registered_on: None,
+            registration_authority: None,
+            registered_capital_fen: None,
+            members: None,
+            staff: None,
+            business_scope: None,
+            status: "active".into(),
+            grade: None,
+            grade_expires_on: None,
+            brand: false,
+            version: 1,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let names: Vec<&str> = row.history_fields().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(names, super::super::HISTORY_FIELDS);
     }
 
     #[test]
