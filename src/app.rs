@@ -1,4 +1,6 @@
-//! The application: shared state and the router that merges every module's routes.
+//! The application: shared state and the router that merges every module's routes. Routes are
+//! written with their full paths in each module (no nesting), so `grep '.route("'` lists the
+//! whole HTTP surface — and the route × role test checks that list.
 
 use crate::config::Settings;
 use crate::db::Db;
@@ -18,17 +20,24 @@ pub struct AppState {
 
 /// The whole HTTP surface: portal, back office, JSON API, health and static files.
 pub fn router(state: AppState) -> Router {
-    let back_office = Router::new()
-        .merge(crate::registry::pages::routes())
-        .layer(middleware::from_fn(crate::web::back_office_guard));
     Router::new()
         .route("/", get(crate::portal::home))
         .route("/healthz", get(|| async { "ok" }))
         .route("/static/{name}", get(crate::web::static_file))
-        .nest("/admin", back_office)
-        .nest("/api/v1", crate::api::routes())
+        .merge(crate::auth::pages::routes())
+        .merge(crate::registry::pages::routes())
+        .merge(crate::audit::pages::routes())
+        .merge(crate::api::routes())
+        .fallback(crate::auth::pages::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::session,
+        ))
         .layer(middleware::from_fn(crate::web::page_context))
-        .layer(middleware::from_fn(crate::web::security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::security_headers,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

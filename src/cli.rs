@@ -50,11 +50,89 @@ pub enum Command {
         #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
         seed: u64,
     },
+    /// Accounts.
+    User {
+        /// The action.
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Department API tokens.
+    Token {
+        /// The action.
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The audit trail.
+    Audit {
+        /// The action.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Unified social credit code tools.
     Uscc {
         /// The tool.
         #[command(subcommand)]
         command: UsccCommand,
+    },
+}
+
+/// `shezu user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account with one role. The password is read from standard input (one line) when
+    /// it is not a terminal; otherwise one is generated and printed once.
+    Add {
+        /// Sign-in name (3–40 letters, digits, `.`, `_`, `-`).
+        #[arg(long)]
+        username: String,
+        /// Role: admin, registrar, window, area_officer, liaison, party, instructor,
+        /// social_worker, expert or org.
+        #[arg(long)]
+        role: String,
+        /// Division code of the area, for area_officer and liaison.
+        #[arg(long)]
+        area: Option<String>,
+        /// Credit code (or id) of the organization, for org, instructor and social_worker.
+        #[arg(long)]
+        org: Option<String>,
+        /// Name shown on pages (defaults to the username).
+        #[arg(long, default_value = "")]
+        name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// `shezu token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a department API token and print it once (only its hash is kept).
+    Add {
+        /// Who it is for, e.g. "区税务局".
+        #[arg(long)]
+        name: String,
+        /// Scopes: public, registry:read, feed:NAME (repeat the flag for several).
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Limit registry reads to this area (division code).
+        #[arg(long)]
+        area: Option<String>,
+        /// Days until it expires (none: it does not expire).
+        #[arg(long)]
+        expires_days: Option<i64>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// `shezu audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the audit log's hash chain end to end; names the first broken entry and exits
+    /// non-zero if any entry was changed, removed or inserted.
+    Verify {
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
 }
 
@@ -157,7 +235,10 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
             let db = open(&database).await?;
             if demo {
                 match crate::demo::load(&db, crate::demo::DEFAULT_SEED).await {
-                    Ok(summary) => tracing::info!(%summary, "demo district loaded"),
+                    Ok(summary) => {
+                        tracing::info!(%summary, "demo district loaded");
+                        print_demo_accounts(addr);
+                    }
                     Err(crate::demo::DemoError::NotEmpty) => {
                         tracing::info!("database already has records; demo not loaded again")
                     }
@@ -196,7 +277,219 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
             db.close().await;
             Ok(())
         }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    area,
+                    org,
+                    name,
+                    database,
+                },
+        } => {
+            let db = open(&database).await?;
+            let password = read_or_generate_password()?;
+            let created = add_user(
+                &db,
+                &username,
+                &role,
+                area.as_deref(),
+                org.as_deref(),
+                &name,
+                &password.0,
+            )
+            .await;
+            db.close().await;
+            created?;
+            println!(
+                "{}",
+                Lang::Zh.tf("cli.user_created", &[("username", &username)])
+            );
+            if password.1 {
+                println!(
+                    "{}",
+                    Lang::Zh.tf("cli.password_generated", &[("password", &password.0)])
+                );
+            }
+            Ok(())
+        }
+        Command::Token {
+            command:
+                TokenCommand::Add {
+                    name,
+                    scopes,
+                    area,
+                    expires_days,
+                    database,
+                },
+        } => {
+            let db = open(&database).await?;
+            let created = add_token(&db, &name, &scopes, area.as_deref(), expires_days).await;
+            db.close().await;
+            println!("{}", created?);
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { database },
+        } => {
+            let db = open(&database).await?;
+            let mut conn = db.acquire().await?;
+            let result = crate::audit::store::verify(&mut conn.conn()).await;
+            drop(conn);
+            db.close().await;
+            match result? {
+                crate::audit::store::ChainCheck::Intact(n) => {
+                    println!(
+                        "{}",
+                        Lang::Zh.tf("cli.audit_intact", &[("count", &n.to_string())])
+                    );
+                    Ok(())
+                }
+                crate::audit::store::ChainCheck::BrokenAt(seq) => {
+                    anyhow::bail!(
+                        "{}",
+                        Lang::Zh.tf("cli.audit_broken", &[("seq", &seq.to_string())])
+                    )
+                }
+            }
+        }
         Command::Uscc { .. } => Ok(()),
+    }
+}
+
+/// Tells how to sign in to the demo.
+fn print_demo_accounts(addr: SocketAddr) {
+    println!(
+        "{}",
+        Lang::Zh.tf(
+            "cli.demo_accounts",
+            &[("password", crate::demo::DEMO_PASSWORD)]
+        )
+    );
+    for (username, name, role, _, _) in crate::demo::DEMO_ACCOUNTS {
+        println!("  {username:<14} {} · {name}", role.label(Lang::Zh));
+    }
+    println!("  http://{addr}/login");
+}
+
+/// The password for `user add`: one line from standard input when it is piped, else generated
+/// (and flagged so it is printed once).
+fn read_or_generate_password() -> anyhow::Result<(String, bool)> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        let line = line.trim_end_matches(['\r', '\n']).to_owned();
+        if !line.is_empty() {
+            return Ok((line, false));
+        }
+    }
+    Ok((crate::auth::generate_password()?, true))
+}
+
+/// Creates an account with one role, in one transaction; errors name the field in Chinese.
+pub async fn add_user(
+    db: &Db,
+    username: &str,
+    role: &str,
+    area: Option<&str>,
+    org: Option<&str>,
+    name: &str,
+    password: &str,
+) -> anyhow::Result<crate::auth::UserId> {
+    use crate::auth::{Grant, Role, Scope, store};
+    let actor = crate::audit::Actor::system("cli");
+    let mut tx = db.begin().await?;
+    let role =
+        Role::parse(role).with_context(|| Lang::Zh.tf("cli.unknown_role", &[("role", role)]))?;
+    let area = match area {
+        Some(code) => Some(
+            crate::areas::store::find_by_code(&mut tx.conn(), code)
+                .await?
+                .with_context(|| Lang::Zh.t("registry.error.unknown_area"))?
+                .area_id(),
+        ),
+        None => None,
+    };
+    let org = match org {
+        Some(key) => Some(
+            crate::registry::api::find_by_key(&mut tx.conn(), &Scope::All, key)
+                .await?
+                .with_context(|| Lang::Zh.t("auth.error.unknown_org"))?
+                .org_id(),
+        ),
+        None => None,
+    };
+    let now = chrono::Utc::now();
+    let new = store::NewUser {
+        username: username.to_owned(),
+        display_name: name.to_owned(),
+        password: password.to_owned(),
+    };
+    let id = store::create_user(&mut tx.conn(), &actor, now, &new)
+        .await
+        .map_err(field_errors)?;
+    store::grant_role(&mut tx.conn(), &actor, now, id, &Grant { role, area, org })
+        .await
+        .map_err(field_errors)?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Creates an API token and returns the line to print (with the secret, shown once).
+async fn add_token(
+    db: &Db,
+    name: &str,
+    scopes: &[String],
+    area: Option<&str>,
+    expires_days: Option<i64>,
+) -> anyhow::Result<String> {
+    use crate::auth::tokens::{self, TokenScope};
+    let parsed: Vec<TokenScope> = scopes
+        .iter()
+        .map(|s| TokenScope::parse(s).with_context(|| Lang::Zh.t("auth.error.token_scope")))
+        .collect::<anyhow::Result<_>>()?;
+    let mut tx = db.begin().await?;
+    let area = match area {
+        Some(code) => Some(
+            crate::areas::store::find_by_code(&mut tx.conn(), code)
+                .await?
+                .with_context(|| Lang::Zh.t("registry.error.unknown_area"))?
+                .area_id(),
+        ),
+        None => None,
+    };
+    let now = chrono::Utc::now();
+    let expires = expires_days.map(|d| now + chrono::Duration::days(d));
+    let (_, secret) = tokens::create(
+        &mut tx.conn(),
+        &crate::audit::Actor::system("cli"),
+        now,
+        name,
+        &parsed,
+        area,
+        expires,
+    )
+    .await
+    .map_err(field_errors)?;
+    tx.commit().await?;
+    Ok(Lang::Zh.tf("cli.token_created", &[("token", &secret)]))
+}
+
+/// Turns field errors into one readable line per field (in Chinese) for the command line.
+fn field_errors(e: crate::error::Error) -> anyhow::Error {
+    match e {
+        crate::error::Error::Invalid(fields) => anyhow::anyhow!(
+            "{}",
+            fields
+                .0
+                .iter()
+                .map(|(f, m)| format!("{f}: {}", m.render(Lang::Zh)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => other.into(),
     }
 }
 

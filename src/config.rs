@@ -23,12 +23,48 @@ pub struct Settings {
     /// issues); 120116 is Binhai New Area.
     #[arg(long, env = "SHEZU_DIVISION", default_value = "120116", value_parser = parse_division)]
     pub division: String,
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "SHEZU_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    pub session_idle_minutes: i64,
+    /// Hours after sign-in after which a session ends however active it is.
+    #[arg(long, env = "SHEZU_SESSION_ABSOLUTE_HOURS", default_value_t = 12)]
+    pub session_absolute_hours: i64,
+    /// Failed sign-ins in a row that lock an account.
+    #[arg(long, env = "SHEZU_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: i64,
+    /// Minutes an account stays locked.
+    #[arg(long, env = "SHEZU_LOGIN_LOCK_MINUTES", default_value_t = 15)]
+    pub login_lock_minutes: i64,
+    /// Failed sign-ins from one address within the lock window after which that address is
+    /// refused (whatever the account).
+    #[arg(long, env = "SHEZU_LOGIN_MAX_FAILURES_PER_IP", default_value_t = 20)]
+    pub login_max_failures_per_ip: i64,
+    /// Mark cookies `Secure` and send HSTS (set when shezu is served over HTTPS, e.g. behind a
+    /// TLS-terminating proxy).
+    #[arg(long, env = "SHEZU_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             division: "120116".into(),
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            login_max_failures: 5,
+            login_lock_minutes: 15,
+            login_max_failures_per_ip: 20,
+            secure_cookies: false,
+        }
+    }
+}
+
+impl Settings {
+    /// How long sessions live.
+    pub fn session_limits(&self) -> crate::auth::store::SessionLimits {
+        crate::auth::store::SessionLimits {
+            idle: chrono::Duration::minutes(self.session_idle_minutes.max(1)),
+            absolute: chrono::Duration::hours(self.session_absolute_hours.max(1)),
         }
     }
 }

@@ -209,6 +209,8 @@ pub enum Arg {
     OptDate(Option<NaiveDate>),
     /// Instant (see [`Timestamp`]).
     Timestamp(Timestamp),
+    /// Optional instant.
+    OptTimestamp(Option<Timestamp>),
 }
 
 impl From<i64> for Arg {
@@ -266,6 +268,11 @@ impl From<Timestamp> for Arg {
         Arg::Timestamp(v)
     }
 }
+impl From<Option<Timestamp>> for Arg {
+    fn from(v: Option<Timestamp>) -> Self {
+        Arg::OptTimestamp(v)
+    }
+}
 
 /// The fixed-width text form of an instant on SQLite.
 fn sqlite_timestamp(t: &Timestamp) -> String {
@@ -288,6 +295,10 @@ macro_rules! bind_args {
                 Arg::OptDate(v) => q.bind(*v),
                 Arg::Timestamp(v) => match $backend {
                     Backend::Sqlite => q.bind(sqlite_timestamp(v)),
+                    Backend::Postgres => q.bind(*v),
+                },
+                Arg::OptTimestamp(v) => match $backend {
+                    Backend::Sqlite => q.bind(v.as_ref().map(sqlite_timestamp)),
                     Backend::Postgres => q.bind(*v),
                 },
             };
@@ -426,12 +437,20 @@ struct Migration {
 }
 
 /// Every migration, in order. Forward-only: a released file is never edited, only followed.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_foundation.sql",
-    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
-    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_foundation.sql",
+        sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+        postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_accounts.sql",
+        sqlite: include_str!("../migrations/sqlite/0002_accounts.sql"),
+        postgres: include_str!("../migrations/postgres/0002_accounts.sql"),
+    },
+];
 
 /// The names of all embedded migration files (for the parity test).
 pub fn migration_names() -> Vec<&'static str> {

@@ -1,10 +1,12 @@
 //! What every page shares: the request's language, the layout context, flash messages,
 //! pagination, the error page, the loopback guard for the back office, and embedded static files.
 
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Permission};
 use crate::error::{Error, FieldErrors};
 use crate::i18n::{Lang, Msg};
 use askama::Template;
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -62,10 +64,16 @@ pub async fn page_context(mut req: Request, next: Next) -> Response {
     response
 }
 
-/// Adds the security headers every answer carries.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// Adds the security headers every answer carries (HSTS when served over HTTPS).
+pub async fn security_headers(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let h = response.headers_mut();
+    if app.settings.secure_cookies {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -84,21 +92,129 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     response
 }
 
-/// Until accounts exist, the back office answers only on loopback and refuses cross-site form
-/// posts (a page on another site must not be able to drive a local administrator's browser).
-pub async fn back_office_guard(req: Request, next: Next) -> Response {
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "shezu_session";
+/// Name of the form field that carries the session's CSRF token.
+pub const CSRF_FIELD: &str = "_csrf";
+/// Largest form body accepted (uploads will have their own limit).
+const FORM_LIMIT: usize = 2 * 1024 * 1024;
+
+/// The signed-in user of a request, if any, as resolved once by [`session`].
+#[derive(Debug, Clone)]
+pub struct SessionUser(pub Option<CurrentUser>);
+
+/// The address a request came from.
+#[derive(Debug, Clone)]
+pub struct PeerIp(pub Option<String>);
+
+/// Resolves the session cookie to a user (once per request), and guards every state-changing
+/// request: it must come from our own pages (Origin/Referer) and, when someone is signed in,
+/// carry that session's CSRF token in the `_csrf` form field. A request that fails either check
+/// is refused before any handler runs.
+pub async fn session(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
     // The extractor (not the raw extension) so that tests' `MockConnectInfo` is honoured.
-    let peer = ConnectInfo::<SocketAddr>::from_request_parts(&mut parts, &()).await;
-    let req = Request::from_parts(parts, body);
-    let peer_is_local = peer.is_ok_and(|ConnectInfo(addr)| addr.ip().is_loopback());
-    if !peer_is_local {
-        return Error::Forbidden.into_response();
+    let ip = ConnectInfo::<SocketAddr>::from_request_parts(&mut parts, &())
+        .await
+        .ok()
+        .map(|ConnectInfo(addr)| addr.ip().to_string());
+    let token = cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned);
+    let user = match token {
+        Some(token) => match resolve_session(&app, &token, ip.clone()).await {
+            Ok(user) => user,
+            Err(e) => return e.into_response(),
+        },
+        None => None,
+    };
+    let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let mut body = body;
+    if unsafe_method && !parts.uri.path().starts_with("/api/") {
+        if !same_origin(&parts.headers) {
+            return Error::Forbidden.into_response();
+        }
+        if let Some(user) = &user {
+            let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
+                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+            };
+            let sent = form_urlencoded::parse(&bytes)
+                .find(|(k, _)| k == CSRF_FIELD)
+                .map(|(_, v)| v.into_owned());
+            if sent.as_deref() != Some(user.csrf_token.as_str()) {
+                return Error::Forbidden.into_response();
+            }
+            body = axum::body::Body::from(bytes);
+        }
     }
-    if req.method() == Method::POST && !same_origin(req.headers()) {
-        return Error::Forbidden.into_response();
+    parts.extensions.insert(SessionUser(user));
+    parts.extensions.insert(PeerIp(ip));
+    next.run(Request::from_parts(parts, body)).await
+}
+
+async fn resolve_session(
+    app: &AppState,
+    token: &str,
+    ip: Option<String>,
+) -> Result<Option<CurrentUser>, Error> {
+    let mut conn = app.db.acquire().await?;
+    crate::auth::store::user_for_session(
+        &mut conn.conn(),
+        token,
+        chrono::Utc::now(),
+        app.settings.session_limits(),
+        ip,
+    )
+    .await
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(SessionUser(Some(user))) = parts.extensions.get::<SessionUser>() {
+            return Ok(user.clone());
+        }
+        if parts.method == Method::GET {
+            let here = parts
+                .uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_owned();
+            return Err(
+                Redirect::to(&format!("/login?next={}", percent_encode(&here))).into_response(),
+            );
+        }
+        Err(Error::Unauthorized.into_response())
     }
-    next.run(req).await
+}
+
+impl OptionalFromRequestParts<AppState> for CurrentUser {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<SessionUser>()
+            .and_then(|SessionUser(u)| u.clone()))
+    }
+}
+
+/// Percent-encodes a value for a URL query.
+pub fn percent_encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// A session cookie carrying `token` (or clearing it when `None`), with the flags the settings
+/// ask for.
+pub fn session_cookie(token: Option<&str>, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let value = match token {
+        Some(t) => format!("{SESSION_COOKIE}={t}; Path=/; HttpOnly; SameSite=Lax{secure}"),
+        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+    };
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// True when a state-changing request comes from our own pages: an `Origin` (or, failing that,
@@ -140,9 +256,46 @@ pub struct Layout {
     pub path: String,
     /// A message from the previous action, already translated.
     pub flash: Option<String>,
+    /// The signed-in user, for the header and the forms' CSRF field.
+    pub user: Option<NavUser>,
+}
+
+/// What the layout shows of the signed-in user.
+#[derive(Debug, Clone)]
+pub struct NavUser {
+    /// Name shown.
+    pub display_name: String,
+    /// The session's CSRF token for forms.
+    pub csrf: String,
+    /// Show the registry link.
+    pub registry: bool,
+    /// Show the dictionary link.
+    pub dictionaries: bool,
+    /// Show the users and tokens links.
+    pub users: bool,
+    /// Show the audit links.
+    pub audit: bool,
+}
+
+impl NavUser {
+    fn of(user: &CurrentUser) -> NavUser {
+        NavUser {
+            display_name: user.display_name.clone(),
+            csrf: user.csrf_token.clone(),
+            registry: user.can(Permission::ViewRegistry),
+            dictionaries: user.can(Permission::ManageDictionaries),
+            users: user.can(Permission::ManageUsers),
+            audit: user.can(Permission::ViewAudit),
+        }
+    }
 }
 
 impl Layout {
+    /// The CSRF token for forms ("" when nobody is signed in).
+    pub fn csrf(&self) -> &str {
+        self.user.as_ref().map_or("", |u| u.csrf.as_str())
+    }
+
     /// Catalogue text in the page's language (used by templates).
     pub fn t(&self, key: &str) -> &'static str {
         self.lang.t(key)
@@ -166,6 +319,7 @@ pub struct PageCtx {
     pub lang: Lang,
     path: String,
     flash: Option<String>,
+    user: Option<NavUser>,
 }
 
 impl PageCtx {
@@ -181,6 +335,7 @@ impl PageCtx {
             title,
             path: self.path.clone(),
             flash: self.flash.clone(),
+            user: self.user.clone(),
         }
     }
 }
@@ -193,10 +348,15 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
         let flash = cookie(&parts.headers, FLASH_COOKIE)
             .and_then(flash_key)
             .map(|key| lang.t(key).to_owned());
+        let user = parts
+            .extensions
+            .get::<SessionUser>()
+            .and_then(|SessionUser(u)| u.as_ref().map(NavUser::of));
         Ok(PageCtx {
             lang,
             path: parts.uri.path().to_owned(),
             flash,
+            user,
         })
     }
 }
@@ -208,6 +368,12 @@ const FLASH_KEYS: &[&str] = &[
     "flash.org_updated",
     "flash.org_unchanged",
     "flash.domain_saved",
+    "flash.signed_in",
+    "flash.signed_out",
+    "flash.password_changed",
+    "flash.signed_out_everywhere",
+    "flash.user_saved",
+    "flash.token_revoked",
 ];
 
 fn flash_key(value: &str) -> Option<&'static str> {
@@ -343,6 +509,7 @@ impl ErrorView {
                 title: message.clone(),
                 path: String::new(),
                 flash: None,
+                user: None,
             },
             status: self.status.as_u16(),
             message,

@@ -64,7 +64,7 @@ async fn seed(t: &TestDb) {
         store::create(
             &mut tx.conn(),
             &Scope::All,
-            "tester",
+            &shezu::audit::Actor::system("tester"),
             Utc::now(),
             &draft,
             "120116",

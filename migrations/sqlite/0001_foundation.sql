@@ -88,16 +88,30 @@ create table org_change_fields (
     primary key (change_id, field)
 );
 
+-- Append-only, hash-chained audit trail: every entry carries the hash of the one before it
+-- (seq is gap-free; audit_head serialises appenders so the chain never forks).
 create table audit_log (
-    id integer primary key,
+    seq integer primary key,
     at text not null,
     actor text not null,
+    actor_user_id integer,
     action text not null,
     entity text not null,
     entity_id integer,
-    summary text not null
+    summary text not null,
+    changes text,
+    ip text,
+    prev_hash text not null,
+    hash text not null
 );
+create table audit_head (
+    id integer primary key check (id = 1),
+    last_seq integer not null,
+    last_hash text not null
+);
+insert into audit_head (id, last_seq, last_hash) values (1, 0, '');
 create index audit_log_entity on audit_log (entity, entity_id);
+create index audit_log_at on audit_log (at);
 
 -- Next organization-code serial per registering authority (positions 3–8 of a USCC).
 create table uscc_serials (

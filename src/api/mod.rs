@@ -1,18 +1,75 @@
-//! The public JSON API under `/api/v1`: each domain's `api.rs` routes merged here, and the error
-//! wrapper that renders `{"error": "...", "fields": {...}}` in the caller's language.
+//! The public JSON API under `/api/v1`: each domain's `api.rs` routes merged here, the caller
+//! (anonymous or a department token), and the error wrapper that renders
+//! `{"error": "...", "fields": {...}}` in the caller's language.
 
 use crate::app::AppState;
+use crate::auth::Scope;
+use crate::auth::tokens::{self, TokenCaller};
 use crate::error::Error;
 use crate::web::ErrorView;
 use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use axum::routing::any;
 
 /// Every API route.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(crate::registry::api::routes())
         .merge(crate::areas::api::routes())
-        .fallback(|| async { ApiError(Error::NotFound) })
+        .route(
+            "/api/v1/{*rest}",
+            any(|| async { ApiError(Error::NotFound) }),
+        )
+}
+
+/// Who is calling the API: anyone (public fields), or a department token with its scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiCaller {
+    /// No credentials: public fields of every organization.
+    Anonymous,
+    /// A valid department token.
+    Token(TokenCaller),
+}
+
+impl ApiCaller {
+    /// The registry scope the caller reads with.
+    pub fn scope(&self) -> Scope {
+        match self {
+            ApiCaller::Anonymous => Scope::Public,
+            ApiCaller::Token(t) => t.scope.clone(),
+        }
+    }
+
+    /// True when the caller may read non-public fields.
+    pub fn internal_fields(&self) -> bool {
+        matches!(self, ApiCaller::Token(t) if t.internal_fields)
+    }
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Ok(ApiCaller::Anonymous);
+        };
+        let secret = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ApiError(Error::Unauthorized))?;
+        let mut conn = app.db.acquire().await?;
+        match tokens::authenticate(&mut conn.conn(), secret, chrono::Utc::now()).await? {
+            Some(caller) => Ok(ApiCaller::Token(caller)),
+            None => Err(ApiError(Error::Unauthorized)),
+        }
+    }
 }
 
 /// An error answered as JSON.

@@ -13,8 +13,8 @@ use serde::Serialize;
 /// Routes under `/api/v1`.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/areas", get(list))
-        .route("/areas/{code}", get(show))
+        .route("/api/v1/areas", get(list))
+        .route("/api/v1/areas/{code}", get(show))
 }
 
 /// One area on the wire.

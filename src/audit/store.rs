@@ -1,10 +1,11 @@
 //! Writes and reads of the organization history and the audit log. Writers call these inside
-//! their own transaction, so a change and its history commit or vanish together.
+//! their own transaction, so a change, its history and its audit entry commit or vanish together.
 
-use super::{ChangeAction, ChangeEvent, FieldChange};
+use super::{Actor, AuditEntry, ChangeAction, ChangeEvent, FieldChange};
 use crate::db::{Conn, Sql, Timestamp};
 use crate::error::Result;
 use crate::registry::OrgId;
+use chrono::SubsecRound;
 
 /// Records one write to an organization and the fields it changed.
 pub async fn record_org_change(
@@ -86,19 +87,18 @@ pub async fn org_history(
     if let Some(t) = until {
         sql.push(" and c.changed_at <= ").push_arg(t);
     }
-    let fields: Vec<FieldRow> = sql.fetch_all(conn).await?;
+    let mut by_event: std::collections::HashMap<i64, Vec<FieldChange>> = Default::default();
+    for f in sql.fetch_all::<FieldRow>(conn).await? {
+        by_event.entry(f.change_id).or_default().push(FieldChange {
+            field: f.field,
+            before_value: f.before_value,
+            after_value: f.after_value,
+        });
+    }
     Ok(events
         .into_iter()
         .map(|e| ChangeEvent {
-            fields: fields
-                .iter()
-                .filter(|f| f.change_id == e.id)
-                .map(|f| FieldChange {
-                    field: f.field.clone(),
-                    before_value: f.before_value.clone(),
-                    after_value: f.after_value.clone(),
-                })
-                .collect(),
+            fields: by_event.remove(&e.id).unwrap_or_default(),
             id: e.id,
             changed_at: e.changed_at,
             actor: e.actor,
@@ -108,26 +108,169 @@ pub async fn org_history(
         .collect())
 }
 
-/// Appends one entry to the audit log.
-pub async fn log(
+/// What an audit entry says (the chain fields are added by [`append`]).
+#[derive(Debug, Clone, Default)]
+pub struct NewEntry<'a> {
+    /// What (`create`, `update`, `login`, …).
+    pub action: &'a str,
+    /// On what kind of thing.
+    pub entity: &'a str,
+    /// Which one.
+    pub entity_id: Option<i64>,
+    /// A short description.
+    pub summary: &'a str,
+    /// Changed fields with before and after.
+    pub changes: Option<&'a [FieldChange]>,
+}
+
+/// Appends one entry to the audit log, linked to the one before it. The head row is updated
+/// first, which locks it until the caller's transaction ends: appenders queue, so the chain
+/// never forks and `seq` has no gaps (a rolled-back append rolls the head back too).
+pub async fn append(
     conn: &mut Conn<'_>,
     at: Timestamp,
-    actor: &str,
-    action: &str,
-    entity: &str,
-    entity_id: Option<i64>,
-    summary: &str,
-) -> Result<()> {
-    Sql::new(
-        "insert into audit_log (at, actor, action, entity, entity_id, summary) values ($1, $2, $3, $4, $5, $6)",
+    actor: &Actor,
+    entry: NewEntry<'_>,
+) -> Result<i64> {
+    let (seq, prev_hash): (i64, String) = Sql::new(
+        "update audit_head set last_seq = last_seq + 1 where id = 1 returning last_seq, last_hash",
     )
-    .arg(at)
-    .arg(actor)
-    .arg(action)
-    .arg(entity)
-    .arg(entity_id)
-    .arg(summary)
+    .fetch_one(conn)
+    .await?;
+    let mut e = AuditEntry {
+        seq,
+        // Both databases keep microseconds; hash exactly what will be read back.
+        at: at.trunc_subsecs(6),
+        actor: actor.name.clone(),
+        actor_user_id: actor.user_id,
+        action: entry.action.to_owned(),
+        entity: entry.entity.to_owned(),
+        entity_id: entry.entity_id,
+        summary: entry.summary.to_owned(),
+        changes: entry
+            .changes
+            .filter(|c| !c.is_empty())
+            .and_then(|c| serde_json::to_string(c).ok()),
+        ip: actor.ip.clone(),
+        prev_hash,
+        hash: String::new(),
+    };
+    e.hash = e.compute_hash();
+    Sql::new(
+        "insert into audit_log (seq, at, actor, actor_user_id, action, entity, entity_id, summary, changes, ip, prev_hash, hash) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .arg(e.seq)
+    .arg(e.at)
+    .arg(e.actor.as_str())
+    .arg(e.actor_user_id)
+    .arg(e.action.as_str())
+    .arg(e.entity.as_str())
+    .arg(e.entity_id)
+    .arg(e.summary.as_str())
+    .arg(e.changes.clone())
+    .arg(e.ip.clone())
+    .arg(e.prev_hash.as_str())
+    .arg(e.hash.as_str())
     .execute(conn)
     .await?;
-    Ok(())
+    Sql::new("update audit_head set last_hash = $1 where id = 1")
+        .arg(e.hash.as_str())
+        .execute(conn)
+        .await?;
+    Ok(seq)
+}
+
+const ENTRY_SELECT: &str = "select seq, at, actor, actor_user_id, action, entity, entity_id, summary, changes, ip, prev_hash, hash from audit_log";
+
+/// The result of checking the whole chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainCheck {
+    /// Every entry links to the one before and hashes to what it says; the count checked.
+    Intact(i64),
+    /// The first entry (by `seq`) that does not.
+    BrokenAt(i64),
+}
+
+/// Walks the whole audit log in pages and checks every link, then that the head agrees.
+pub async fn verify(conn: &mut Conn<'_>) -> Result<ChainCheck> {
+    const PAGE: i64 = 5000;
+    let (mut prev_seq, mut prev_hash) = (0_i64, String::new());
+    loop {
+        let page: Vec<AuditEntry> = Sql::new(&format!(
+            "{ENTRY_SELECT} where seq > $1 order by seq limit $2"
+        ))
+        .arg(prev_seq)
+        .arg(PAGE)
+        .fetch_all(conn)
+        .await?;
+        if let Some(seq) = super::first_broken(&page, prev_hash.clone(), prev_seq) {
+            return Ok(ChainCheck::BrokenAt(seq));
+        }
+        let Some(last) = page.last() else { break };
+        prev_seq = last.seq;
+        prev_hash = last.hash.clone();
+        if (page.len() as i64) < PAGE {
+            break;
+        }
+    }
+    let (head_seq, head_hash): (i64, String) =
+        Sql::new("select last_seq, last_hash from audit_head where id = 1")
+            .fetch_one(conn)
+            .await?;
+    if head_seq != prev_seq || head_hash != prev_hash {
+        // Entries were deleted from the end.
+        return Ok(ChainCheck::BrokenAt(prev_seq + 1));
+    }
+    Ok(ChainCheck::Intact(prev_seq))
+}
+
+/// Filters of the audit log page.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Actor name (exact).
+    pub actor: Option<String>,
+    /// Action (exact).
+    pub action: Option<String>,
+    /// Entity kind (exact).
+    pub entity: Option<String>,
+    /// From this instant.
+    pub from: Option<Timestamp>,
+    /// Until this instant.
+    pub until: Option<Timestamp>,
+}
+
+/// Audit entries matching `filter`, newest first, with the total.
+pub async fn search(
+    conn: &mut Conn<'_>,
+    filter: &AuditFilter,
+    paging: crate::web::Paging,
+) -> Result<(Vec<AuditEntry>, i64)> {
+    let apply = |sql: &mut Sql| {
+        sql.push(" where 1 = 1");
+        if let Some(a) = &filter.actor {
+            sql.push(" and actor = ").push_arg(a.as_str());
+        }
+        if let Some(a) = &filter.action {
+            sql.push(" and action = ").push_arg(a.as_str());
+        }
+        if let Some(e) = &filter.entity {
+            sql.push(" and entity = ").push_arg(e.as_str());
+        }
+        if let Some(t) = filter.from {
+            sql.push(" and at >= ").push_arg(t);
+        }
+        if let Some(t) = filter.until {
+            sql.push(" and at <= ").push_arg(t);
+        }
+    };
+    let mut count = Sql::new("select count(*) from audit_log");
+    apply(&mut count);
+    let total = count.fetch_i64(conn).await?;
+    let mut sql = Sql::new(ENTRY_SELECT);
+    apply(&mut sql);
+    sql.push(" order by seq desc limit ")
+        .push_arg(paging.per_page)
+        .push(" offset ")
+        .push_arg(paging.offset());
+    Ok((sql.fetch_all(conn).await?, total))
 }

@@ -6,7 +6,7 @@ pub mod names;
 pub mod rng;
 
 use crate::areas::{self, AreaLevel, Division};
-use crate::auth::Scope;
+use crate::auth::{Role, Scope};
 use crate::db::Db;
 use crate::registry::store as registry;
 use crate::registry::{OrgDraft, OrgKind, OrgStatus, name_key};
@@ -104,6 +104,7 @@ pub async fn load(db: &Db, seed: u64) -> Result<DemoSummary, DemoError> {
     registry::set_next_serial(&mut conn, DISTRICT_DIVISION, 200_000).await?;
     registry::set_next_serial(&mut conn, MUNICIPAL_DIVISION, 100_000).await?;
     let planned = plan(seed, &divisions);
+    let actor = crate::audit::Actor::system("demo");
     let mut summary = DemoSummary {
         areas: divisions.len(),
         by_kind: OrgKind::ALL.iter().map(|k| (*k, 0)).collect(),
@@ -113,14 +114,138 @@ pub async fn load(db: &Db, seed: u64) -> Result<DemoSummary, DemoError> {
         let date = p.draft.registered_on.unwrap_or(NaiveDate::MIN);
         // Recorded at 09:00 China time on the registration day, so "as of" dates make sense.
         let at = Utc.from_utc_datetime(&date.and_hms_opt(1, 0, 0).unwrap_or_default());
-        registry::create(&mut conn, &Scope::All, "demo", at, &p.draft, p.division).await?;
+        registry::create(&mut conn, &Scope::All, &actor, at, &p.draft, p.division).await?;
         if let Some(entry) = summary.by_kind.iter_mut().find(|(k, _)| *k == p.draft.kind) {
             entry.1 += 1;
         }
         summary.direct += usize::from(p.draft.direct_registration);
     }
+    create_demo_accounts(&mut conn, &actor).await?;
     tx.commit().await?;
     Ok(summary)
+}
+
+/// The password of every demo account (printed by `serve --demo`; the demo is not for real data).
+pub const DEMO_PASSWORD: &str = "binhai-demo-2014";
+
+/// A demo account: (username, display name, role, area code, organization name).
+pub type DemoAccount = (
+    &'static str,
+    &'static str,
+    Role,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+/// One demo account per role (SPEC §1), tied to real places and organizations of the demo.
+pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
+    ("admin", "系统管理员", Role::Admin, None, None),
+    ("registrar", "登记科 王敏", Role::Registrar, None, None),
+    ("window", "服务窗口 李娜", Role::Window, None, None),
+    (
+        "tanggu",
+        "塘沽街道 张伟",
+        Role::AreaOfficer,
+        Some("120116001"),
+        None,
+    ),
+    (
+        "dagang",
+        "大港街道 刘洋",
+        Role::AreaOfficer,
+        Some("120116051"),
+        None,
+    ),
+    (
+        "teda",
+        "开发区 陈静",
+        Role::AreaOfficer,
+        Some("120116400"),
+        None,
+    ),
+    (
+        "liaison",
+        "紫云园社区 赵丽",
+        Role::Liaison,
+        Some("120116001016"),
+        None,
+    ),
+    ("party", "党工委 孙强", Role::Party, None, None),
+    (
+        "instructor",
+        "党建指导员 周杰",
+        Role::Instructor,
+        None,
+        Some("开发区社会服务志愿者协会"),
+    ),
+    (
+        "socialworker",
+        "社工 吴芳",
+        Role::SocialWorker,
+        None,
+        Some("九九华龄居家养老服务中心"),
+    ),
+    ("expert", "评审专家 郑华", Role::Expert, None, None),
+    (
+        "aizhisheng",
+        "爱之声公益助学联盟",
+        Role::Org,
+        None,
+        Some("爱之声公益助学联盟"),
+    ),
+];
+
+async fn create_demo_accounts(
+    conn: &mut crate::db::Conn<'_>,
+    actor: &crate::audit::Actor,
+) -> Result<(), DemoError> {
+    use crate::auth::store::{NewUser, create_user, grant_role};
+    let now = Utc::now();
+    for (username, name, role, area, org) in DEMO_ACCOUNTS {
+        let area = match area {
+            Some(code) => areas::store::find_by_code(conn, code)
+                .await?
+                .map(|a| a.area_id()),
+            None => None,
+        };
+        let org = match org {
+            Some(org_name) => {
+                let filter = registry::OrgFilter {
+                    q: Some((*org_name).to_owned()),
+                    ..Default::default()
+                };
+                let (rows, _) = registry::list(
+                    conn,
+                    &Scope::All,
+                    &filter,
+                    crate::web::Paging::new(None, Some(1)),
+                    false,
+                )
+                .await?;
+                rows.first().map(|r| r.org_id())
+            }
+            None => None,
+        };
+        let new = NewUser {
+            username: (*username).to_owned(),
+            display_name: (*name).to_owned(),
+            password: DEMO_PASSWORD.to_owned(),
+        };
+        let id = create_user(conn, actor, now, &new).await?;
+        grant_role(
+            conn,
+            actor,
+            now,
+            id,
+            &crate::auth::Grant {
+                role: *role,
+                area,
+                org,
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {

@@ -4,7 +4,7 @@
 use super::store::{self, GroupColumn, OrgFilter, OrgRow};
 use super::uscc::Uscc;
 use super::{Grade, OrgId, OrgKind, OrgStatus};
-use crate::api::ApiResult;
+use crate::api::{ApiCaller, ApiResult};
 use crate::app::AppState;
 use crate::areas::store as areas;
 use crate::auth::Scope;
@@ -22,8 +22,8 @@ use std::collections::BTreeMap;
 /// Routes under `/api/v1`.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/organizations", get(list))
-        .route("/organizations/{key}", get(show))
+        .route("/api/v1/organizations", get(list))
+        .route("/api/v1/organizations/{key}", get(show))
 }
 
 /// Query string of the list (all text, so that a bad value becomes a 422 naming its field
@@ -59,10 +59,22 @@ pub struct OrgItem {
     registered_on: Option<NaiveDate>,
     grade: Option<String>,
     grade_expires_on: Option<NaiveDate>,
+    /// Only for callers allowed internal fields (department tokens with `registry:read`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    internal: Option<Internal>,
+}
+
+/// Non-public fields.
+#[derive(Debug, Serialize)]
+struct Internal {
+    contact_person: Option<String>,
+    contact_phone: Option<String>,
+    members: Option<i64>,
+    staff: Option<i64>,
 }
 
 impl OrgItem {
-    fn from_row(row: &OrgRow, lang: Lang) -> OrgItem {
+    fn from_row(row: &OrgRow, lang: Lang, internal: bool) -> OrgItem {
         OrgItem {
             id: row.id,
             uscc: row.uscc.clone(),
@@ -78,6 +90,12 @@ impl OrgItem {
             registered_on: row.registered_on,
             grade: row.grade.clone(),
             grade_expires_on: row.grade_expires_on,
+            internal: internal.then(|| Internal {
+                contact_person: row.contact_person.clone(),
+                contact_phone: row.contact_phone.clone(),
+                members: row.members,
+                staff: row.staff,
+            }),
         }
     }
 }
@@ -184,10 +202,11 @@ pub async fn parse_filter(
 
 async fn list(
     State(app): State<AppState>,
+    caller: ApiCaller,
     lang: Lang,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<OrgPage>> {
-    let scope = Scope::Public;
+    let scope = caller.scope();
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     let (filter, paging, facet_names) = parse_filter(&mut c, &query).await?;
@@ -198,7 +217,10 @@ async fn list(
         Some(facets(&mut c, &scope, &filter, &facet_names).await?)
     };
     Ok(Json(OrgPage {
-        items: rows.iter().map(|r| OrgItem::from_row(r, lang)).collect(),
+        items: rows
+            .iter()
+            .map(|r| OrgItem::from_row(r, lang, caller.internal_fields()))
+            .collect(),
         total,
         page: paging.page,
         per_page: paging.per_page,
@@ -269,10 +291,11 @@ struct AreaRef {
 
 async fn show(
     State(app): State<AppState>,
+    caller: ApiCaller,
     lang: Lang,
     Path(key): Path<String>,
 ) -> ApiResult<Json<OrgDetail>> {
-    let scope = Scope::Public;
+    let scope = caller.scope();
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     let row = find_by_key(&mut c, &scope, &key)
@@ -280,7 +303,7 @@ async fn show(
         .ok_or(Error::NotFound)?;
     let path = areas::path(&mut c, crate::areas::AreaId(row.area_id)).await?;
     Ok(Json(OrgDetail {
-        item: OrgItem::from_row(&row, lang),
+        item: OrgItem::from_row(&row, lang, caller.internal_fields()),
         legal_representative: row.legal_representative.clone(),
         address: row.address.clone(),
         business_scope: row.business_scope.clone(),

@@ -6,7 +6,7 @@ use super::store::{self, DomainDraft, DomainRow, OrgRow, Updated};
 use super::{Grade, HISTORY_FIELDS, OrgForm, OrgId, OrgKind, OrgStatus};
 use crate::app::AppState;
 use crate::areas::store::{self as areas, AreaRow};
-use crate::auth::Scope;
+use crate::auth::{CurrentUser, Permission, Scope, require};
 use crate::error::{Error, FieldErrors, Result};
 use crate::i18n::{Lang, Msg};
 use crate::web::{Layout, PageCtx, china_time, invalid_page, page, redirect_with_flash, yuan};
@@ -18,24 +18,16 @@ use axum::{Form, Router};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 
-/// Until accounts land (issue 3) the back office is reachable on loopback only, as this actor
-/// with district-wide scope.
-const LOCAL_ACTOR: &str = "local-admin";
-
-fn back_office_scope() -> Scope {
-    Scope::All
-}
-
-/// Routes under `/admin`.
+/// Every route of this module.
 pub fn routes() -> axum::Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/admin/orgs") }))
-        .route("/orgs", get(list).post(create))
-        .route("/orgs/new", get(new_form))
-        .route("/orgs/{id}", get(show).post(update))
-        .route("/orgs/{id}/edit", get(edit_form))
-        .route("/domains", get(domains).post(create_domain))
-        .route("/domains/{id}", post(update_domain))
+        .route("/admin", get(|| async { Redirect::to("/admin/orgs") }))
+        .route("/admin/orgs", get(list).post(create))
+        .route("/admin/orgs/new", get(new_form))
+        .route("/admin/orgs/{id}", get(show).post(update))
+        .route("/admin/orgs/{id}/edit", get(edit_form))
+        .route("/admin/domains", get(domains).post(create_domain))
+        .route("/admin/domains/{id}", post(update_domain))
 }
 
 /// A choice in a `<select>`.
@@ -169,11 +161,12 @@ fn encode(s: &str) -> String {
 async fn list(
     State(app): State<AppState>,
     ctx: PageCtx,
+    user: CurrentUser,
     Query(query): Query<ListQuery>,
     Query(raw): Query<Vec<(String, String)>>,
 ) -> Result<Response> {
     let lang = ctx.lang;
-    let scope = back_office_scope();
+    let scope = require(&app, &user, Permission::ViewRegistry).await?;
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     let (filter, paging, _) = parse_filter(&mut c, &query).await?;
@@ -224,6 +217,8 @@ async fn list(
 #[template(path = "registry/form.html")]
 struct FormPage {
     layout: Layout,
+    /// An organization's own account: only its contact fields are open.
+    limited: bool,
     /// `None` when creating.
     id: Option<i64>,
     form: OrgForm,
@@ -259,6 +254,7 @@ async fn form_page(
     id: Option<i64>,
     form: OrgForm,
     errors: &FieldErrors,
+    limited: bool,
 ) -> Result<FormPage> {
     let lang = ctx.lang;
     let mut conn = app.db.acquire().await?;
@@ -266,6 +262,7 @@ async fn form_page(
     let domains = store::list_domains(&mut c).await?;
     let all_areas = areas::list_all(&mut c).await?;
     Ok(FormPage {
+        limited,
         layout: ctx.layout(if id.is_some() {
             "registry.edit.title"
         } else {
@@ -293,26 +290,40 @@ async fn form_page(
     })
 }
 
-async fn new_form(State(app): State<AppState>, ctx: PageCtx) -> Result<Response> {
-    let view = form_page(&app, &ctx, None, OrgForm::default(), &FieldErrors::new()).await?;
+async fn new_form(
+    State(app): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+) -> Result<Response> {
+    require(&app, &user, Permission::CreateOrganization).await?;
+    let view = form_page(
+        &app,
+        &ctx,
+        None,
+        OrgForm::default(),
+        &FieldErrors::new(),
+        false,
+    )
+    .await?;
     page(&view, &view.layout)
 }
 
 async fn create(
     State(app): State<AppState>,
     ctx: PageCtx,
+    user: CurrentUser,
     Form(form): Form<OrgForm>,
 ) -> Result<Response> {
-    let scope = back_office_scope();
+    let scope = require(&app, &user, Permission::CreateOrganization).await?;
     let draft = match form.parse() {
         Ok(d) => d,
-        Err(errors) => return rerender(&app, &ctx, None, form, &errors).await,
+        Err(errors) => return rerender(&app, &ctx, None, form, &errors, false).await,
     };
     let mut tx = app.db.begin().await?;
     let result = store::create(
         &mut tx.conn(),
         &scope,
-        LOCAL_ACTOR,
+        &user.actor(),
         Utc::now(),
         &draft,
         &app.settings.division,
@@ -326,7 +337,7 @@ async fn create(
                 "flash.org_created",
             ))
         }
-        Err(Error::Invalid(errors)) => rerender(&app, &ctx, None, form, &errors).await,
+        Err(Error::Invalid(errors)) => rerender(&app, &ctx, None, form, &errors, false).await,
         Err(e) => Err(e),
     }
 }
@@ -337,8 +348,9 @@ async fn rerender(
     id: Option<i64>,
     form: OrgForm,
     errors: &FieldErrors,
+    limited: bool,
 ) -> Result<Response> {
-    let view = form_page(app, ctx, id, form, errors).await?;
+    let view = form_page(app, ctx, id, form, errors, limited).await?;
     invalid_page(&view, &view.layout)
 }
 
@@ -376,12 +388,26 @@ fn form_from_row(row: &OrgRow) -> OrgForm {
     }
 }
 
+/// The scope for editing and whether only the organization's own fields are open: full edit
+/// for registry staff, the contact fields for an organization's own account.
+async fn edit_scope(app: &AppState, user: &CurrentUser) -> Result<(Scope, bool)> {
+    if user.can(Permission::EditRegistry) {
+        Ok((require(app, user, Permission::EditRegistry).await?, false))
+    } else {
+        Ok((
+            require(app, user, Permission::EditOwnOrganization).await?,
+            true,
+        ))
+    }
+}
+
 async fn edit_form(
     State(app): State<AppState>,
     ctx: PageCtx,
+    user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response> {
-    let scope = back_office_scope();
+    let (scope, limited) = edit_scope(&app, &user).await?;
     let row = {
         let mut conn = app.db.acquire().await?;
         store::find(&mut conn.conn(), &scope, OrgId(id))
@@ -394,6 +420,7 @@ async fn edit_form(
         Some(id),
         form_from_row(&row),
         &FieldErrors::new(),
+        limited,
     )
     .await?;
     page(&view, &view.layout)
@@ -402,13 +429,31 @@ async fn edit_form(
 async fn update(
     State(app): State<AppState>,
     ctx: PageCtx,
+    user: CurrentUser,
     Path(id): Path<i64>,
-    Form(form): Form<OrgForm>,
+    Form(submitted): Form<OrgForm>,
 ) -> Result<Response> {
-    let scope = back_office_scope();
+    let (scope, limited) = edit_scope(&app, &user).await?;
+    let form = if limited {
+        // Whatever else was posted, an organization changes only its contact fields here;
+        // registration facts change through a change application.
+        let mut conn = app.db.acquire().await?;
+        let row = store::find(&mut conn.conn(), &scope, OrgId(id))
+            .await?
+            .ok_or(Error::NotFound)?;
+        OrgForm {
+            contact_person: submitted.contact_person,
+            contact_phone: submitted.contact_phone,
+            version: submitted.version,
+            reason: submitted.reason,
+            ..form_from_row(&row)
+        }
+    } else {
+        submitted
+    };
     let draft = match form.parse() {
         Ok(d) => d,
-        Err(errors) => return rerender(&app, &ctx, Some(id), form, &errors).await,
+        Err(errors) => return rerender(&app, &ctx, Some(id), form, &errors, limited).await,
     };
     let Ok(version) = form.version.trim().parse::<i64>() else {
         return Err(Error::Conflict(Msg::new("registry.error.stale")));
@@ -418,7 +463,7 @@ async fn update(
     let result = store::update(
         &mut tx.conn(),
         &scope,
-        LOCAL_ACTOR,
+        &user.actor(),
         Utc::now(),
         OrgId(id),
         version,
@@ -441,7 +486,7 @@ async fn update(
                 "flash.org_unchanged",
             ))
         }
-        Err(Error::Invalid(errors)) => rerender(&app, &ctx, Some(id), form, &errors).await,
+        Err(Error::Invalid(errors)) => rerender(&app, &ctx, Some(id), form, &errors, limited).await,
         Err(e) => Err(e),
     }
 }
@@ -473,6 +518,8 @@ pub struct TimelineChange {
 struct ShowPage {
     layout: Layout,
     id: i64,
+    /// Show the edit button.
+    can_edit: bool,
     facts: Vec<Fact>,
     timeline: Vec<TimelineEntry>,
     as_of: String,
@@ -543,11 +590,13 @@ fn display_value(lang: Lang, field: &str, value: Option<&str>, refs: &References
 async fn show(
     State(app): State<AppState>,
     ctx: PageCtx,
+    user: CurrentUser,
     Path(id): Path<i64>,
     Query(query): Query<ShowQuery>,
 ) -> Result<Response> {
     let lang = ctx.lang;
-    let scope = back_office_scope();
+    let scope = require(&app, &user, Permission::ViewRegistry).await?;
+    let can_edit = user.can(Permission::EditRegistry) || user.can(Permission::EditOwnOrganization);
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     let row = store::find(&mut c, &scope, OrgId(id))
@@ -628,6 +677,7 @@ async fn show(
     let view = ShowPage {
         layout: ctx.layout_titled(row.name.clone()),
         id,
+        can_edit,
         facts,
         timeline,
         as_of: query.as_of.trim().to_owned(),
@@ -716,16 +766,19 @@ async fn domains_page(app: &AppState, ctx: &PageCtx, errors: &FieldErrors) -> Re
     }
 }
 
-async fn domains(State(app): State<AppState>, ctx: PageCtx) -> Result<Response> {
+async fn domains(State(app): State<AppState>, ctx: PageCtx, user: CurrentUser) -> Result<Response> {
+    require(&app, &user, Permission::ManageDictionaries).await?;
     domains_page(&app, &ctx, &FieldErrors::new()).await
 }
 
 async fn save_domain_form(
     app: &AppState,
     ctx: &PageCtx,
+    user: &CurrentUser,
     id: Option<i64>,
     form: &DomainForm,
 ) -> Result<Response> {
+    let scope = require(app, user, Permission::ManageDictionaries).await?;
     let draft = match form.parse() {
         Ok(d) => d,
         Err(errors) => return domains_page(app, ctx, &errors).await,
@@ -733,8 +786,8 @@ async fn save_domain_form(
     let mut tx = app.db.begin().await?;
     match store::save_domain(
         &mut tx.conn(),
-        &back_office_scope(),
-        LOCAL_ACTOR,
+        &scope,
+        &user.actor(),
         Utc::now(),
         id,
         &draft,
@@ -753,16 +806,18 @@ async fn save_domain_form(
 async fn create_domain(
     State(app): State<AppState>,
     ctx: PageCtx,
+    user: CurrentUser,
     Form(form): Form<DomainForm>,
 ) -> Result<Response> {
-    save_domain_form(&app, &ctx, None, &form).await
+    save_domain_form(&app, &ctx, &user, None, &form).await
 }
 
 async fn update_domain(
     State(app): State<AppState>,
     ctx: PageCtx,
+    user: CurrentUser,
     Path(id): Path<i64>,
     Form(form): Form<DomainForm>,
 ) -> Result<Response> {
-    save_domain_form(&app, &ctx, Some(id), &form).await
+    save_domain_form(&app, &ctx, &user, Some(id), &form).await
 }

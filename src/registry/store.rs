@@ -4,7 +4,8 @@
 use super::uscc::Uscc;
 use super::{Grade, OrgDraft, OrgId, OrgKind, OrgStatus, check_direct_registration, name_key};
 use crate::areas::AreaId;
-use crate::audit::{self, ChangeAction, ChangeEvent};
+use crate::audit::store::NewEntry;
+use crate::audit::{self, Actor, ChangeAction, ChangeEvent};
 use crate::auth::Scope;
 use crate::db::{Arg, Conn, Sql, Timestamp, is_unique_violation};
 use crate::error::{Error, FieldErrors, Result};
@@ -400,7 +401,7 @@ pub struct DomainDraft {
 pub async fn save_domain(
     conn: &mut Conn<'_>,
     scope: &Scope,
-    actor: &str,
+    actor: &Actor,
     at: Timestamp,
     id: Option<i64>,
     d: &DomainDraft,
@@ -432,16 +433,14 @@ pub async fn save_domain(
         }
         Err(e) => return Err(e.into()),
     };
-    audit::store::log(
-        conn,
-        at,
-        actor,
-        "save_domain",
-        "domain",
-        Some(saved),
-        &d.code,
-    )
-    .await?;
+    let entry = NewEntry {
+        action: if id.is_some() { "update" } else { "create" },
+        entity: "domain",
+        entity_id: Some(saved),
+        summary: &d.code,
+        changes: None,
+    };
+    audit::store::append(conn, at, actor, entry).await?;
     Ok(saved)
 }
 
@@ -559,8 +558,9 @@ async fn resolve(
 async fn area_in_scope(conn: &mut Conn<'_>, scope: &Scope, area: AreaId) -> Result<bool> {
     match scope {
         Scope::All => Ok(true),
-        Scope::Public | Scope::Orgs(_) => Ok(false),
-        Scope::Areas(roots) => {
+        Scope::Public => Ok(false),
+        // Organizations granted one by one give no right to place records in an area.
+        Scope::Limited { areas: roots, .. } => {
             let mut sql = Sql::new("select count(*) from areas o where o.id = ");
             sql.push_arg(area).push(" and ");
             crate::areas::store::subtree_predicate(&mut sql, "o.id", roots);
@@ -619,12 +619,12 @@ fn unique_to_conflict(e: sqlx::Error) -> Error {
 pub async fn create(
     conn: &mut Conn<'_>,
     scope: &Scope,
-    actor: &str,
+    actor: &Actor,
     at: Timestamp,
     draft: &OrgDraft,
     division: &str,
 ) -> Result<OrgRow> {
-    if !scope.may_write() {
+    if matches!(scope, Scope::Public) || scope.is_empty() {
         return Err(Error::Forbidden);
     }
     let resolved = resolve(conn, scope, draft, None).await?;
@@ -649,18 +649,24 @@ pub async fn create(
     let id = OrgId(id);
     let row = find(conn, &Scope::All, id).await?.ok_or(Error::NotFound)?;
     let fields = audit::diff(&[], &row.history_fields());
-    audit::store::record_org_change(conn, id, at, actor, ChangeAction::Create, None, &fields)
-        .await?;
-    audit::store::log(
+    audit::store::record_org_change(
         conn,
+        id,
         at,
-        actor,
-        "create",
-        "organization",
-        Some(id.0),
-        &row.name,
+        &actor.name,
+        ChangeAction::Create,
+        None,
+        &fields,
     )
     .await?;
+    let entry = NewEntry {
+        action: "create",
+        entity: "organization",
+        entity_id: Some(id.0),
+        summary: &row.name,
+        changes: None,
+    };
+    audit::store::append(conn, at, actor, entry).await?;
     Ok(row)
 }
 
@@ -682,14 +688,14 @@ pub enum Updated {
 pub async fn update(
     conn: &mut Conn<'_>,
     scope: &Scope,
-    actor: &str,
+    actor: &Actor,
     at: Timestamp,
     id: OrgId,
     version: i64,
     draft: &OrgDraft,
     reason: Option<&str>,
 ) -> Result<Updated> {
-    if !scope.may_write() {
+    if matches!(scope, Scope::Public) || scope.is_empty() {
         return Err(Error::Forbidden);
     }
     let before = find(conn, scope, id).await?.ok_or(Error::NotFound)?;
@@ -736,19 +742,24 @@ pub async fn update(
             .await?;
         return Ok(Updated::Unchanged);
     }
-    audit::store::record_org_change(conn, id, at, actor, ChangeAction::Update, reason, &fields)
-        .await?;
-    let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
-    audit::store::log(
+    audit::store::record_org_change(
         conn,
+        id,
         at,
-        actor,
-        "update",
-        "organization",
-        Some(id.0),
-        &names.join(","),
+        &actor.name,
+        ChangeAction::Update,
+        reason,
+        &fields,
     )
     .await?;
+    let entry = NewEntry {
+        action: "update",
+        entity: "organization",
+        entity_id: Some(id.0),
+        summary: &after.name,
+        changes: Some(&fields),
+    };
+    audit::store::append(conn, at, actor, entry).await?;
     Ok(Updated::Changed(Box::new(after)))
 }
 

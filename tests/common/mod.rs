@@ -92,15 +92,42 @@ impl TestDb {
         }
     }
 
-    /// The app over this database, as a router that sees requests from 127.0.0.1.
+    /// The app over this database, as an anonymous visitor from 127.0.0.1.
     pub fn app(&self) -> TestApp {
+        self.app_with(Settings::default())
+    }
+
+    /// The app with particular settings.
+    pub fn app_with(&self, settings: Settings) -> TestApp {
         let state = AppState {
             db: self.db.clone(),
-            settings: Arc::new(Settings::default()),
+            settings: Arc::new(settings),
         };
         TestApp {
             router: router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000)))),
+            cookie: None,
+            csrf: None,
         }
+    }
+
+    /// Creates an account `username` holding `role` (tied to `area` or `org` when given) with
+    /// the password [`PASSWORD`].
+    pub async fn user(&self, username: &str, role: &str, area: Option<&str>, org: Option<&str>) {
+        shezu::cli::add_user(&self.db, username, role, area, org, "", PASSWORD)
+            .await
+            .unwrap_or_else(|e| panic!("creating {username}: {e:#}"));
+    }
+
+    /// The app signed in as a new account with `role`.
+    pub async fn app_as(
+        &self,
+        username: &str,
+        role: &str,
+        area: Option<&str>,
+        org: Option<&str>,
+    ) -> TestApp {
+        self.user(username, role, area, org).await;
+        self.app().signed_in(username, PASSWORD).await
     }
 
     /// Closes the pool and drops a PostgreSQL test database.
@@ -156,9 +183,17 @@ macro_rules! db_test {
     };
 }
 
-/// The router, ready for requests.
+/// The password of every account the tests create.
+pub const PASSWORD: &str = "test-password-2014";
+
+/// The router, ready for requests, with the cookie and CSRF token of a signed-in browser.
+#[derive(Clone)]
 pub struct TestApp {
     router: Router,
+    /// The session cookie (`shezu_session=…`), once signed in.
+    pub cookie: Option<String>,
+    /// The session's CSRF token, added to every form post.
+    pub csrf: Option<String>,
 }
 
 /// An answer: status, headers and body text.
@@ -215,39 +250,96 @@ impl TestApp {
         }
     }
 
+    /// Signs in through the login form and keeps the session like a browser.
+    pub async fn signed_in(mut self, username: &str, password: &str) -> TestApp {
+        let res = self
+            .post_form("/login", &[("username", username), ("password", password)])
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::SEE_OTHER,
+            "sign-in of {username} failed: {}",
+            res.body
+        );
+        let cookie = res
+            .cookies()
+            .split("; ")
+            .find(|c| c.starts_with("shezu_session="))
+            .expect("session cookie")
+            .to_owned();
+        self.cookie = Some(cookie);
+        let page = self.get("/account").await;
+        let marker = "name=\"_csrf\" value=\"";
+        let start = page
+            .body
+            .find(marker)
+            .expect("csrf field on the account page")
+            + marker.len();
+        let end = start + page.body[start..].find('"').unwrap();
+        self.csrf = Some(page.body[start..end].to_owned());
+        self
+    }
+
+    fn request(&self, method: &str, uri: &str) -> axum::http::request::Builder {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::HOST, "127.0.0.1:8080");
+        if let Some(c) = &self.cookie {
+            b = b.header(header::COOKIE, c.as_str());
+        }
+        b
+    }
+
     /// `GET uri`.
     pub async fn get(&self, uri: &str) -> Answer {
-        self.send(
-            Request::get(uri)
-                .header(header::HOST, "127.0.0.1:8080")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
+        self.send(self.request("GET", uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    /// `GET uri` with extra headers.
+    pub async fn get_with(&self, uri: &str, headers: &[(&str, &str)]) -> Answer {
+        let mut b = self.request("GET", uri);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        self.send(b.body(Body::empty()).unwrap()).await
     }
 
     /// Follows a redirect the way a browser does, sending the cookies it set (flash messages).
     pub async fn follow(&self, redirect: &Answer) -> Answer {
+        let mut cookies = redirect.cookies();
+        if let Some(c) = &self.cookie {
+            cookies = format!("{c}; {cookies}");
+        }
         self.send(
             Request::get(redirect.location())
                 .header(header::HOST, "127.0.0.1:8080")
-                .header(header::COOKIE, redirect.cookies())
+                .header(header::COOKIE, cookies)
                 .body(Body::empty())
                 .unwrap(),
         )
         .await
     }
 
-    /// `POST uri` with a urlencoded form.
+    /// `POST uri` with a urlencoded form, adding the session's CSRF token like our pages do.
     pub async fn post_form(&self, uri: &str, fields: &[(&str, &str)]) -> Answer {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        if let Some(token) = &self.csrf {
+            all.push(("_csrf", token.as_str()));
+        }
+        self.post_raw(uri, &all).await
+    }
+
+    /// `POST uri` with exactly these fields (no CSRF token added).
+    pub async fn post_raw(&self, uri: &str, fields: &[(&str, &str)]) -> Answer {
         let body: String = fields
             .iter()
             .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
             .collect::<Vec<_>>()
             .join("&");
         self.send(
-            Request::post(uri)
-                .header(header::HOST, "127.0.0.1:8080")
+            self.request("POST", uri)
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(Body::from(body))
                 .unwrap(),
