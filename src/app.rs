@@ -1,6 +1,6 @@
 //! The application: shared state and the router that merges every module's routes. Routes are
-//! written with their full paths in each module (no nesting), so `grep '.route("'` lists the
-//! whole HTTP surface — and the route × role test checks that list.
+//! written with their full paths in each module (no nesting), so grepping for `route(` lists
+//! the whole HTTP surface — and the route × role test (tests/scope.rs) checks that list.
 
 use crate::config::Settings;
 use crate::db::Db;

@@ -4,6 +4,8 @@
 mod common;
 
 mod api;
+mod auth;
 mod demo;
 mod registry;
 mod schema;
+mod scope;

@@ -490,12 +490,16 @@ struct Resolved {
     area: AreaId,
 }
 
+/// `existing` is the record being edited (id and current area code): its own name and code are
+/// not duplicates, and keeping its area needs no right to place records there.
 async fn resolve(
     conn: &mut Conn<'_>,
     scope: &Scope,
     draft: &OrgDraft,
-    existing: Option<OrgId>,
+    existing: Option<(OrgId, &str)>,
 ) -> Result<Resolved> {
+    let unchanged_area = existing.is_some_and(|(_, area)| area == draft.area_code);
+    let existing = existing.map(|(id, _)| id);
     let mut errors = FieldErrors::new();
     let domain = find_domain(conn, &draft.domain).await?;
     match &domain {
@@ -509,7 +513,7 @@ async fn resolve(
     let area = crate::areas::store::find_by_code(conn, &draft.area_code).await?;
     match &area {
         None => errors.add("area_code", Msg::new("registry.error.unknown_area")),
-        Some(a) if !area_in_scope(conn, scope, a.area_id()).await? => {
+        Some(a) if !unchanged_area && !area_in_scope(conn, scope, a.area_id()).await? => {
             errors.add("area_code", Msg::new("registry.error.area_out_of_scope"));
         }
         Some(_) => {}
@@ -707,7 +711,7 @@ pub async fn update(
         errors.add("uscc", Msg::new("error.field.required"));
         return Err(Error::Invalid(errors));
     }
-    let resolved = resolve(conn, scope, draft, Some(id)).await?;
+    let resolved = resolve(conn, scope, draft, Some((id, &before.area_code))).await?;
     let changed = Sql::new(
         "update organizations set uscc = $1, name = $2, name_key = $3, kind = $4, domain_id = $5, direct_registration = $6, supervisory_unit = $7, legal_representative = $8, contact_person = $9, contact_phone = $10, address = $11, area_id = $12, founded_on = $13, registered_on = $14, registration_authority = $15, registered_capital_fen = $16, members = $17, staff = $18, business_scope = $19, status = $20, grade = $21, grade_expires_on = $22, brand = $23, version = version + 1, updated_at = $24 where id = $25 and version = $26",
     )

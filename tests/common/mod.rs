@@ -17,6 +17,8 @@ use tower::ServiceExt;
 pub struct TestDb {
     /// The pool.
     pub db: Db,
+    /// Its URL (for running the binary against it).
+    pub url: String,
     /// Keeps the SQLite file's directory alive.
     _dir: Option<tempfile::TempDir>,
     /// Name of the PostgreSQL database to drop.
@@ -52,6 +54,7 @@ impl TestDb {
                 shezu::db::migrate(&db).await.expect("migrate sqlite");
                 Some(TestDb {
                     db,
+                    url,
                     _dir: Some(dir),
                     pg_name: None,
                 })
@@ -79,12 +82,12 @@ impl TestDb {
                     .expect("create test database");
                 drop(conn);
                 admin.close().await;
-                let db = Db::connect(&url_with_db(&pg_admin_url(), &name))
-                    .await
-                    .expect("open pg");
+                let url = url_with_db(&pg_admin_url(), &name);
+                let db = Db::connect(&url).await.expect("open pg");
                 shezu::db::migrate(&db).await.expect("migrate pg");
                 Some(TestDb {
                     db,
+                    url,
                     _dir: None,
                     pg_name: Some(name),
                 })

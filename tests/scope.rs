@@ -1,0 +1,698 @@
+//! Route × role × area: every route, for every role (users in two different streets, a
+//! community, assigned organizations, an organization's own account, and anonymous visitors),
+//! answers with the expected status and shows nothing outside the caller's scope — not in
+//! lists, totals, search or details, where a record outside scope answers exactly like one that
+//! does not exist. Adding a route without listing it here fails `every_route_is_listed`.
+
+use crate::common::{PASSWORD, TestApp, TestDb};
+use crate::db_test;
+use crate::registry::load_areas;
+use chrono::Utc;
+use shezu::auth::Scope;
+use shezu::registry::OrgForm;
+use shezu::registry::store;
+
+/// Every route pattern of the application, as written in the source.
+const ROUTES: &[&str] = &[
+    "/",
+    "/account",
+    "/account/logout-all",
+    "/account/password",
+    "/admin",
+    "/admin/audit",
+    "/admin/domains",
+    "/admin/domains/{id}",
+    "/admin/logins",
+    "/admin/orgs",
+    "/admin/orgs/new",
+    "/admin/orgs/{id}",
+    "/admin/orgs/{id}/edit",
+    "/admin/tokens",
+    "/admin/tokens/{id}/revoke",
+    "/admin/users",
+    "/admin/users/{id}",
+    "/admin/users/{id}/active",
+    "/admin/users/{id}/password",
+    "/admin/users/{id}/roles",
+    "/admin/users/{id}/roles/{grant}/delete",
+    "/api/v1/areas",
+    "/api/v1/areas/{code}",
+    "/api/v1/organizations",
+    "/api/v1/organizations/{key}",
+    "/api/v1/{*rest}",
+    "/healthz",
+    "/login",
+    "/logout",
+    "/static/{name}",
+];
+
+#[test]
+fn every_route_is_listed() {
+    let mut found = Vec::new();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    collect_routes(&src, &mut found);
+    found.sort();
+    found.dedup();
+    let mut listed: Vec<String> = ROUTES.iter().map(|r| r.to_string()).collect();
+    listed.sort();
+    assert_eq!(
+        found, listed,
+        "a route was added or removed: list it in ROUTES and in `expected`"
+    );
+}
+
+fn collect_routes(dir: &std::path::Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect_routes(&path, out);
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut rest = text.as_str();
+        while let Some(pos) = rest.find(".route(") {
+            rest = rest[pos + 7..].trim_start();
+            if let Some(lit) = rest.strip_prefix('"') {
+                out.push(lit[..lit.find('"').unwrap()].to_owned());
+            }
+        }
+    }
+}
+
+/// The organizations of the test district: one in a 塘沽 community, one in 大港 street, one in
+/// the TEDA street of the development zone.
+const IN_TANGGU: &str = "甲社区书画协会";
+const IN_DAGANG: &str = "乙街道舞蹈协会";
+const IN_TEDA: &str = "丙泰达志愿服务中心";
+
+/// A caller: (username, role, area, organization name); `None` role is an anonymous visitor.
+type Caller = (
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+/// Every kind of caller.
+const CALLERS: &[Caller] = &[
+    ("anonymous", None, None, None),
+    ("admin1", Some("admin"), None, None),
+    ("registrar1", Some("registrar"), None, None),
+    ("window1", Some("window"), None, None),
+    ("tanggu1", Some("area_officer"), Some("120116001"), None),
+    ("dagang1", Some("area_officer"), Some("120116051"), None),
+    ("liaison1", Some("liaison"), Some("120116001016"), None),
+    ("party1", Some("party"), None, None),
+    ("instructor1", Some("instructor"), None, Some(IN_TEDA)),
+    ("worker1", Some("social_worker"), None, Some(IN_DAGANG)),
+    ("expert1", Some("expert"), None, None),
+    ("org1", Some("org"), None, Some(IN_TEDA)),
+];
+
+/// Which of the three organizations a caller may see in the back office.
+fn visible(username: &str) -> &'static [&'static str] {
+    match username {
+        "admin1" | "registrar1" | "window1" | "party1" => &[IN_TANGGU, IN_DAGANG, IN_TEDA],
+        "tanggu1" | "liaison1" => &[IN_TANGGU],
+        "dagang1" | "worker1" => &[IN_DAGANG],
+        "instructor1" | "org1" => &[IN_TEDA],
+        _ => &[],
+    }
+}
+
+fn can_view(u: &str) -> bool {
+    !matches!(u, "anonymous" | "expert1")
+}
+fn can_edit(u: &str) -> bool {
+    matches!(u, "admin1" | "registrar1" | "tanggu1" | "dagang1")
+}
+fn can_create(u: &str) -> bool {
+    can_edit(u)
+}
+fn can_manage_users(u: &str) -> bool {
+    u == "admin1"
+}
+fn can_see_audit(u: &str) -> bool {
+    matches!(u, "admin1" | "registrar1")
+}
+fn can_edit_dictionaries(u: &str) -> bool {
+    matches!(u, "admin1" | "registrar1")
+}
+
+/// Status for a signed-in-only page: anonymous GETs go to the sign-in page, anonymous posts are
+/// 401, signed-in callers without the permission get 403.
+fn gate(u: &str, allowed: bool, method: &str, ok: u16) -> u16 {
+    match (u, allowed) {
+        ("anonymous", _) if method == "GET" => 303,
+        ("anonymous", _) => 401,
+        (_, false) => 403,
+        (_, true) => ok,
+    }
+}
+
+struct District {
+    ids: Vec<(&'static str, i64)>,
+    usccs: Vec<(&'static str, String)>,
+    user_id: i64,
+    grant_id: i64,
+    domain_id: i64,
+    token_id: i64,
+}
+
+async fn seed(t: &TestDb) -> District {
+    load_areas(t).await;
+    let mut tx = t.db.begin().await.unwrap();
+    let mut ids = Vec::new();
+    let mut usccs = Vec::new();
+    for (name, area) in [
+        (IN_TANGGU, "120116001016"),
+        (IN_DAGANG, "120116051"),
+        (IN_TEDA, "120116014001"),
+    ] {
+        let draft = OrgForm {
+            name: name.into(),
+            kind: "social_group".into(),
+            domain: "culture".into(),
+            supervisory_unit: "滨海新区文化和旅游局".into(),
+            legal_representative: "钱进".into(),
+            area_code: area.into(),
+            registered_on: "2012-03-04".into(),
+            contact_phone: "022-66668888".into(),
+            ..OrgForm::default()
+        }
+        .parse()
+        .unwrap();
+        let row = store::create(
+            &mut tx.conn(),
+            &Scope::All,
+            &shezu::audit::Actor::system("seed"),
+            Utc::now(),
+            &draft,
+            "120116",
+        )
+        .await
+        .unwrap();
+        ids.push((name, row.id));
+        usccs.push((name, row.uscc.clone().unwrap()));
+    }
+    tx.commit().await.unwrap();
+    for (username, role, area, org) in CALLERS {
+        if let Some(role) = role {
+            let org_id =
+                org.map(|name| ids.iter().find(|(n, _)| *n == name).unwrap().1.to_string());
+            t.user(username, role, *area, org_id.as_deref()).await;
+        }
+    }
+    t.user("target1", "window", None, None).await;
+    let mut c = t.db.acquire().await.unwrap();
+    let target = shezu::auth::store::find_user_by_name(&mut c.conn(), "target1")
+        .await
+        .unwrap()
+        .unwrap();
+    let grant_id = shezu::auth::store::grants(&mut c.conn(), Some(shezu::auth::UserId(target.id)))
+        .await
+        .unwrap()[0]
+        .id;
+    let domain_id = store::list_domains(&mut c.conn()).await.unwrap()[0].id;
+    drop(c);
+    let mut tx = t.db.begin().await.unwrap();
+    let (token_id, _) = shezu::auth::tokens::create(
+        &mut tx.conn(),
+        &shezu::audit::Actor::system("seed"),
+        Utc::now(),
+        "区税务局",
+        &[shezu::auth::tokens::TokenScope::Public],
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    District {
+        ids,
+        usccs,
+        user_id: target.id,
+        grant_id,
+        domain_id,
+        token_id,
+    }
+}
+
+fn id_of(d: &District, name: &str) -> i64 {
+    d.ids.iter().find(|(n, _)| *n == name).unwrap().1
+}
+
+async fn as_caller(t: &TestDb, username: &str) -> TestApp {
+    if username == "anonymous" {
+        t.app()
+    } else {
+        t.app().signed_in(username, PASSWORD).await
+    }
+}
+
+db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
+    let d = seed(t).await;
+    let names = [IN_TANGGU, IN_DAGANG, IN_TEDA];
+    let mut checked = std::collections::BTreeSet::new();
+    // Organizations created in 塘沽 by earlier callers (visible to whoever sees 塘沽).
+    let mut created = 0;
+    for (username, _, _, _) in CALLERS {
+        let u = *username;
+        let app = as_caller(t, u).await;
+        let expect = |route: &'static str, method: &str, status: u16, got: u16, body: &str| {
+            assert_eq!(got, status, "{u} {method} {route}: {body}");
+        };
+        let mut check = |route: &'static str| {
+            checked.insert(route);
+        };
+
+        // Public pages and the public API: the same for everyone, public data only.
+        for (route, path) in [
+            ("/", "/"),
+            ("/healthz", "/healthz"),
+            ("/static/{name}", "/static/app.css"),
+            ("/login", "/login"),
+            ("/api/v1/areas", "/api/v1/areas"),
+            ("/api/v1/areas/{code}", "/api/v1/areas/120116001"),
+            ("/api/v1/organizations", "/api/v1/organizations"),
+        ] {
+            let res = app.get(path).await;
+            expect(route, "GET", 200, res.status.as_u16(), &res.body);
+            check(route);
+        }
+        let public = app
+            .get(&format!("/api/v1/organizations/{}", id_of(&d, IN_DAGANG)))
+            .await;
+        expect(
+            "/api/v1/organizations/{key}",
+            "GET",
+            200,
+            public.status.as_u16(),
+            &public.body,
+        );
+        assert!(
+            !public.body.contains("022-66668888"),
+            "{u}: contact phone is not public"
+        );
+        check("/api/v1/organizations/{key}");
+        let res = app.get("/api/v1/nothing/here").await;
+        expect(
+            "/api/v1/{*rest}",
+            "GET",
+            404,
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/api/v1/{*rest}");
+        let res = app.get("/admin").await;
+        expect("/admin", "GET", 303, res.status.as_u16(), &res.body);
+        check("/admin");
+
+        // The registry list: exactly the organizations in scope, in rows and in the total.
+        let res = app.get("/admin/orgs").await;
+        expect(
+            "/admin/orgs",
+            "GET",
+            gate(u, can_view(u), "GET", 200),
+            res.status.as_u16(),
+            &res.body,
+        );
+        if res.status == 200 {
+            for name in names {
+                assert_eq!(
+                    res.body.contains(name),
+                    visible(u).contains(&name),
+                    "{u} list and {name}"
+                );
+            }
+            let n = visible(u).len()
+                + if visible(u).contains(&IN_TANGGU) {
+                    created
+                } else {
+                    0
+                };
+            let total = format!("<strong id=\"total\">{n}</strong>");
+            assert!(res.body.contains(&total), "{u}: total should be {n}");
+            // Search cannot find what is out of scope either.
+            let found = app
+                .get(&format!(
+                    "/admin/orgs?q={}",
+                    crate::common::encode(IN_DAGANG)
+                ))
+                .await;
+            let n = usize::from(visible(u).contains(&IN_DAGANG));
+            assert!(
+                found
+                    .body
+                    .contains(&format!("<strong id=\"total\">{n}</strong>")),
+                "{u} search"
+            );
+        }
+        check("/admin/orgs");
+
+        // Details, history and edit forms: in scope 200, out of scope exactly like "no such id".
+        let missing_show = app.get("/admin/orgs/999999").await;
+        let missing_edit = app.get("/admin/orgs/999999/edit").await;
+        for name in names {
+            let id = id_of(&d, name);
+            let show = app.get(&format!("/admin/orgs/{id}")).await;
+            let edit = app.get(&format!("/admin/orgs/{id}/edit")).await;
+            let in_scope = visible(u).contains(&name);
+            let may_edit = can_edit(u) || u == "org1";
+            if !can_view(u) {
+                expect(
+                    "/admin/orgs/{id}",
+                    "GET",
+                    gate(u, false, "GET", 200),
+                    show.status.as_u16(),
+                    &show.body,
+                );
+            } else if in_scope {
+                expect(
+                    "/admin/orgs/{id}",
+                    "GET",
+                    200,
+                    show.status.as_u16(),
+                    &show.body,
+                );
+                assert!(
+                    show.body.contains("022-66668888"),
+                    "{u} sees the contact phone of {name}"
+                );
+            } else {
+                assert_eq!(
+                    (show.status, &show.body),
+                    (missing_show.status, &missing_show.body),
+                    "{u} {name}: out of scope must look like missing"
+                );
+                assert_eq!(show.status, 404);
+            }
+            if !may_edit {
+                expect(
+                    "/admin/orgs/{id}/edit",
+                    "GET",
+                    gate(u, false, "GET", 200),
+                    edit.status.as_u16(),
+                    &edit.body,
+                );
+            } else if in_scope {
+                expect(
+                    "/admin/orgs/{id}/edit",
+                    "GET",
+                    200,
+                    edit.status.as_u16(),
+                    &edit.body,
+                );
+            } else {
+                assert_eq!(
+                    (edit.status, &edit.body),
+                    (missing_edit.status, &missing_edit.body),
+                    "{u} {name}: edit out of scope"
+                );
+            }
+            // Posting an edit: only in scope, only with the right.
+            let version = "1";
+            let uscc = d.usccs.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+            let res = app
+                .post_form(
+                    &format!("/admin/orgs/{id}"),
+                    &[
+                        ("name", name),
+                        ("kind", "social_group"),
+                        ("domain", "culture"),
+                        ("supervisory_unit", "滨海新区文化和旅游局"),
+                        ("legal_representative", "钱进"),
+                        (
+                            "area_code",
+                            if name == IN_TANGGU {
+                                "120116001016"
+                            } else if name == IN_DAGANG {
+                                "120116051"
+                            } else {
+                                "120116014001"
+                            },
+                        ),
+                        ("registered_on", "2012-03-04"),
+                        ("contact_phone", "022-66668888"),
+                        ("version", version),
+                        ("uscc", &uscc),
+                    ],
+                )
+                .await;
+            let want = if !may_edit {
+                gate(u, false, "POST", 303)
+            } else if in_scope {
+                303
+            } else {
+                404
+            };
+            expect(
+                "/admin/orgs/{id}",
+                "POST",
+                want,
+                res.status.as_u16(),
+                &res.body,
+            );
+        }
+        check("/admin/orgs/{id}");
+        check("/admin/orgs/{id}/edit");
+
+        // Creating: staff with the right, and only inside their area.
+        let res = app.get("/admin/orgs/new").await;
+        expect(
+            "/admin/orgs/new",
+            "GET",
+            gate(u, can_create(u), "GET", 200),
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/admin/orgs/new");
+        let new_name = format!("{u}新建塘沽协会");
+        let res = app
+            .post_form(
+                "/admin/orgs",
+                &[
+                    ("name", &new_name),
+                    ("kind", "social_group"),
+                    ("domain", "culture"),
+                    ("supervisory_unit", "滨海新区文化和旅游局"),
+                    ("legal_representative", "钱进"),
+                    ("area_code", "120116001016"),
+                    ("registered_on", "2014-01-01"),
+                ],
+            )
+            .await;
+        let want = if u == "dagang1" {
+            422
+        } else {
+            gate(u, can_create(u), "POST", 303)
+        };
+        expect("/admin/orgs", "POST", want, res.status.as_u16(), &res.body);
+        created += usize::from(want == 303);
+
+        // Dictionaries.
+        let res = app.get("/admin/domains").await;
+        expect(
+            "/admin/domains",
+            "GET",
+            gate(u, can_edit_dictionaries(u), "GET", 200),
+            res.status.as_u16(),
+            &res.body,
+        );
+        let res = app
+            .post_form(
+                "/admin/domains",
+                &[
+                    ("code", &format!("d_{u}")),
+                    ("name_zh", "测试"),
+                    ("name_en", "Test"),
+                    ("active", "on"),
+                ],
+            )
+            .await;
+        expect(
+            "/admin/domains",
+            "POST",
+            gate(u, can_edit_dictionaries(u), "POST", 303),
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/admin/domains");
+        let res = app
+            .post_form(
+                &format!("/admin/domains/{}", d.domain_id),
+                &[
+                    ("code", "industry_commerce"),
+                    ("name_zh", "行业协会商会"),
+                    ("name_en", "Industry associations & chambers of commerce"),
+                    ("direct_registration_eligible", "on"),
+                    ("sort_order", "10"),
+                    ("active", "on"),
+                ],
+            )
+            .await;
+        expect(
+            "/admin/domains/{id}",
+            "POST",
+            gate(u, can_edit_dictionaries(u), "POST", 303),
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/admin/domains/{id}");
+
+        // Users, tokens, audit: administrators (and registrars for the logs).
+        for (route, path, allowed) in [
+            (
+                "/admin/users",
+                "/admin/users".to_owned(),
+                can_manage_users(u),
+            ),
+            (
+                "/admin/users/{id}",
+                format!("/admin/users/{}", d.user_id),
+                can_manage_users(u),
+            ),
+            (
+                "/admin/tokens",
+                "/admin/tokens".to_owned(),
+                can_manage_users(u),
+            ),
+            ("/admin/audit", "/admin/audit".to_owned(), can_see_audit(u)),
+            (
+                "/admin/logins",
+                "/admin/logins".to_owned(),
+                can_see_audit(u),
+            ),
+        ] {
+            let res = app.get(&path).await;
+            expect(
+                route,
+                "GET",
+                gate(u, allowed, "GET", 200),
+                res.status.as_u16(),
+                &res.body,
+            );
+            check(route);
+        }
+        for (route, path, fields, ok) in [
+            (
+                "/admin/users",
+                "/admin/users".to_owned(),
+                vec![
+                    ("username", format!("new_{u}")),
+                    ("role", "window".to_owned()),
+                ],
+                200,
+            ),
+            (
+                "/admin/users/{id}/roles",
+                format!("/admin/users/{}/roles", d.user_id),
+                vec![("role", "party".to_owned())],
+                303,
+            ),
+            (
+                "/admin/users/{id}/active",
+                format!("/admin/users/{}/active", d.user_id),
+                vec![("active", "true".to_owned())],
+                303,
+            ),
+            (
+                "/admin/users/{id}/password",
+                format!("/admin/users/{}/password", d.user_id),
+                vec![],
+                200,
+            ),
+            (
+                "/admin/tokens",
+                "/admin/tokens".to_owned(),
+                vec![
+                    ("name", format!("令牌{u}")),
+                    ("scopes", "public".to_owned()),
+                ],
+                200,
+            ),
+        ] {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let res = app.post_form(&path, &fields).await;
+            expect(
+                route,
+                "POST",
+                gate(u, can_manage_users(u), "POST", ok),
+                res.status.as_u16(),
+                &res.body,
+            );
+            check(route);
+        }
+        let res = app
+            .post_form(
+                &format!("/admin/users/{}/roles/{}/delete", d.user_id, d.grant_id),
+                &[],
+            )
+            .await;
+        // The grant is removed by the first administrator; later ones find nothing to remove.
+        let want = if can_manage_users(u) {
+            303
+        } else {
+            gate(u, false, "POST", 303)
+        };
+        expect(
+            "/admin/users/{id}/roles/{grant}/delete",
+            "POST",
+            want,
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/admin/users/{id}/roles/{grant}/delete");
+        let res = app
+            .post_form(&format!("/admin/tokens/{}/revoke", d.token_id), &[])
+            .await;
+        expect(
+            "/admin/tokens/{id}/revoke",
+            "POST",
+            gate(u, can_manage_users(u), "POST", 303),
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/admin/tokens/{id}/revoke");
+
+        // The caller's own account.
+        let res = app.get("/account").await;
+        expect(
+            "/account",
+            "GET",
+            gate(u, true, "GET", 200),
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/account");
+        let res = app
+            .post_form(
+                "/account/password",
+                &[("current", "wrong"), ("new", "x"), ("confirm", "x")],
+            )
+            .await;
+        expect(
+            "/account/password",
+            "POST",
+            gate(u, true, "POST", 422),
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/account/password");
+        let res = app.post_form("/account/logout-all", &[]).await;
+        expect(
+            "/account/logout-all",
+            "POST",
+            gate(u, true, "POST", 303),
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/account/logout-all");
+        let res = app.post_form("/logout", &[]).await;
+        // Signing out needs no session (it only clears the cookie).
+        expect("/logout", "POST", 303, res.status.as_u16(), &res.body);
+        check("/logout");
+    }
+    let missing: Vec<_> = ROUTES.iter().filter(|r| !checked.contains(*r)).collect();
+    assert!(missing.is_empty(), "routes not exercised: {missing:?}");
+});
