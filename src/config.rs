@@ -16,13 +16,10 @@ pub struct DatabaseArgs {
     pub url: String,
 }
 
-/// Facts about the installation that rules depend on.
+/// How the server runs (facts the bureau edits — district, division code, allowances,
+/// deadlines — are settings in the database, see `settings`).
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
-    /// The registering authority's 6-digit division code (positions 3–8 of the codes it
-    /// issues); 120116 is Binhai New Area.
-    #[arg(long, env = "SHEZU_DIVISION", default_value = "120116", value_parser = parse_division)]
-    pub division: String,
     /// Minutes without a request after which a session ends.
     #[arg(long, env = "SHEZU_SESSION_IDLE_MINUTES", default_value_t = 30)]
     pub session_idle_minutes: i64,
@@ -48,7 +45,6 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            division: "120116".into(),
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             login_max_failures: 5,
@@ -66,13 +62,5 @@ impl Settings {
             idle: chrono::Duration::minutes(self.session_idle_minutes.max(1)),
             absolute: chrono::Duration::hours(self.session_absolute_hours.max(1)),
         }
-    }
-}
-
-fn parse_division(s: &str) -> Result<String, String> {
-    if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(s.to_owned())
-    } else {
-        Err("a division code has 6 digits, e.g. 120116".into())
     }
 }

@@ -450,6 +450,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0002_accounts.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_settings.sql",
+        sqlite: include_str!("../migrations/sqlite/0003_settings.sql"),
+        postgres: include_str!("../migrations/postgres/0003_settings.sql"),
+    },
 ];
 
 /// The names of all embedded migration files (for the parity test).

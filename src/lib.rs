@@ -28,5 +28,7 @@ pub mod i18n;
 pub mod portal;
 /// The registry of organizations.
 pub mod registry;
+/// Installation settings with effective dates.
+pub mod settings;
 /// Layout, language, flash, pagination, error page.
 pub mod web;

@@ -275,6 +275,8 @@ pub struct NavUser {
     pub users: bool,
     /// Show the audit links.
     pub audit: bool,
+    /// Show the settings link.
+    pub settings: bool,
 }
 
 impl NavUser {
@@ -286,6 +288,7 @@ impl NavUser {
             dictionaries: user.can(Permission::ManageDictionaries),
             users: user.can(Permission::ManageUsers),
             audit: user.can(Permission::ViewAudit),
+            settings: user.can(Permission::ManageSettings),
         }
     }
 }
@@ -374,6 +377,7 @@ const FLASH_KEYS: &[&str] = &[
     "flash.signed_out_everywhere",
     "flash.user_saved",
     "flash.token_revoked",
+    "flash.setting_saved",
 ];
 
 fn flash_key(value: &str) -> Option<&'static str> {

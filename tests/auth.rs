@@ -561,3 +561,69 @@ db_test!(
 async fn db_url(t: &TestDb) -> String {
     t.url.clone()
 }
+
+db_test!(
+    settings_take_effect_on_their_date_and_are_audited,
+    |t| async move {
+        let app = t.app_as("root1", "admin", None, None).await;
+        let page = app.get("/admin/settings").await;
+        assert!(
+            page.body
+                .contains("id=\"setting-party_org_allowance_yuan\">2000<"),
+            "shipped default"
+        );
+        let res = app
+            .post_form(
+                "/admin/settings",
+                &[
+                    ("key", "party_org_allowance_yuan"),
+                    ("value", "2500"),
+                    ("effective_from", "2015-01-01"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+        let bad = app
+            .post_form(
+                "/admin/settings",
+                &[
+                    ("key", "division_code"),
+                    ("value", "12011"),
+                    ("effective_from", "2015-01-01"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("区划代码应为6位数字"));
+        let mut c = t.db.acquire().await.unwrap();
+        let def = shezu::settings::SettingDef::find("party_org_allowance_yuan").unwrap();
+        let on = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(
+            shezu::settings::store::value_on(&mut c.conn(), def, on(2014, 12, 31))
+                .await
+                .unwrap(),
+            "2000"
+        );
+        assert_eq!(
+            shezu::settings::store::value_on(&mut c.conn(), def, on(2015, 1, 1))
+                .await
+                .unwrap(),
+            "2500"
+        );
+        drop(c);
+        assert_eq!(
+            count(t, "select count(*) from audit_log where entity = 'setting'").await,
+            1
+        );
+        // Only administrators change settings.
+        let registrar = t.app_as("reg2", "registrar", None, None).await;
+        assert_eq!(
+            registrar.get("/admin/settings").await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            count(t, "select count(*) from audit_log where action = 'denied'").await,
+            1
+        );
+    }
+);

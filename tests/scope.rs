@@ -27,6 +27,7 @@ const ROUTES: &[&str] = &[
     "/admin/orgs/new",
     "/admin/orgs/{id}",
     "/admin/orgs/{id}/edit",
+    "/admin/settings",
     "/admin/tokens",
     "/admin/tokens/{id}/revoke",
     "/admin/users",
@@ -563,6 +564,11 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
                 "/admin/logins".to_owned(),
                 can_see_audit(u),
             ),
+            (
+                "/admin/settings",
+                "/admin/settings".to_owned(),
+                can_manage_users(u),
+            ),
         ] {
             let res = app.get(&path).await;
             expect(
@@ -610,6 +616,15 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
                     ("scopes", "public".to_owned()),
                 ],
                 200,
+            ),
+            (
+                "/admin/settings",
+                "/admin/settings".to_owned(),
+                vec![
+                    ("key", "party_org_allowance_yuan".to_owned()),
+                    ("value", "2000".to_owned()),
+                ],
+                303,
             ),
         ] {
             let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();

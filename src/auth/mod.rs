@@ -79,6 +79,8 @@ pub enum Permission {
     ManageTokens,
     /// Read the audit log and the login log.
     ViewAudit,
+    /// Change installation settings.
+    ManageSettings,
 }
 
 impl Role {
@@ -144,6 +146,7 @@ impl Role {
                 ManageUsers,
                 ManageTokens,
                 ViewAudit,
+                ManageSettings,
             ],
             Role::Registrar => &[
                 ViewRegistry,

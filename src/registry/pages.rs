@@ -320,13 +320,14 @@ async fn create(
         Err(errors) => return rerender(&app, &ctx, None, form, &errors, false).await,
     };
     let mut tx = app.db.begin().await?;
+    let division = crate::settings::store::current(&mut tx.conn(), "division_code").await?;
     let result = store::create(
         &mut tx.conn(),
         &scope,
         &user.actor(),
         Utc::now(),
         &draft,
-        &app.settings.division,
+        &division,
     )
     .await;
     match result {

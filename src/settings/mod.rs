@@ -1,0 +1,140 @@
+//! Installation settings the bureau edits (district name and division code, the party-building
+//! allowances, annual-report deadlines), each value with the date it takes effect. Values that
+//! DOMAIN.md marks as local or variable live here rather than in code.
+
+pub mod pages;
+pub mod store;
+
+use crate::i18n::{Lang, Msg};
+
+/// How a setting's value is written and checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingKind {
+    /// Free text (1–100 characters).
+    Text,
+    /// A 6-digit division code.
+    Division,
+    /// A whole number of yuan.
+    Yuan,
+    /// A day of the year, `MM-DD`.
+    MonthDay,
+}
+
+/// One setting: its key, kind and the value that applies when none was ever set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettingDef {
+    /// Machine key.
+    pub key: &'static str,
+    /// How the value is checked.
+    pub kind: SettingKind,
+    /// The shipped value.
+    pub default: &'static str,
+}
+
+/// Every setting, in display order.
+pub const SETTINGS: &[SettingDef] = &[
+    SettingDef {
+        key: "district_name",
+        kind: SettingKind::Text,
+        default: "天津市滨海新区",
+    },
+    SettingDef {
+        key: "division_code",
+        kind: SettingKind::Division,
+        default: "120116",
+    },
+    // 每个社会组织党组织每年2000元经费 [S]
+    SettingDef {
+        key: "party_org_allowance_yuan",
+        kind: SettingKind::Yuan,
+        default: "2000",
+    },
+    // 每名党务干部每月200元岗位补贴 [S]
+    SettingDef {
+        key: "party_cadre_allowance_yuan_month",
+        kind: SettingKind::Yuan,
+        default: "200",
+    },
+    // DOMAIN §3: to the supervisory unit by 3/31, to the registration authority by 5/31.
+    SettingDef {
+        key: "annual_report_supervisor_deadline",
+        kind: SettingKind::MonthDay,
+        default: "03-31",
+    },
+    SettingDef {
+        key: "annual_report_registrar_deadline",
+        kind: SettingKind::MonthDay,
+        default: "05-31",
+    },
+];
+
+impl SettingDef {
+    /// The definition of `key`.
+    pub fn find(key: &str) -> Option<&'static SettingDef> {
+        SETTINGS.iter().find(|d| d.key == key)
+    }
+
+    /// The setting's name in `lang`.
+    pub fn label(&self, lang: Lang) -> &'static str {
+        lang.t(&format!("setting.{}", self.key))
+    }
+
+    /// Checks and normalises a value.
+    pub fn parse(&self, value: &str) -> Result<String, Msg> {
+        let v = value.trim();
+        match self.kind {
+            SettingKind::Text if (1..=100).contains(&v.chars().count()) => Ok(v.to_owned()),
+            SettingKind::Text => Err(Msg::new("error.field.too_long").with("max", 100)),
+            SettingKind::Division if v.len() == 6 && v.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(v.to_owned())
+            }
+            SettingKind::Division => Err(Msg::new("setting.error.division")),
+            SettingKind::Yuan => match v.parse::<i64>() {
+                Ok(n) if (0..=100_000_000).contains(&n) => Ok(n.to_string()),
+                _ => Err(Msg::new("error.field.count")),
+            },
+            SettingKind::MonthDay => {
+                let ok = chrono::NaiveDate::parse_from_str(&format!("2024-{v}"), "%Y-%m-%d")
+                    .is_ok()
+                    && v.len() == 5;
+                if ok {
+                    Ok(v.to_owned())
+                } else {
+                    Err(Msg::new("setting.error.month_day"))
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_checked_by_kind() {
+        let d = |k| SettingDef::find(k).unwrap();
+        assert_eq!(d("division_code").parse(" 120116 "), Ok("120116".into()));
+        assert!(d("division_code").parse("12011").is_err());
+        assert_eq!(
+            d("party_org_allowance_yuan").parse("2500"),
+            Ok("2500".into())
+        );
+        assert!(d("party_org_allowance_yuan").parse("-1").is_err());
+        assert!(
+            d("annual_report_registrar_deadline")
+                .parse("02-30")
+                .is_err()
+        );
+        assert!(d("annual_report_registrar_deadline").parse("05-31").is_ok());
+        assert!(d("district_name").parse("").is_err());
+        for def in SETTINGS {
+            assert_eq!(
+                def.parse(def.default).as_deref(),
+                Ok(def.default),
+                "{}",
+                def.key
+            );
+        }
+    }
+}
