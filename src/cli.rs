@@ -404,12 +404,7 @@ pub async fn add_user(
     let role =
         Role::parse(role).with_context(|| Lang::Zh.tf("cli.unknown_role", &[("role", role)]))?;
     let area = match area {
-        Some(code) => Some(
-            crate::areas::store::find_by_code(&mut tx.conn(), code)
-                .await?
-                .with_context(|| Lang::Zh.t("registry.error.unknown_area"))?
-                .area_id(),
-        ),
+        Some(code) => Some(area_by_code(&mut tx.conn(), code).await?),
         None => None,
     };
     let org = match org {
@@ -437,6 +432,17 @@ pub async fn add_user(
     Ok(id)
 }
 
+/// The area with this division code, or an error saying there is none.
+async fn area_by_code(
+    conn: &mut crate::db::Conn<'_>,
+    code: &str,
+) -> anyhow::Result<crate::areas::AreaId> {
+    Ok(crate::areas::store::find_by_code(conn, code)
+        .await?
+        .with_context(|| Lang::Zh.t("registry.error.unknown_area"))?
+        .area_id())
+}
+
 /// Creates an API token and returns the line to print (with the secret, shown once).
 async fn add_token(
     db: &Db,
@@ -452,12 +458,7 @@ async fn add_token(
         .collect::<anyhow::Result<_>>()?;
     let mut tx = db.begin().await?;
     let area = match area {
-        Some(code) => Some(
-            crate::areas::store::find_by_code(&mut tx.conn(), code)
-                .await?
-                .with_context(|| Lang::Zh.t("registry.error.unknown_area"))?
-                .area_id(),
-        ),
+        Some(code) => Some(area_by_code(&mut tx.conn(), code).await?),
         None => None,
     };
     let now = chrono::Utc::now();

@@ -28,6 +28,14 @@ impl FieldErrors {
         self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m)
     }
 
+    /// Each field with its message in `lang`, for a form or an error body.
+    pub fn render(&self, lang: Lang) -> Vec<(String, String)> {
+        self.0
+            .iter()
+            .map(|(f, m)| ((*f).to_owned(), m.render(lang)))
+            .collect()
+    }
+
     /// `Ok(value)` when empty, else `Err(Error::Invalid)`.
     pub fn into_result<T>(self, value: T) -> Result<T, Error> {
         if self.is_empty() {

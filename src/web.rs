@@ -411,6 +411,19 @@ pub fn page<T: Template>(template: &T, layout: &Layout) -> Result<Response, Erro
     Ok(response)
 }
 
+/// Renders a form page: 200, or 422 when it shows field errors.
+pub fn page_with_errors<T: Template>(
+    template: &T,
+    layout: &Layout,
+    errors: &FieldErrors,
+) -> Result<Response, Error> {
+    if errors.is_empty() {
+        page(template, layout)
+    } else {
+        invalid_page(template, layout)
+    }
+}
+
 /// Renders a form page again with its field errors, status 422.
 pub fn invalid_page<T: Template>(template: &T, layout: &Layout) -> Result<Response, Error> {
     let mut response = page(template, layout)?;
@@ -493,12 +506,7 @@ impl ErrorView {
             ErrorMessage::Key(k) => lang.t(k).to_owned(),
             ErrorMessage::Msg(m) => m.render(lang),
         };
-        let fields: Vec<(String, String)> = self
-            .fields
-            .0
-            .iter()
-            .map(|(f, m)| ((*f).to_owned(), m.render(lang)))
-            .collect();
+        let fields = self.fields.render(lang);
         if self.json {
             let mut map = serde_json::Map::new();
             for (f, m) in &fields {

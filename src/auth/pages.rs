@@ -13,7 +13,7 @@ use crate::i18n::{Lang, Msg};
 use crate::registry::api::find_by_key;
 use crate::web::{
     Layout, PageCtx, Paging, PeerIp, SESSION_COOKIE, china_time, cookie, invalid_page, page,
-    redirect_with_flash, session_cookie,
+    page_with_errors, redirect_with_flash, session_cookie,
 };
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -293,21 +293,9 @@ async fn account_page(
         username: user.username.clone(),
         roles: grants.iter().map(|g| grant_label(g, ctx.lang)).collect(),
         sessions: store::session_count(&mut conn.conn(), user.id).await?,
-        errors: render_errors(errors, ctx.lang),
+        errors: errors.render(ctx.lang),
     };
-    if errors.is_empty() {
-        page(&view, &view.layout)
-    } else {
-        invalid_page(&view, &view.layout)
-    }
-}
-
-fn render_errors(errors: &FieldErrors, lang: Lang) -> Vec<(String, String)> {
-    errors
-        .0
-        .iter()
-        .map(|(f, m)| ((*f).to_owned(), m.render(lang)))
-        .collect()
+    page_with_errors(&view, &view.layout, errors)
 }
 
 /// "街道办事员 · 塘沽街道" — a grant as a person reads it.
@@ -465,15 +453,11 @@ async fn users_page(
             })
             .collect(),
         roles: role_choices(ctx.lang),
-        errors: render_errors(errors, ctx.lang),
+        errors: errors.render(ctx.lang),
         form,
         generated,
     };
-    if errors.is_empty() {
-        page(&view, &view.layout)
-    } else {
-        invalid_page(&view, &view.layout)
-    }
+    page_with_errors(&view, &view.layout, errors)
 }
 
 async fn users(State(app): State<AppState>, ctx: PageCtx, user: CurrentUser) -> Result<Response> {
@@ -625,14 +609,10 @@ async fn user_detail(
             .map(|g| (g.id, grant_label(g, ctx.lang)))
             .collect(),
         roles: role_choices(ctx.lang),
-        errors: render_errors(errors, ctx.lang),
+        errors: errors.render(ctx.lang),
         reset_password,
     };
-    if errors.is_empty() {
-        page(&view, &view.layout)
-    } else {
-        invalid_page(&view, &view.layout)
-    }
+    page_with_errors(&view, &view.layout, errors)
 }
 
 async fn user_page(
@@ -810,14 +790,10 @@ async fn tokens_page(
                 revoked: t.revoked,
             })
             .collect(),
-        errors: render_errors(errors, ctx.lang),
+        errors: errors.render(ctx.lang),
         secret,
     };
-    if errors.is_empty() {
-        page(&view, &view.layout)
-    } else {
-        invalid_page(&view, &view.layout)
-    }
+    page_with_errors(&view, &view.layout, errors)
 }
 
 async fn token_list(

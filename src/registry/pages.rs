@@ -9,7 +9,9 @@ use crate::areas::store::{self as areas, AreaRow};
 use crate::auth::{CurrentUser, Permission, Scope, require};
 use crate::error::{Error, FieldErrors, Result};
 use crate::i18n::{Lang, Msg};
-use crate::web::{Layout, PageCtx, china_time, invalid_page, page, redirect_with_flash, yuan};
+use crate::web::{
+    Layout, PageCtx, china_time, invalid_page, page, page_with_errors, redirect_with_flash, yuan,
+};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Redirect, Response};
@@ -281,11 +283,7 @@ async fn form_page(
         ),
         grades: grade_choices(lang, &form.grade),
         area_options: all_areas.into_iter().map(|a| (a.code, a.name)).collect(),
-        errors: errors
-            .0
-            .iter()
-            .map(|(f, m)| ((*f).to_owned(), m.render(lang)))
-            .collect(),
+        errors: errors.render(lang),
         form,
     })
 }
@@ -754,17 +752,9 @@ async fn domains_page(app: &AppState, ctx: &PageCtx, errors: &FieldErrors) -> Re
     let view = DomainsPage {
         layout: ctx.layout("registry.domains.title"),
         domains,
-        errors: errors
-            .0
-            .iter()
-            .map(|(f, m)| ((*f).to_owned(), m.render(ctx.lang)))
-            .collect(),
+        errors: errors.render(ctx.lang),
     };
-    if errors.is_empty() {
-        page(&view, &view.layout)
-    } else {
-        invalid_page(&view, &view.layout)
-    }
+    page_with_errors(&view, &view.layout, errors)
 }
 
 async fn domains(State(app): State<AppState>, ctx: PageCtx, user: CurrentUser) -> Result<Response> {

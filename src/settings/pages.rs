@@ -6,7 +6,7 @@ use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission, require};
 use crate::error::{FieldErrors, Result};
 use crate::i18n::Msg;
-use crate::web::{Layout, PageCtx, china_time, invalid_page, page, redirect_with_flash};
+use crate::web::{Layout, PageCtx, china_time, page_with_errors, redirect_with_flash};
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
@@ -71,17 +71,9 @@ async fn settings_page(app: &AppState, ctx: &PageCtx, errors: &FieldErrors) -> R
         layout: ctx.layout("setting.title"),
         current,
         history,
-        errors: errors
-            .0
-            .iter()
-            .map(|(f, m)| ((*f).to_owned(), m.render(ctx.lang)))
-            .collect(),
+        errors: errors.render(ctx.lang),
     };
-    if errors.is_empty() {
-        page(&view, &view.layout)
-    } else {
-        invalid_page(&view, &view.layout)
-    }
+    page_with_errors(&view, &view.layout, errors)
 }
 
 async fn show(State(app): State<AppState>, ctx: PageCtx, user: CurrentUser) -> Result<Response> {
