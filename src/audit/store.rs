@@ -123,6 +123,19 @@ pub struct NewEntry<'a> {
     pub changes: Option<&'a [FieldChange]>,
 }
 
+impl<'a> NewEntry<'a> {
+    /// An entry without field changes.
+    pub fn of(action: &'a str, entity: &'a str, entity_id: Option<i64>, summary: &'a str) -> Self {
+        NewEntry {
+            action,
+            entity,
+            entity_id,
+            summary,
+            changes: None,
+        }
+    }
+}
+
 /// Appends one entry to the audit log, linked to the one before it. The head row is updated
 /// first, which locks it until the caller's transaction ends: appenders queue, so the chain
 /// never forks and `seq` has no gaps (a rolled-back append rolls the head back too).

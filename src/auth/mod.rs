@@ -326,13 +326,7 @@ pub async fn require(
     }
     let mut tx = app.db.begin().await?;
     let summary = format!("{permission:?}");
-    let entry = crate::audit::store::NewEntry {
-        action: "denied",
-        entity: "permission",
-        entity_id: None,
-        summary: &summary,
-        changes: None,
-    };
+    let entry = crate::audit::store::NewEntry::of("denied", "permission", None, &summary);
     crate::audit::store::append(&mut tx.conn(), chrono::Utc::now(), &user.actor(), entry).await?;
     tx.commit().await?;
     Err(crate::error::Error::Forbidden)

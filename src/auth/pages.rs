@@ -187,13 +187,12 @@ async fn login(
                 refusal.reason(),
             )
             .await?;
-            let entry = NewEntry {
-                action: "login_failed",
-                entity: "session",
-                entity_id: user_id.map(|u| u.0),
-                summary: refusal.reason(),
-                changes: None,
-            };
+            let entry = NewEntry::of(
+                "login_failed",
+                "session",
+                user_id.map(|u| u.0),
+                refusal.reason(),
+            );
             append(&mut c, now, &actor, entry).await?;
             tx.commit().await?;
             let view = LoginPage {
@@ -224,13 +223,7 @@ async fn login(
                 &mut c,
                 now,
                 &actor,
-                NewEntry {
-                    action: "login",
-                    entity: "session",
-                    entity_id: Some(user.id),
-                    summary: "ok",
-                    changes: None,
-                },
+                NewEntry::of("login", "session", Some(user.id), "ok"),
             )
             .await?;
             tx.commit().await?;
@@ -252,13 +245,7 @@ async fn logout(
     if let (Some(user), Some(token)) = (user, cookie(&headers, SESSION_COOKIE)) {
         let mut tx = app.db.begin().await?;
         store::end_session(&mut tx.conn(), token).await?;
-        let entry = NewEntry {
-            action: "logout",
-            entity: "session",
-            entity_id: Some(user.id.0),
-            summary: "logout",
-            changes: None,
-        };
+        let entry = NewEntry::of("logout", "session", Some(user.id.0), "logout");
         append(&mut tx.conn(), Utc::now(), &user.actor(), entry).await?;
         tx.commit().await?;
     }
@@ -365,13 +352,7 @@ async fn logout_everywhere(State(app): State<AppState>, user: CurrentUser) -> Re
         &mut tx.conn(),
         Utc::now(),
         &user.actor(),
-        NewEntry {
-            action: "logout_all",
-            entity: "session",
-            entity_id: Some(user.id.0),
-            summary: &summary,
-            changes: None,
-        },
+        NewEntry::of("logout_all", "session", Some(user.id.0), &summary),
     )
     .await?;
     tx.commit().await?;

@@ -138,13 +138,7 @@ pub async fn create_user(
         conn,
         at,
         actor,
-        NewEntry {
-            action: "create",
-            entity: "user",
-            entity_id: Some(id),
-            summary: &user.username,
-            changes: None,
-        },
+        NewEntry::of("create", "user", Some(id), &user.username),
     )
     .await?;
     Ok(UserId(id))
@@ -188,13 +182,7 @@ pub async fn grant_role(
         conn,
         at,
         actor,
-        NewEntry {
-            action: "grant_role",
-            entity: "user",
-            entity_id: Some(user.0),
-            summary: &summary,
-            changes: None,
-        },
+        NewEntry::of("grant_role", "user", Some(user.0), &summary),
     )
     .await?;
     Ok(id)
@@ -221,13 +209,7 @@ pub async fn revoke_role(
         conn,
         at,
         actor,
-        NewEntry {
-            action: "revoke_role",
-            entity: "user",
-            entity_id: Some(user.0),
-            summary: &summary,
-            changes: None,
-        },
+        NewEntry::of("revoke_role", "user", Some(user.0), &summary),
     )
     .await?;
     Ok(())
@@ -326,13 +308,7 @@ pub async fn set_password(
         conn,
         at,
         actor,
-        NewEntry {
-            action: "set_password",
-            entity: "user",
-            entity_id: Some(user.0),
-            summary: "password",
-            changes: None,
-        },
+        NewEntry::of("set_password", "user", Some(user.0), "password"),
     )
     .await?;
     Ok(())

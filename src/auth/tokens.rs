@@ -136,13 +136,7 @@ pub async fn create(
         conn,
         at,
         actor,
-        NewEntry {
-            action: "create",
-            entity: "api_token",
-            entity_id: Some(id),
-            summary: &summary,
-            changes: None,
-        },
+        NewEntry::of("create", "api_token", Some(id), &summary),
     )
     .await?;
     Ok((id, secret))
@@ -168,13 +162,7 @@ pub async fn revoke(conn: &mut Conn<'_>, actor: &Actor, at: Timestamp, id: i64) 
         conn,
         at,
         actor,
-        NewEntry {
-            action: "revoke",
-            entity: "api_token",
-            entity_id: Some(id),
-            summary: "revoked",
-            changes: None,
-        },
+        NewEntry::of("revoke", "api_token", Some(id), "revoked"),
     )
     .await?;
     Ok(())

@@ -433,13 +433,12 @@ pub async fn save_domain(
         }
         Err(e) => return Err(e.into()),
     };
-    let entry = NewEntry {
-        action: if id.is_some() { "update" } else { "create" },
-        entity: "domain",
-        entity_id: Some(saved),
-        summary: &d.code,
-        changes: None,
-    };
+    let entry = NewEntry::of(
+        if id.is_some() { "update" } else { "create" },
+        "domain",
+        Some(saved),
+        &d.code,
+    );
     audit::store::append(conn, at, actor, entry).await?;
     Ok(saved)
 }
@@ -663,13 +662,7 @@ pub async fn create(
         &fields,
     )
     .await?;
-    let entry = NewEntry {
-        action: "create",
-        entity: "organization",
-        entity_id: Some(id.0),
-        summary: &row.name,
-        changes: None,
-    };
+    let entry = NewEntry::of("create", "organization", Some(id.0), &row.name);
     audit::store::append(conn, at, actor, entry).await?;
     Ok(row)
 }

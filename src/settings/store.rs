@@ -72,13 +72,7 @@ pub async fn set(
         conn,
         at,
         actor,
-        NewEntry {
-            action: "set",
-            entity: "setting",
-            entity_id: Some(id),
-            summary: &summary,
-            changes: None,
-        },
+        NewEntry::of("set", "setting", Some(id), &summary),
     )
     .await?;
     Ok(id)
