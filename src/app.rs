@@ -26,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{name}", get(crate::web::static_file))
         .merge(crate::auth::pages::routes())
         .merge(crate::registry::pages::routes())
+        .merge(crate::approvals::pages::routes())
         .merge(crate::audit::pages::routes())
         .merge(crate::settings::pages::routes())
         .merge(crate::api::routes())

@@ -456,6 +456,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_settings.sql"),
         postgres: include_str!("../migrations/postgres/0003_settings.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_approvals.sql",
+        sqlite: include_str!("../migrations/sqlite/0004_approvals.sql"),
+        postgres: include_str!("../migrations/postgres/0004_approvals.sql"),
+    },
 ];
 
 /// The names of all embedded migration files (for the parity test).

@@ -6,6 +6,8 @@
 pub mod api;
 /// Shared state and the router.
 pub mod app;
+/// Online registration and one-stop approval.
+pub mod approvals;
 /// The four-level area tree.
 pub mod areas;
 /// Field history and the audit log.

@@ -277,6 +277,10 @@ pub struct NavUser {
     pub audit: bool,
     /// Show the settings link.
     pub settings: bool,
+    /// Show the application queue.
+    pub applications: bool,
+    /// Show the applicant's pages.
+    pub apply: bool,
 }
 
 impl NavUser {
@@ -289,6 +293,8 @@ impl NavUser {
             users: user.can(Permission::ManageUsers),
             audit: user.can(Permission::ViewAudit),
             settings: user.can(Permission::ManageSettings),
+            applications: user.can(Permission::HandleApplications),
+            apply: user.can(Permission::Apply),
         }
     }
 }
@@ -378,6 +384,8 @@ const FLASH_KEYS: &[&str] = &[
     "flash.user_saved",
     "flash.token_revoked",
     "flash.setting_saved",
+    "flash.application_saved",
+    "flash.application_moved",
 ];
 
 fn flash_key(value: &str) -> Option<&'static str> {

@@ -4,6 +4,7 @@
 mod common;
 
 mod api;
+mod approvals;
 mod auth;
 mod demo;
 mod registry;

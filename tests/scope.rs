@@ -9,6 +9,7 @@ use crate::db_test;
 use crate::registry::load_areas;
 use chrono::Utc;
 use shezu::auth::Scope;
+use shezu::db::Sql;
 use shezu::registry::OrgForm;
 use shezu::registry::store;
 
@@ -19,6 +20,8 @@ const ROUTES: &[&str] = &[
     "/account/logout-all",
     "/account/password",
     "/admin",
+    "/admin/applications",
+    "/admin/applications/{id}/handover",
     "/admin/audit",
     "/admin/domains",
     "/admin/domains/{id}",
@@ -36,6 +39,10 @@ const ROUTES: &[&str] = &[
     "/admin/users/{id}/password",
     "/admin/users/{id}/roles",
     "/admin/users/{id}/roles/{grant}/delete",
+    "/applications",
+    "/applications/new",
+    "/applications/{id}",
+    "/applications/{id}/action",
     "/api/v1/areas",
     "/api/v1/areas/{code}",
     "/api/v1/organizations",
@@ -136,6 +143,19 @@ fn can_manage_users(u: &str) -> bool {
 fn can_see_audit(u: &str) -> bool {
     matches!(u, "admin1" | "registrar1")
 }
+fn can_handle_applications(u: &str) -> bool {
+    matches!(
+        u,
+        "admin1" | "registrar1" | "window1" | "tanggu1" | "dagang1"
+    )
+}
+fn can_apply(u: &str) -> bool {
+    u == "org1"
+}
+/// Staff who see the application filed in 塘沽.
+fn sees_tanggu_application(u: &str) -> bool {
+    matches!(u, "admin1" | "registrar1" | "window1" | "tanggu1")
+}
 fn can_edit_dictionaries(u: &str) -> bool {
     matches!(u, "admin1" | "registrar1")
 }
@@ -153,6 +173,8 @@ fn gate(u: &str, allowed: bool, method: &str, ok: u16) -> u16 {
 
 struct District {
     ids: Vec<(&'static str, i64)>,
+    /// A submitted application for a new organization in 塘沽.
+    application_id: i64,
     usccs: Vec<(&'static str, String)>,
     user_id: i64,
     grant_id: i64,
@@ -229,8 +251,53 @@ async fn seed(t: &TestDb) -> District {
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    t.user("applicant1", "org", None, None).await;
+    let mut c = t.db.acquire().await.unwrap();
+    let applicant = shezu::auth::store::find_user_by_name(&mut c.conn(), "applicant1")
+        .await
+        .unwrap()
+        .unwrap();
+    drop(c);
+    let mut tx = t.db.begin().await.unwrap();
+    let new = shezu::approvals::store::NewApplication {
+        kind: shezu::approvals::ApplicationKind::Establishment,
+        form: OrgForm {
+            name: "丁塘沽公益服务社".into(),
+            kind: "social_group".into(),
+            domain: "charity".into(),
+            direct_registration: Some("on".into()),
+            legal_representative: "丁一".into(),
+            area_code: "120116001016".into(),
+            registered_on: "2014-01-01".into(),
+            ..OrgForm::default()
+        },
+        consent_unit: None,
+        target: None,
+    };
+    let actor = shezu::audit::Actor::system("seed");
+    let applicant = shezu::auth::UserId(applicant.id);
+    let app_id =
+        shezu::approvals::store::create_draft(&mut tx.conn(), &actor, applicant, Utc::now(), &new)
+            .await
+            .unwrap();
+    let viewer = shezu::approvals::store::Viewer::Applicant(applicant);
+    shezu::approvals::store::act(
+        &mut tx.conn(),
+        &viewer,
+        shezu::approvals::Actor::Applicant,
+        &actor,
+        Utc::now(),
+        app_id,
+        1,
+        shezu::approvals::Action::Submit,
+        None,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     District {
         ids,
+        application_id: app_id.0,
         usccs,
         user_id: target.id,
         grant_id,
@@ -669,6 +736,131 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             &res.body,
         );
         check("/admin/tokens/{id}/revoke");
+
+        // Applications: applicants file their own; staff see those located in their scope, and
+        // one outside it answers exactly like one that does not exist.
+        for (route, path) in [
+            ("/applications", "/applications"),
+            ("/applications/new", "/applications/new?kind=filing"),
+        ] {
+            let res = app.get(path).await;
+            expect(
+                route,
+                "GET",
+                gate(u, can_apply(u), "GET", 200),
+                res.status.as_u16(),
+                &res.body,
+            );
+            check(route);
+        }
+        let res = app
+            .post_form(
+                "/applications",
+                &[
+                    ("application_kind", "filing"),
+                    ("name", &format!("{u}社区合唱团")),
+                    ("kind", "community"),
+                    ("domain", "culture"),
+                    ("area_code", "120116014001"),
+                    ("registered_on", "2014-01-01"),
+                ],
+            )
+            .await;
+        expect(
+            "/applications",
+            "POST",
+            gate(u, can_apply(u), "POST", 303),
+            res.status.as_u16(),
+            &res.body,
+        );
+        let res = app.get("/admin/applications?queue=open").await;
+        expect(
+            "/admin/applications",
+            "GET",
+            gate(u, can_handle_applications(u), "GET", 200),
+            res.status.as_u16(),
+            &res.body,
+        );
+        if res.status == 200 {
+            assert_eq!(
+                res.body.contains("丁塘沽公益服务社"),
+                sees_tanggu_application(u),
+                "{u} queue"
+            );
+        }
+        check("/admin/applications");
+        let show = app
+            .get(&format!("/applications/{}", d.application_id))
+            .await;
+        let missing = app.get("/applications/999999").await;
+        if u == "anonymous" {
+            expect(
+                "/applications/{id}",
+                "GET",
+                303,
+                show.status.as_u16(),
+                &show.body,
+            );
+        } else if sees_tanggu_application(u) {
+            expect(
+                "/applications/{id}",
+                "GET",
+                200,
+                show.status.as_u16(),
+                &show.body,
+            );
+        } else {
+            assert_eq!(
+                (show.status, &show.body),
+                (missing.status, &missing.body),
+                "{u}: application out of scope"
+            );
+            assert_eq!(show.status, 404);
+        }
+        check("/applications/{id}");
+        let v = {
+            let mut c = t.db.acquire().await.unwrap();
+            Sql::new("select version from applications where id = $1")
+                .arg(d.application_id)
+                .fetch_i64(&mut c.conn())
+                .await
+                .unwrap()
+                .to_string()
+        };
+        // A return without a reason: refused for lack of it (in scope), as missing (out of scope).
+        let res = app
+            .post_form(
+                &format!("/applications/{}/action", d.application_id),
+                &[("action", "return"), ("reason", ""), ("version", &v)],
+            )
+            .await;
+        let want = match u {
+            "anonymous" => 401,
+            _ if sees_tanggu_application(u) => 422,
+            _ => 404,
+        };
+        expect(
+            "/applications/{id}/action",
+            "POST",
+            want,
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/applications/{id}/action");
+        let res = app
+            .post_form(
+                &format!("/admin/applications/{}/handover", d.application_id),
+                &[("username", "window1"), ("reason", "")],
+            )
+            .await;
+        expect(
+            "/admin/applications/{id}/handover",
+            "POST",
+            gate(u, can_handle_applications(u), "POST", 422),
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/admin/applications/{id}/handover");
 
         // The caller's own account.
         let res = app.get("/account").await;

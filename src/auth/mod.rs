@@ -81,6 +81,26 @@ pub enum Permission {
     ViewAudit,
     /// Change installation settings.
     ManageSettings,
+    /// Accept, review and decide applications (within the area for area officers).
+    HandleApplications,
+    /// File applications for one's own organization (or a new one).
+    Apply,
+}
+
+impl Permission {
+    /// True when the permission reaches records through the grant's area or organization;
+    /// the others (dictionaries, users, audit, filing one's own applications…) are simply held
+    /// or not.
+    pub fn is_scoped(self) -> bool {
+        matches!(
+            self,
+            Permission::ViewRegistry
+                | Permission::EditRegistry
+                | Permission::CreateOrganization
+                | Permission::EditOwnOrganization
+                | Permission::HandleApplications
+        )
+    }
 }
 
 impl Role {
@@ -147,6 +167,7 @@ impl Role {
                 ManageTokens,
                 ViewAudit,
                 ManageSettings,
+                HandleApplications,
             ],
             Role::Registrar => &[
                 ViewRegistry,
@@ -154,13 +175,18 @@ impl Role {
                 CreateOrganization,
                 ManageDictionaries,
                 ViewAudit,
+                HandleApplications,
             ],
-            Role::Window | Role::Party | Role::Liaison | Role::Instructor | Role::SocialWorker => {
-                &[ViewRegistry]
-            }
-            Role::AreaOfficer => &[ViewRegistry, EditRegistry, CreateOrganization],
+            Role::Window => &[ViewRegistry, HandleApplications],
+            Role::Party | Role::Liaison | Role::Instructor | Role::SocialWorker => &[ViewRegistry],
+            Role::AreaOfficer => &[
+                ViewRegistry,
+                EditRegistry,
+                CreateOrganization,
+                HandleApplications,
+            ],
             Role::Expert => &[],
-            Role::Org => &[ViewRegistry, EditOwnOrganization],
+            Role::Org => &[ViewRegistry, EditOwnOrganization, Apply],
         }
     }
 }
@@ -320,7 +346,13 @@ pub async fn require(
     user: &CurrentUser,
     permission: Permission,
 ) -> Result<Scope, crate::error::Error> {
-    let scope = user.scope(permission);
+    let scope = if permission.is_scoped() {
+        user.scope(permission)
+    } else if user.can(permission) {
+        Scope::All
+    } else {
+        Scope::none()
+    };
     if !scope.is_empty() {
         return Ok(scope);
     }

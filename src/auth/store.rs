@@ -159,7 +159,9 @@ pub async fn grant_role(
         Reach::Area if grant.area.is_none() => {
             errors.add("area_code", Msg::new("auth.error.role_needs_area"))
         }
-        Reach::Organization if grant.org.is_none() => {
+        // An organization account without an organization is an applicant for a new one: the
+        // approval of its establishment ties it.
+        Reach::Organization if grant.org.is_none() && grant.role != Role::Org => {
             errors.add("org", Msg::new("auth.error.role_needs_org"))
         }
         Reach::District | Reach::Items if grant.area.is_some() || grant.org.is_some() => {

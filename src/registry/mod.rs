@@ -8,6 +8,7 @@ pub mod uscc;
 
 use crate::error::FieldErrors;
 use crate::i18n::{Lang, Msg};
+use crate::web::yuan;
 use chrono::NaiveDate;
 use uscc::Uscc;
 
@@ -132,7 +133,7 @@ pub fn name_key(name: &str) -> String {
 }
 
 /// What a person typed into the organization form (create or edit), as text.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct OrgForm {
     /// 名称.
@@ -332,6 +333,41 @@ fn text_field(
 }
 
 impl OrgForm {
+    /// The form showing a stored record (to edit it, or to file a change from it).
+    pub fn from_row(row: &store::OrgRow) -> OrgForm {
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        let d = |v: &Option<NaiveDate>| v.map(|d| d.to_string()).unwrap_or_default();
+        let n = |v: &Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+        OrgForm {
+            name: row.name.clone(),
+            uscc: s(&row.uscc),
+            kind: row.kind.clone(),
+            domain: row.domain_code.clone(),
+            direct_registration: row.direct_registration.then(|| "on".to_owned()),
+            supervisory_unit: s(&row.supervisory_unit),
+            legal_representative: s(&row.legal_representative),
+            contact_person: s(&row.contact_person),
+            contact_phone: s(&row.contact_phone),
+            address: s(&row.address),
+            area_code: row.area_code.clone(),
+            founded_on: d(&row.founded_on),
+            registered_on: d(&row.registered_on),
+            registered_capital_yuan: row
+                .registered_capital_fen
+                .map(|f| yuan(f).replace(',', ""))
+                .unwrap_or_default(),
+            members: n(&row.members),
+            staff: n(&row.staff),
+            business_scope: s(&row.business_scope),
+            status: row.status.clone(),
+            grade: s(&row.grade),
+            grade_expires_on: d(&row.grade_expires_on),
+            brand: row.brand.then(|| "on".to_owned()),
+            version: row.version.to_string(),
+            reason: String::new(),
+        }
+    }
+
     /// Checks the form and returns the organization it describes, or every field error at once.
     pub fn parse(&self) -> Result<OrgDraft, FieldErrors> {
         let mut e = FieldErrors::new();

@@ -2,7 +2,7 @@
 //! profile with its timeline and "as of" view; the domain dictionary.
 
 use super::api::{ListQuery, parse_filter};
-use super::store::{self, DomainDraft, DomainRow, OrgRow, Updated};
+use super::store::{self, DomainDraft, DomainRow, Updated};
 use super::{Grade, HISTORY_FIELDS, OrgForm, OrgId, OrgKind, OrgStatus};
 use crate::app::AppState;
 use crate::areas::store::{self as areas, AreaRow};
@@ -34,9 +34,12 @@ pub fn routes() -> axum::Router<AppState> {
 
 /// A choice in a `<select>`.
 pub struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
+    /// The submitted value.
+    pub value: String,
+    /// What the reader sees.
+    pub label: String,
+    /// Pre-selected.
+    pub selected: bool,
 }
 
 fn choices<'a>(items: impl Iterator<Item = (&'a str, String)>, current: &str) -> Vec<Choice> {
@@ -49,7 +52,8 @@ fn choices<'a>(items: impl Iterator<Item = (&'a str, String)>, current: &str) ->
         .collect()
 }
 
-fn kind_choices(lang: Lang, current: &str) -> Vec<Choice> {
+/// The organization kinds as choices.
+pub fn kind_choices(lang: Lang, current: &str) -> Vec<Choice> {
     choices(
         OrgKind::ALL
             .iter()
@@ -58,7 +62,8 @@ fn kind_choices(lang: Lang, current: &str) -> Vec<Choice> {
     )
 }
 
-fn status_choices(lang: Lang, current: &str) -> Vec<Choice> {
+/// The statuses as choices.
+pub fn status_choices(lang: Lang, current: &str) -> Vec<Choice> {
     choices(
         OrgStatus::ALL
             .iter()
@@ -67,7 +72,8 @@ fn status_choices(lang: Lang, current: &str) -> Vec<Choice> {
     )
 }
 
-fn grade_choices(lang: Lang, current: &str) -> Vec<Choice> {
+/// The grades as choices.
+pub fn grade_choices(lang: Lang, current: &str) -> Vec<Choice> {
     choices(
         Grade::ALL
             .iter()
@@ -76,7 +82,8 @@ fn grade_choices(lang: Lang, current: &str) -> Vec<Choice> {
     )
 }
 
-fn domain_choices(domains: &[DomainRow], lang: Lang, current: &str) -> Vec<Choice> {
+/// The active domains (and the current one) as choices.
+pub fn domain_choices(domains: &[DomainRow], lang: Lang, current: &str) -> Vec<Choice> {
     choices(
         domains
             .iter()
@@ -219,6 +226,8 @@ async fn list(
 #[template(path = "registry/form.html")]
 struct FormPage {
     layout: Layout,
+    /// Always false here: the shared fields template hides status and grade on applications.
+    application: bool,
     /// An organization's own account: only its contact fields are open.
     limited: bool,
     /// `None` when creating.
@@ -264,6 +273,7 @@ async fn form_page(
     let domains = store::list_domains(&mut c).await?;
     let all_areas = areas::list_all(&mut c).await?;
     Ok(FormPage {
+        application: false,
         limited,
         layout: ctx.layout(if id.is_some() {
             "registry.edit.title"
@@ -353,40 +363,6 @@ async fn rerender(
     invalid_page(&view, &view.layout)
 }
 
-fn form_from_row(row: &OrgRow) -> OrgForm {
-    let s = |v: &Option<String>| v.clone().unwrap_or_default();
-    let d = |v: &Option<NaiveDate>| v.map(|d| d.to_string()).unwrap_or_default();
-    let n = |v: &Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
-    OrgForm {
-        name: row.name.clone(),
-        uscc: s(&row.uscc),
-        kind: row.kind.clone(),
-        domain: row.domain_code.clone(),
-        direct_registration: row.direct_registration.then(|| "on".to_owned()),
-        supervisory_unit: s(&row.supervisory_unit),
-        legal_representative: s(&row.legal_representative),
-        contact_person: s(&row.contact_person),
-        contact_phone: s(&row.contact_phone),
-        address: s(&row.address),
-        area_code: row.area_code.clone(),
-        founded_on: d(&row.founded_on),
-        registered_on: d(&row.registered_on),
-        registered_capital_yuan: row
-            .registered_capital_fen
-            .map(|f| yuan(f).replace(',', ""))
-            .unwrap_or_default(),
-        members: n(&row.members),
-        staff: n(&row.staff),
-        business_scope: s(&row.business_scope),
-        status: row.status.clone(),
-        grade: s(&row.grade),
-        grade_expires_on: d(&row.grade_expires_on),
-        brand: row.brand.then(|| "on".to_owned()),
-        version: row.version.to_string(),
-        reason: String::new(),
-    }
-}
-
 /// The scope for editing and whether only the organization's own fields are open: full edit
 /// for registry staff, the contact fields for an organization's own account.
 async fn edit_scope(app: &AppState, user: &CurrentUser) -> Result<(Scope, bool)> {
@@ -417,7 +393,7 @@ async fn edit_form(
         &app,
         &ctx,
         Some(id),
-        form_from_row(&row),
+        OrgForm::from_row(&row),
         &FieldErrors::new(),
         limited,
     )
@@ -445,7 +421,7 @@ async fn update(
             contact_phone: submitted.contact_phone,
             version: submitted.version,
             reason: submitted.reason,
-            ..form_from_row(&row)
+            ..OrgForm::from_row(&row)
         }
     } else {
         submitted

@@ -18,6 +18,8 @@ pub enum SettingKind {
     Yuan,
     /// A day of the year, `MM-DD`.
     MonthDay,
+    /// A number of days (1–365).
+    Days,
 }
 
 /// One setting: its key, kind and the value that applies when none was ever set.
@@ -66,6 +68,32 @@ pub const SETTINGS: &[SettingDef] = &[
         kind: SettingKind::MonthDay,
         default: "05-31",
     },
+    // DOMAIN §2.3 statutory limits, in calendar days from acceptance (⚠️ local rules vary).
+    SettingDef {
+        key: "limit_days_social_group_establishment",
+        kind: SettingKind::Days,
+        default: "60",
+    },
+    SettingDef {
+        key: "limit_days_establishment",
+        kind: SettingKind::Days,
+        default: "60",
+    },
+    SettingDef {
+        key: "limit_days_change",
+        kind: SettingKind::Days,
+        default: "30",
+    },
+    SettingDef {
+        key: "limit_days_deregistration",
+        kind: SettingKind::Days,
+        default: "30",
+    },
+    SettingDef {
+        key: "limit_days_filing",
+        kind: SettingKind::Days,
+        default: "30",
+    },
 ];
 
 impl SettingDef {
@@ -92,6 +120,10 @@ impl SettingDef {
             SettingKind::Yuan => match v.parse::<i64>() {
                 Ok(n) if (0..=100_000_000).contains(&n) => Ok(n.to_string()),
                 _ => Err(Msg::new("error.field.count")),
+            },
+            SettingKind::Days => match v.parse::<i64>() {
+                Ok(n) if (1..=365).contains(&n) => Ok(n.to_string()),
+                _ => Err(Msg::new("setting.error.days")),
             },
             SettingKind::MonthDay => {
                 let ok = chrono::NaiveDate::parse_from_str(&format!("2024-{v}"), "%Y-%m-%d")

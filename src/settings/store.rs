@@ -38,7 +38,9 @@ pub async fn value_on(conn: &mut Conn<'_>, def: &SettingDef, date: NaiveDate) ->
 
 /// The value of `key` that applies today (China time).
 pub async fn current(conn: &mut Conn<'_>, key: &str) -> Result<String> {
-    let def = SettingDef::find(key).ok_or(Error::NotFound)?;
+    // An unknown key is a mistake in the code, not a missing record.
+    let def =
+        SettingDef::find(key).ok_or_else(|| Error::Other(format!("unknown setting {key}")))?;
     let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
     value_on(conn, def, today).await
 }

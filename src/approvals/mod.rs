@@ -1,0 +1,467 @@
+//! Online registration and one-stop approval (网上登记, 一站式审批): application kinds, the
+//! state machine each application moves through, who may move it, the direct-registration rule
+//! and the statutory clock. Everything here is pure; `store.rs` and `pages.rs` do the IO.
+
+pub mod pages;
+pub mod store;
+
+use crate::i18n::{Lang, Msg};
+use crate::registry::OrgKind;
+use chrono::NaiveDate;
+
+/// Database id of an application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct ApplicationId(pub i64);
+
+impl From<ApplicationId> for crate::db::Arg {
+    fn from(id: ApplicationId) -> Self {
+        crate::db::Arg::Int(id.0)
+    }
+}
+
+/// What an application asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApplicationKind {
+    /// 成立登记: a new social group, private non-enterprise unit or foundation.
+    Establishment,
+    /// 变更登记: a change of registered facts.
+    Change,
+    /// 注销登记: deregistration after liquidation.
+    Deregistration,
+    /// 备案: filing of a community organization with its street.
+    Filing,
+}
+
+impl ApplicationKind {
+    /// Every kind.
+    pub const ALL: [ApplicationKind; 4] = [
+        ApplicationKind::Establishment,
+        ApplicationKind::Change,
+        ApplicationKind::Deregistration,
+        ApplicationKind::Filing,
+    ];
+
+    /// The machine name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationKind::Establishment => "establishment",
+            ApplicationKind::Change => "change",
+            ApplicationKind::Deregistration => "deregistration",
+            ApplicationKind::Filing => "filing",
+        }
+    }
+
+    /// Parses a machine name.
+    pub fn parse(s: &str) -> Option<ApplicationKind> {
+        ApplicationKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.trim())
+    }
+
+    /// The kind's name in `lang`.
+    pub fn label(self, lang: Lang) -> &'static str {
+        lang.t(&format!("application.kind.{}", self.as_str()))
+    }
+
+    /// The setting that holds this kind's statutory time limit in days (DOMAIN §2.3).
+    pub fn limit_setting(self, org: OrgKind) -> &'static str {
+        match (self, org) {
+            (ApplicationKind::Establishment, OrgKind::SocialGroup) => {
+                "limit_days_social_group_establishment"
+            }
+            (ApplicationKind::Establishment, _) => "limit_days_establishment",
+            (ApplicationKind::Change, _) => "limit_days_change",
+            (ApplicationKind::Deregistration, _) => "limit_days_deregistration",
+            (ApplicationKind::Filing, _) => "limit_days_filing",
+        }
+    }
+}
+
+/// Where an application stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// 草稿: being written by the applicant, invisible to staff.
+    Draft,
+    /// 已提交: waiting for the window to accept it.
+    Submitted,
+    /// 已受理: accepted; the statutory clock runs.
+    Accepted,
+    /// 审查中: under review by the registrar.
+    UnderReview,
+    /// 退回补正: back with the applicant for correction; the clock is paused.
+    Returned,
+    /// 准予: approved; the registry has been updated.
+    Approved,
+    /// 不予: refused, with reasons.
+    Rejected,
+    /// 已撤回: withdrawn by the applicant.
+    Withdrawn,
+}
+
+impl State {
+    /// Every state.
+    pub const ALL: [State; 8] = [
+        State::Draft,
+        State::Submitted,
+        State::Accepted,
+        State::UnderReview,
+        State::Returned,
+        State::Approved,
+        State::Rejected,
+        State::Withdrawn,
+    ];
+
+    /// The machine name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Draft => "draft",
+            State::Submitted => "submitted",
+            State::Accepted => "accepted",
+            State::UnderReview => "under_review",
+            State::Returned => "returned",
+            State::Approved => "approved",
+            State::Rejected => "rejected",
+            State::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Parses a machine name.
+    pub fn parse(s: &str) -> Option<State> {
+        State::ALL.into_iter().find(|k| k.as_str() == s.trim())
+    }
+
+    /// The state's name in `lang`.
+    pub fn label(self, lang: Lang) -> &'static str {
+        lang.t(&format!("application.state.{}", self.as_str()))
+    }
+
+    /// True once nothing more can happen.
+    pub fn is_final(self) -> bool {
+        matches!(self, State::Approved | State::Rejected | State::Withdrawn)
+    }
+
+    /// True while the statutory clock runs (accepted and not returned or decided).
+    pub fn clock_runs(self) -> bool {
+        matches!(self, State::Accepted | State::UnderReview)
+    }
+}
+
+/// Something done to an application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// The applicant sends the draft.
+    Submit,
+    /// The applicant takes it back.
+    Withdraw,
+    /// 受理: the window accepts it (the clock starts).
+    Accept,
+    /// The registrar starts the review.
+    StartReview,
+    /// 补正: staff send it back for correction, with reasons.
+    Return,
+    /// The applicant sends the corrected application again.
+    Resubmit,
+    /// 准予.
+    Approve,
+    /// 不予, with reasons.
+    Reject,
+}
+
+impl Action {
+    /// Every action.
+    pub const ALL: [Action; 8] = [
+        Action::Submit,
+        Action::Withdraw,
+        Action::Accept,
+        Action::StartReview,
+        Action::Return,
+        Action::Resubmit,
+        Action::Approve,
+        Action::Reject,
+    ];
+
+    /// The machine name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Submit => "submit",
+            Action::Withdraw => "withdraw",
+            Action::Accept => "accept",
+            Action::StartReview => "start_review",
+            Action::Return => "return",
+            Action::Resubmit => "resubmit",
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+        }
+    }
+
+    /// Parses a machine name.
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|k| k.as_str() == s.trim())
+    }
+
+    /// True when the action needs a written reason (it goes back to the applicant).
+    pub fn needs_reason(self) -> bool {
+        matches!(self, Action::Return | Action::Reject)
+    }
+}
+
+/// Who acts on an application, as far as the state machine cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Actor {
+    /// The organization or applicant that filed it.
+    Applicant,
+    /// One-stop window staff (受理, 补正).
+    Window,
+    /// Registration staff (审查, 准予, 不予).
+    Registrar,
+    /// A street or functional-area officer: decides filings in their area.
+    AreaOfficer,
+}
+
+/// Why a transition is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransitionError {
+    /// Nobody may do this in this state.
+    NotInThisState,
+    /// Someone may, but not this actor.
+    NotForThisActor,
+}
+
+impl TransitionError {
+    /// The message for a person.
+    pub fn message(self) -> Msg {
+        match self {
+            TransitionError::NotInThisState => Msg::new("application.error.not_in_state"),
+            TransitionError::NotForThisActor => Msg::new("application.error.not_for_actor"),
+        }
+    }
+}
+
+/// The state machine (pure): the state `action` by `actor` leads to from `state`, for an
+/// application of `kind` that has (`was_accepted`) or has not been accepted before.
+pub fn transition(
+    kind: ApplicationKind,
+    state: State,
+    action: Action,
+    actor: Actor,
+    was_accepted: bool,
+) -> Result<State, TransitionError> {
+    use Action::*;
+    use State::*;
+    let next = match (state, action) {
+        (Draft, Submit) => Submitted,
+        (Draft | Submitted | Returned, Withdraw) => Withdrawn,
+        (Submitted, Accept) => Accepted,
+        (Accepted, StartReview) => UnderReview,
+        (Submitted | Accepted | UnderReview, Return) => Returned,
+        // A corrected application goes back where it was: to the window if never accepted,
+        // otherwise straight back under review (the clock resumes).
+        (Returned, Resubmit) => {
+            if was_accepted {
+                UnderReview
+            } else {
+                Submitted
+            }
+        }
+        (UnderReview, Approve | Reject) => {
+            if action == Approve {
+                Approved
+            } else {
+                Rejected
+            }
+        }
+        _ => return Err(TransitionError::NotInThisState),
+    };
+    let allowed = match action {
+        Submit | Withdraw | Resubmit => actor == Actor::Applicant,
+        Accept | Return => {
+            matches!(actor, Actor::Window | Actor::Registrar)
+                || (kind == ApplicationKind::Filing && actor == Actor::AreaOfficer)
+        }
+        StartReview | Approve | Reject => {
+            actor == Actor::Registrar
+                || (kind == ApplicationKind::Filing && actor == Actor::AreaOfficer)
+        }
+    };
+    if allowed {
+        Ok(next)
+    } else {
+        Err(TransitionError::NotForThisActor)
+    }
+}
+
+/// The direct-registration rule (DOMAIN §2.2): an establishment of a registered kind needs the
+/// supervisory unit's consent unless its domain is one of the four direct-registration
+/// categories; filings, changes and deregistrations never ask for it here.
+pub fn needs_supervisor_consent(
+    kind: ApplicationKind,
+    org: OrgKind,
+    domain_eligible_for_direct: bool,
+) -> bool {
+    kind == ApplicationKind::Establishment && org.is_registered() && !domain_eligible_for_direct
+}
+
+/// The day a statutory limit of `limit_days` calendar days runs out, counted from the day of
+/// acceptance, extended by the days the application spent returned for correction.
+pub fn deadline(accepted_on: NaiveDate, limit_days: i64, paused_days: i64) -> NaiveDate {
+    accepted_on + chrono::Duration::days(limit_days + paused_days.max(0))
+}
+
+/// Days left until `deadline` on `today` (negative: overdue by that many days).
+pub fn days_left(deadline: NaiveDate, today: NaiveDate) -> i64 {
+    (deadline - today).num_days()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::*;
+    use State::*;
+
+    /// Every (state, action, actor) the machine allows, with the state it leads to, for an
+    /// establishment never accepted before. Everything not listed is refused.
+    const ALLOWED: &[(State, Action, Actor, State)] = &[
+        (Draft, Submit, Actor::Applicant, Submitted),
+        (Draft, Withdraw, Actor::Applicant, Withdrawn),
+        (Submitted, Withdraw, Actor::Applicant, Withdrawn),
+        (Returned, Withdraw, Actor::Applicant, Withdrawn),
+        (Submitted, Accept, Actor::Window, Accepted),
+        (Submitted, Accept, Actor::Registrar, Accepted),
+        (Submitted, Return, Actor::Window, Returned),
+        (Submitted, Return, Actor::Registrar, Returned),
+        (Accepted, Return, Actor::Window, Returned),
+        (Accepted, Return, Actor::Registrar, Returned),
+        (UnderReview, Return, Actor::Window, Returned),
+        (UnderReview, Return, Actor::Registrar, Returned),
+        (Accepted, StartReview, Actor::Registrar, UnderReview),
+        (Returned, Resubmit, Actor::Applicant, Submitted),
+        (UnderReview, Approve, Actor::Registrar, Approved),
+        (UnderReview, Reject, Actor::Registrar, Rejected),
+    ];
+
+    const ACTORS: [Actor; 4] = [
+        Actor::Applicant,
+        Actor::Window,
+        Actor::Registrar,
+        Actor::AreaOfficer,
+    ];
+
+    #[test]
+    fn the_establishment_machine_allows_exactly_the_table() {
+        for state in State::ALL {
+            for action in Action::ALL {
+                for actor in ACTORS {
+                    let expected = ALLOWED
+                        .iter()
+                        .find(|(s, a, who, _)| *s == state && *a == action && *who == actor)
+                        .map(|(_, _, _, next)| *next);
+                    let got =
+                        transition(ApplicationKind::Establishment, state, action, actor, false)
+                            .ok();
+                    assert_eq!(got, expected, "{state:?} {action:?} by {actor:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn area_officers_decide_filings_only() {
+        let k = ApplicationKind::Filing;
+        assert_eq!(
+            transition(k, Submitted, Accept, Actor::AreaOfficer, false),
+            Ok(Accepted)
+        );
+        assert_eq!(
+            transition(k, UnderReview, Approve, Actor::AreaOfficer, true),
+            Ok(Approved)
+        );
+        assert_eq!(
+            transition(
+                ApplicationKind::Change,
+                UnderReview,
+                Approve,
+                Actor::AreaOfficer,
+                true
+            ),
+            Err(TransitionError::NotForThisActor)
+        );
+        assert_eq!(
+            transition(k, UnderReview, Approve, Actor::Window, true),
+            Err(TransitionError::NotForThisActor)
+        );
+    }
+
+    #[test]
+    fn a_corrected_application_returns_where_it_was() {
+        let k = ApplicationKind::Change;
+        assert_eq!(
+            transition(k, Returned, Resubmit, Actor::Applicant, true),
+            Ok(UnderReview)
+        );
+        assert_eq!(
+            transition(k, Returned, Resubmit, Actor::Applicant, false),
+            Ok(Submitted)
+        );
+        assert_eq!(
+            transition(k, Approved, Reject, Actor::Registrar, true),
+            Err(TransitionError::NotInThisState)
+        );
+    }
+
+    #[test]
+    fn direct_registration_rule() {
+        use ApplicationKind as K;
+        // (kind, organization kind, domain eligible for direct registration) → needs consent
+        let table = [
+            (K::Establishment, OrgKind::SocialGroup, true, false),
+            (K::Establishment, OrgKind::SocialGroup, false, true),
+            (K::Establishment, OrgKind::PrivateNonEnterprise, false, true),
+            (K::Establishment, OrgKind::PrivateNonEnterprise, true, false),
+            (K::Establishment, OrgKind::Foundation, false, true),
+            (K::Filing, OrgKind::Community, false, false),
+            (K::Change, OrgKind::SocialGroup, false, false),
+            (
+                K::Deregistration,
+                OrgKind::PrivateNonEnterprise,
+                false,
+                false,
+            ),
+        ];
+        for (kind, org, eligible, needs) in table {
+            assert_eq!(
+                needs_supervisor_consent(kind, org, eligible),
+                needs,
+                "{kind:?} {org:?} {eligible}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_limit_and_label_exists() {
+        for kind in ApplicationKind::ALL {
+            for org in OrgKind::ALL {
+                let key = kind.limit_setting(*org);
+                assert!(crate::settings::SettingDef::find(key).is_some(), "{key}");
+            }
+            assert!(!kind.label(Lang::En).starts_with("application."));
+        }
+        for state in State::ALL {
+            assert!(
+                !state.label(Lang::Zh).starts_with("application."),
+                "{state:?}"
+            );
+        }
+        for action in Action::ALL {
+            let key = format!("application.action.{}", action.as_str());
+            assert_ne!(Lang::Zh.t(&key), key);
+        }
+    }
+
+    #[test]
+    fn the_clock_pauses_while_returned() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        assert_eq!(deadline(d(2014, 3, 1), 60, 0), d(2014, 4, 30));
+        assert_eq!(deadline(d(2014, 3, 1), 60, 10), d(2014, 5, 10));
+        assert_eq!(days_left(d(2014, 4, 30), d(2014, 5, 2)), -2);
+    }
+}

@@ -1,0 +1,521 @@
+//! Applications in the database: drafts, the queue, transitions with first-inquiry ownership
+//! and the statutory clock, and what an approval writes to the registry — all in the caller's
+//! transaction.
+
+use super::{Action, Actor, ApplicationId, ApplicationKind, State, TransitionError, transition};
+use crate::areas::AreaId;
+use crate::audit::store::{NewEntry, append};
+use crate::auth::{Scope, UserId};
+use crate::db::{Conn, Sql, Timestamp};
+use crate::error::{Error, FieldErrors, Result};
+use crate::i18n::Msg;
+use crate::registry::store::{self as registry, Updated};
+use crate::registry::{OrgForm, OrgId, OrgKind};
+use chrono::NaiveDate;
+
+/// One application as stored, with names resolved.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApplicationRow {
+    /// Id.
+    pub id: i64,
+    /// Kind (machine name).
+    pub kind: String,
+    /// State (machine name).
+    pub state: String,
+    /// Kind of organization concerned.
+    pub org_kind: String,
+    /// Name of the organization (proposed, for an establishment).
+    pub org_name: String,
+    /// Where the organization is (for area scope).
+    pub area_id: i64,
+    /// That area's code.
+    pub area_code: String,
+    /// That area's name.
+    pub area_name: String,
+    /// The organization concerned (created on approval of an establishment or filing).
+    pub org_id: Option<i64>,
+    /// Who filed it.
+    pub applicant_user_id: i64,
+    /// Their account name.
+    pub applicant: String,
+    /// The form, as JSON of `OrgForm`.
+    pub form: String,
+    /// The supervisory unit that consented (non-direct establishments).
+    pub consent_unit: Option<String>,
+    /// First-inquiry owner (首问负责人).
+    pub owner_user_id: Option<i64>,
+    /// Their account name.
+    pub owner: Option<String>,
+    /// Statutory limit in days, fixed when the application was made.
+    pub limit_days: i64,
+    /// Days spent returned for correction after acceptance (the clock was paused).
+    pub paused_days: i64,
+    /// When first submitted.
+    pub submitted_at: Option<Timestamp>,
+    /// When accepted (受理): the clock starts.
+    pub accepted_at: Option<Timestamp>,
+    /// When last returned for correction (while returned).
+    pub returned_at: Option<Timestamp>,
+    /// When approved or rejected.
+    pub decided_at: Option<Timestamp>,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+    /// Created at.
+    pub created_at: Timestamp,
+}
+
+impl ApplicationRow {
+    /// The typed kind.
+    pub fn kind(&self) -> ApplicationKind {
+        ApplicationKind::parse(&self.kind).unwrap_or(ApplicationKind::Establishment)
+    }
+
+    /// The typed state.
+    pub fn state(&self) -> State {
+        State::parse(&self.state).unwrap_or(State::Draft)
+    }
+
+    /// The form as filed.
+    pub fn form(&self) -> OrgForm {
+        serde_json::from_str(&self.form).unwrap_or_default()
+    }
+
+    /// The day the statutory limit runs out (once accepted).
+    pub fn deadline(&self) -> Option<NaiveDate> {
+        self.accepted_at
+            .map(|t| super::deadline(china_date(t), self.limit_days, self.paused_days))
+    }
+}
+
+/// The calendar day of an instant in China time.
+pub fn china_date(t: Timestamp) -> NaiveDate {
+    (t + chrono::Duration::hours(8)).date_naive()
+}
+
+const SELECT: &str = "select a.id, a.kind, a.state, a.org_kind, a.org_name, a.area_id, ar.code as area_code, ar.name as area_name, a.org_id, a.applicant_user_id, u.username as applicant, a.form, a.consent_unit, a.owner_user_id, o.username as owner, a.limit_days, a.paused_days, a.submitted_at, a.accepted_at, a.returned_at, a.decided_at, a.version, a.created_at from applications a join areas ar on ar.id = a.area_id join users u on u.id = a.applicant_user_id left join users o on o.id = a.owner_user_id where 1 = 1";
+
+/// Who is looking at applications.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Viewer {
+    /// The applicant: their own applications, drafts included.
+    Applicant(UserId),
+    /// Staff: submitted applications located in their scope (never others' drafts).
+    Staff(Scope),
+}
+
+impl Viewer {
+    fn restrict(&self, sql: &mut Sql) {
+        match self {
+            Viewer::Applicant(user) => {
+                sql.push(" and a.applicant_user_id = ").push_arg(*user);
+            }
+            Viewer::Staff(scope) => {
+                sql.push(" and a.state <> 'draft'");
+                match scope {
+                    Scope::All => {}
+                    Scope::Public => {
+                        sql.push(" and 1 = 0");
+                    }
+                    Scope::Limited { areas, .. } => {
+                        sql.push(" and ");
+                        crate::areas::store::subtree_predicate(sql, "a.area_id", areas);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One application, if the viewer may see it.
+pub async fn find(
+    conn: &mut Conn<'_>,
+    viewer: &Viewer,
+    id: ApplicationId,
+) -> Result<Option<ApplicationRow>> {
+    let mut sql = Sql::new(SELECT);
+    sql.push(" and a.id = ").push_arg(id);
+    viewer.restrict(&mut sql);
+    Ok(sql.fetch_optional(conn).await?)
+}
+
+/// Which applications a queue shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    /// Open items owned by this user.
+    Mine(UserId),
+    /// Open items nobody owns yet.
+    Unowned,
+    /// Every open item in scope.
+    Open,
+    /// Everything in scope, decided ones too.
+    All,
+}
+
+/// Applications the viewer may see, in a queue; open ones by deadline (overdue first), items
+/// not yet accepted after them, newest last.
+pub async fn list(
+    conn: &mut Conn<'_>,
+    viewer: &Viewer,
+    queue: Queue,
+) -> Result<Vec<ApplicationRow>> {
+    let mut sql = Sql::new(SELECT);
+    viewer.restrict(&mut sql);
+    let open = " and a.state not in ('approved', 'rejected', 'withdrawn')";
+    match queue {
+        Queue::Mine(user) => {
+            sql.push(open)
+                .push(" and a.owner_user_id = ")
+                .push_arg(user);
+        }
+        Queue::Unowned => {
+            sql.push(open).push(" and a.owner_user_id is null");
+        }
+        Queue::Open => {
+            sql.push(open);
+        }
+        Queue::All => {}
+    }
+    sql.push(" order by a.id desc limit 500");
+    let mut rows: Vec<ApplicationRow> = sql.fetch_all(conn).await?;
+    rows.sort_by_key(|r| (r.state().is_final(), r.deadline().unwrap_or(NaiveDate::MAX)));
+    Ok(rows)
+}
+
+/// One transition of an application, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EventRow {
+    /// When.
+    pub at: Timestamp,
+    /// Who.
+    pub actor: String,
+    /// What (`submit`, `accept`, …, `handover`).
+    pub action: String,
+    /// From.
+    pub from_state: String,
+    /// To.
+    pub to_state: String,
+    /// Why (for returns, rejections, handovers).
+    pub reason: Option<String>,
+}
+
+/// The transitions of an application, oldest first (the caller has checked it may see it).
+pub async fn events(conn: &mut Conn<'_>, id: ApplicationId) -> Result<Vec<EventRow>> {
+    Ok(Sql::new("select at, actor, action, from_state, to_state, reason from application_events where application_id = $1 order by id")
+        .arg(id)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// What an applicant files.
+#[derive(Debug, Clone)]
+pub struct NewApplication {
+    /// Kind.
+    pub kind: ApplicationKind,
+    /// The organization's facts (proposed, or as they should be after a change).
+    pub form: OrgForm,
+    /// The supervisory unit that consented, for non-direct establishments.
+    pub consent_unit: Option<String>,
+    /// The organization concerned, for a change or deregistration.
+    pub target: Option<OrgId>,
+}
+
+/// Checks an application and records it as a draft of `applicant`; every problem is a field
+/// error. The statutory limit in force today is fixed on the application.
+pub async fn create_draft(
+    conn: &mut Conn<'_>,
+    actor: &crate::audit::Actor,
+    applicant: UserId,
+    at: Timestamp,
+    new: &NewApplication,
+) -> Result<ApplicationId> {
+    let mut errors = FieldErrors::new();
+    let draft = match new.form.parse() {
+        Ok(d) => Some(d),
+        Err(e) => {
+            errors.0.extend(e.0);
+            None
+        }
+    };
+    let org_kind = draft.as_ref().map(|d| d.kind);
+    match (new.kind, org_kind) {
+        (ApplicationKind::Filing, Some(k)) if k != OrgKind::Community => {
+            errors.add("kind", Msg::new("application.error.filing_is_community"));
+        }
+        (ApplicationKind::Establishment, Some(OrgKind::Community)) => {
+            errors.add(
+                "kind",
+                Msg::new("application.error.establishment_is_registered"),
+            );
+        }
+        (ApplicationKind::Change | ApplicationKind::Deregistration, _) if new.target.is_none() => {
+            errors.add("org", Msg::new("auth.error.unknown_org"));
+        }
+        _ => {}
+    }
+    let domain = registry::find_domain(conn, &new.form.domain).await?;
+    if let (Some(kind), Some(domain)) = (org_kind, &domain)
+        && super::needs_supervisor_consent(new.kind, kind, domain.direct_registration_eligible)
+        && new
+            .consent_unit
+            .as_deref()
+            .is_none_or(|u| u.trim().is_empty())
+    {
+        errors.add(
+            "consent_unit",
+            Msg::new("application.error.consent_required"),
+        );
+    }
+    let area = crate::areas::store::find_by_code(conn, &new.form.area_code).await?;
+    if area.is_none() && !new.form.area_code.trim().is_empty() {
+        errors.add("area_code", Msg::new("registry.error.unknown_area"));
+    }
+    let (Some(draft), Some(area), true) = (draft, area, errors.is_empty()) else {
+        return Err(Error::Invalid(errors));
+    };
+    let limit_key = new.kind.limit_setting(draft.kind);
+    let limit_days: i64 = crate::settings::store::current(conn, limit_key)
+        .await?
+        .parse()
+        .unwrap_or(60);
+    let form = serde_json::to_string(&new.form).map_err(|e| Error::Other(e.to_string()))?;
+    let id = Sql::new("insert into applications (kind, state, org_kind, org_name, area_id, org_id, applicant_user_id, form, consent_unit, owner_user_id, limit_days, paused_days, version, created_at, updated_at) values ($1, 'draft', $2, $3, $4, $5, $6, $7, $8, null, $9, 0, 1, $10, $10) returning id")
+        .arg(new.kind.as_str())
+        .arg(draft.kind.as_str())
+        .arg(draft.name.as_str())
+        .arg(area.area_id())
+        .arg(new.target.map(|o| o.0))
+        .arg(applicant)
+        .arg(form)
+        .arg(new.consent_unit.as_ref().map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()))
+        .arg(limit_days)
+        .arg(at)
+        .fetch_i64(conn)
+        .await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("create", "application", Some(id), &draft.name),
+    )
+    .await?;
+    Ok(ApplicationId(id))
+}
+
+/// What a transition did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transitioned {
+    /// The new state.
+    pub state: State,
+    /// The organization created or changed by an approval.
+    pub org: Option<OrgId>,
+}
+
+/// Moves an application by `action`, if `version` is still current and the machine allows it
+/// for `who`: records first-inquiry ownership (the first staff member to act becomes owner),
+/// pauses and resumes the clock, writes the event and the audit entry, and on approval applies
+/// the application to the registry — all in the caller's transaction.
+#[expect(clippy::too_many_arguments, reason = "one write, every input it needs")]
+pub async fn act(
+    conn: &mut Conn<'_>,
+    viewer: &Viewer,
+    who: Actor,
+    actor: &crate::audit::Actor,
+    at: Timestamp,
+    id: ApplicationId,
+    version: i64,
+    action: Action,
+    reason: Option<&str>,
+) -> Result<Transitioned> {
+    let row = find(conn, viewer, id).await?.ok_or(Error::NotFound)?;
+    if row.version != version {
+        return Err(Error::Conflict(Msg::new("application.error.stale")));
+    }
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if action.needs_reason() && reason.is_none() {
+        let mut errors = FieldErrors::new();
+        errors.add("reason", Msg::new("application.error.reason_required"));
+        return Err(Error::Invalid(errors));
+    }
+    let from = row.state();
+    let to =
+        transition(row.kind(), from, action, who, row.accepted_at.is_some()).map_err(
+            |e| match e {
+                TransitionError::NotInThisState => Error::Conflict(e.message()),
+                TransitionError::NotForThisActor => Error::Forbidden,
+            },
+        )?;
+    let staff = who != Actor::Applicant;
+    let owner = match (row.owner_user_id, staff) {
+        (None, true) => actor.user_id,
+        (owner, _) => owner,
+    };
+    let paused_days = match (action, row.returned_at, row.accepted_at) {
+        (Action::Resubmit, Some(returned), Some(_)) => {
+            row.paused_days + (china_date(at) - china_date(returned)).num_days()
+        }
+        _ => row.paused_days,
+    };
+    let stamp = |a: Action, col: Option<Timestamp>| if action == a { Some(at) } else { col };
+    let changed = Sql::new("update applications set state = $1, owner_user_id = $2, paused_days = $3, submitted_at = $4, accepted_at = $5, returned_at = $6, decided_at = $7, version = version + 1, updated_at = $8 where id = $9 and version = $10")
+        .arg(to.as_str())
+        .arg(owner)
+        .arg(paused_days)
+        .arg(stamp(Action::Submit, row.submitted_at))
+        .arg(stamp(Action::Accept, row.accepted_at))
+        .arg(if action == Action::Return { Some(at) } else if action == Action::Resubmit { None } else { row.returned_at })
+        .arg(if matches!(action, Action::Approve | Action::Reject) { Some(at) } else { row.decided_at })
+        .arg(at)
+        .arg(id)
+        .arg(version)
+        .execute(conn)
+        .await?;
+    if changed == 0 {
+        return Err(Error::Conflict(Msg::new("application.error.stale")));
+    }
+    Sql::new("insert into application_events (application_id, at, actor, actor_user_id, action, from_state, to_state, reason) values ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .arg(id)
+        .arg(at)
+        .arg(actor.name.as_str())
+        .arg(actor.user_id)
+        .arg(action.as_str())
+        .arg(from.as_str())
+        .arg(to.as_str())
+        .arg(reason)
+        .execute(conn)
+        .await?;
+    let summary = format!("{} → {}", from.as_str(), to.as_str());
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of(action.as_str(), "application", Some(id.0), &summary),
+    )
+    .await?;
+    let org = if to == State::Approved {
+        Some(apply(conn, actor, at, &row).await?)
+    } else {
+        None
+    };
+    Ok(Transitioned { state: to, org })
+}
+
+/// Writes an approved application to the registry through its own store (so history and audit
+/// follow): a new organization with a generated code, a party-coverage task and the applicant's
+/// organization account tied to it; or the change; or the deregistration.
+async fn apply(
+    conn: &mut Conn<'_>,
+    actor: &crate::audit::Actor,
+    at: Timestamp,
+    row: &ApplicationRow,
+) -> Result<OrgId> {
+    let kind = row.kind();
+    let reason = format!("{} #{}", kind.as_str(), row.id);
+    match kind {
+        ApplicationKind::Establishment | ApplicationKind::Filing => {
+            let draft = row.form().parse().map_err(Error::Invalid)?;
+            let division = crate::settings::store::current(conn, "division_code").await?;
+            let created = registry::create(conn, &Scope::All, actor, at, &draft, &division).await?;
+            let org = created.org_id();
+            Sql::new("update applications set org_id = $1 where id = $2")
+                .arg(org)
+                .arg(row.id)
+                .execute(conn)
+                .await?;
+            Sql::new("insert into party_tasks (org_id, application_id, opened_at, closed_at) values ($1, $2, $3, null)")
+                .arg(org)
+                .arg(row.id)
+                .arg(at)
+                .execute(conn)
+                .await?;
+            Sql::new("update user_roles set org_id = $1 where user_id = $2 and role = 'org' and org_id is null")
+                .arg(org)
+                .arg(row.applicant_user_id)
+                .execute(conn)
+                .await?;
+            Ok(org)
+        }
+        ApplicationKind::Change | ApplicationKind::Deregistration => {
+            let org = OrgId(row.org_id.ok_or(Error::NotFound)?);
+            let current = registry::find(conn, &Scope::All, org)
+                .await?
+                .ok_or(Error::NotFound)?;
+            let mut form = if kind == ApplicationKind::Change {
+                row.form()
+            } else {
+                OrgForm::from_row(&current)
+            };
+            form.uscc = current.uscc.clone().unwrap_or_default();
+            if kind == ApplicationKind::Deregistration {
+                form.status = "deregistered".into();
+            }
+            let draft = form.parse().map_err(Error::Invalid)?;
+            match registry::update(
+                conn,
+                &Scope::All,
+                actor,
+                at,
+                org,
+                current.version,
+                &draft,
+                Some(&reason),
+            )
+            .await?
+            {
+                Updated::Changed(_) | Updated::Unchanged => Ok(org),
+            }
+        }
+    }
+}
+
+/// Hands an application to another staff member (an explicit, recorded change of owner).
+pub async fn hand_over(
+    conn: &mut Conn<'_>,
+    viewer: &Viewer,
+    actor: &crate::audit::Actor,
+    at: Timestamp,
+    id: ApplicationId,
+    to: UserId,
+    reason: &str,
+) -> Result<()> {
+    let row = find(conn, viewer, id).await?.ok_or(Error::NotFound)?;
+    if row.state().is_final() {
+        return Err(Error::Conflict(Msg::new("application.error.not_in_state")));
+    }
+    Sql::new("update applications set owner_user_id = $1, version = version + 1 where id = $2")
+        .arg(to)
+        .arg(id)
+        .execute(conn)
+        .await?;
+    Sql::new("insert into application_events (application_id, at, actor, actor_user_id, action, from_state, to_state, reason) values ($1, $2, $3, $4, 'handover', $5, $5, $6)")
+        .arg(id)
+        .arg(at)
+        .arg(actor.name.as_str())
+        .arg(actor.user_id)
+        .arg(row.state.as_str())
+        .arg(reason)
+        .execute(conn)
+        .await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("handover", "application", Some(id.0), reason),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Open party-coverage tasks (for the party working committee), oldest first.
+pub async fn open_party_tasks(conn: &mut Conn<'_>, scope: &Scope) -> Result<Vec<(i64, String)>> {
+    let mut sql = Sql::new(
+        "select o.id, o.name from party_tasks t join organizations o on o.id = t.org_id where t.closed_at is null",
+    );
+    scope.restrict_orgs(&mut sql, "o");
+    sql.push(" order by t.id");
+    Ok(sql.fetch_all(conn).await?)
+}
+
+/// The area an application is located in (for tests and pages).
+pub fn area_of(row: &ApplicationRow) -> AreaId {
+    AreaId(row.area_id)
+}
