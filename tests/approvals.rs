@@ -166,6 +166,18 @@ db_test!(returned_for_correction_pauses_and_resumes, |t| async move {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     let page = applicant.get(&format!("/applications/{id}")).await;
     assert!(page.body.contains("退回补正") && page.body.contains("章程缺少党建工作条款"));
+    // The applicant corrects the form while it is returned.
+    let edit = applicant.get(&format!("/applications/{id}/edit")).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    let v = version(t, id).await;
+    let mut corrected = welfare_establishment();
+    corrected.retain(|(k, _)| *k != "address" && *k != "submit_now" && *k != "application_kind");
+    corrected.push(("address", "紫云园社区文化路8号（章程已补充党建条款）"));
+    corrected.push(("version", &v));
+    let res = applicant
+        .post_form(&format!("/applications/{id}/edit"), &corrected)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     // Three days later the applicant resubmits: the deadline moves by three days.
     let mut tx = t.db.begin().await.unwrap();
     shezu::db::Sql::new("update applications set returned_at = $1 where id = $2")

@@ -43,6 +43,7 @@ const ROUTES: &[&str] = &[
     "/applications/new",
     "/applications/{id}",
     "/applications/{id}/action",
+    "/applications/{id}/edit",
     "/api/v1/areas",
     "/api/v1/areas/{code}",
     "/api/v1/organizations",
@@ -847,6 +848,37 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             &res.body,
         );
         check("/applications/{id}/action");
+        // Only the applicant edits an application (and only a draft or a returned one).
+        let edit_path = format!("/applications/{}/edit", d.application_id);
+        let res = app.get(&edit_path).await;
+        let want = if can_apply(u) {
+            404
+        } else {
+            gate(u, false, "GET", 200)
+        };
+        expect(
+            "/applications/{id}/edit",
+            "GET",
+            want,
+            res.status.as_u16(),
+            &res.body,
+        );
+        let res = app
+            .post_form(&edit_path, &[("name", "改名"), ("version", &v)])
+            .await;
+        let want = if can_apply(u) {
+            404
+        } else {
+            gate(u, false, "POST", 303)
+        };
+        expect(
+            "/applications/{id}/edit",
+            "POST",
+            want,
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/applications/{id}/edit");
         let res = app
             .post_form(
                 &format!("/admin/applications/{}/handover", d.application_id),

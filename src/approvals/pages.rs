@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/applications", get(my_applications).post(create))
         .route("/applications/new", get(new_form))
         .route("/applications/{id}", get(show))
+        .route("/applications/{id}/edit", get(edit_form).post(save_edit))
         .route("/applications/{id}/action", post(act))
         .route("/admin/applications", get(queue))
         .route("/admin/applications/{id}/handover", post(hand_over))
@@ -114,6 +115,10 @@ fn own_org(user: &CurrentUser) -> Option<OrgId> {
 #[template(path = "approvals/form.html")]
 struct FormPage {
     layout: Layout,
+    /// The application being corrected (None: a new one).
+    edit_id: Option<i64>,
+    /// Its version, for optimistic concurrency.
+    version: i64,
     kind: &'static str,
     kind_label: &'static str,
     form: OrgForm,
@@ -154,10 +159,14 @@ struct NewQuery {
     kind: String,
 }
 
+/// Which application a form page edits, if any: (id, version).
+type Editing = Option<(i64, i64)>;
+
 async fn form_page(
     app: &AppState,
     ctx: &PageCtx,
     kind: ApplicationKind,
+    editing: Editing,
     form: OrgForm,
     consent_unit: String,
     errors: &FieldErrors,
@@ -169,6 +178,8 @@ async fn form_page(
     let areas = crate::areas::store::list_all(&mut c).await?;
     let view = FormPage {
         layout: ctx.layout("application.new.title"),
+        edit_id: editing.map(|(id, _)| id),
+        version: editing.map_or(0, |(_, v)| v),
         kind: kind.as_str(),
         kind_label: kind.label(lang),
         kinds: kind_choices(lang, &form.kind),
@@ -212,7 +223,16 @@ async fn new_form(
         },
         ApplicationKind::Establishment => OrgForm::default(),
     };
-    form_page(&app, &ctx, kind, form, String::new(), &FieldErrors::new()).await
+    form_page(
+        &app,
+        &ctx,
+        kind,
+        None,
+        form,
+        String::new(),
+        &FieldErrors::new(),
+    )
+    .await
 }
 
 /// What the application form adds to the organization's fields (both are read from the same
@@ -261,7 +281,7 @@ async fn create(
         Ok(id) => id,
         Err(Error::Invalid(errors)) => {
             drop(tx);
-            return form_page(&app, &ctx, kind, form, posted.consent_unit, &errors).await;
+            return form_page(&app, &ctx, kind, None, form, posted.consent_unit, &errors).await;
         }
         Err(e) => return Err(e),
     };
@@ -286,6 +306,107 @@ async fn create(
     ))
 }
 
+async fn edit_form(
+    AxumState(app): AxumState<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    require(&app, &user, Permission::Apply).await?;
+    let mut conn = app.db.acquire().await?;
+    let row = store::find(
+        &mut conn.conn(),
+        &Viewer::Applicant(user.id),
+        ApplicationId(id),
+    )
+    .await?
+    .ok_or(Error::NotFound)?;
+    drop(conn);
+    let consent = row.consent_unit.clone().unwrap_or_default();
+    form_page(
+        &app,
+        &ctx,
+        row.kind(),
+        Some((row.id, row.version)),
+        row.form(),
+        consent,
+        &FieldErrors::new(),
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct EditExtras {
+    consent_unit: String,
+    version: String,
+}
+
+async fn save_edit(
+    AxumState(app): AxumState<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response> {
+    require(&app, &user, Permission::Apply).await?;
+    let bad_body = |_| Error::Invalid(FieldErrors::new());
+    let extras: EditExtras = serde_urlencoded::from_bytes(&body).map_err(bad_body)?;
+    let form: OrgForm = serde_urlencoded::from_bytes(&body).map_err(bad_body)?;
+    let version: i64 = extras
+        .version
+        .trim()
+        .parse()
+        .map_err(|_| Error::Conflict(Msg::new("application.error.stale")))?;
+    let mut tx = app.db.begin().await?;
+    let row = store::find(
+        &mut tx.conn(),
+        &Viewer::Applicant(user.id),
+        ApplicationId(id),
+    )
+    .await?
+    .ok_or(Error::NotFound)?;
+    let new = NewApplication {
+        kind: row.kind(),
+        form: form.clone(),
+        consent_unit: Some(extras.consent_unit.clone()),
+        target: row.org_id.map(OrgId),
+    };
+    match store::update_form(
+        &mut tx.conn(),
+        &user.actor(),
+        user.id,
+        Utc::now(),
+        ApplicationId(id),
+        version,
+        &new,
+    )
+    .await
+    {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(redirect_with_flash(
+                &format!("/applications/{id}"),
+                "flash.application_saved",
+            ))
+        }
+        Err(Error::Invalid(errors)) => {
+            drop(tx);
+            form_page(
+                &app,
+                &ctx,
+                row.kind(),
+                Some((id, version)),
+                form,
+                extras.consent_unit,
+                &errors,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// A transition of the application, formatted.
 pub struct EventLine {
     at: String,
@@ -308,6 +429,8 @@ struct ShowPage {
     actions: Vec<(&'static str, &'static str, bool)>,
     /// Staff may hand the item over.
     staff: bool,
+    /// The applicant may still edit the form (draft, or returned for correction).
+    editable: bool,
     org_id: Option<i64>,
 }
 
@@ -413,6 +536,7 @@ async fn show(
             .collect(),
         actions,
         staff: who != Actor::Applicant,
+        editable: who == Actor::Applicant && matches!(state, State::Draft | State::Returned),
         org_id: row.org_id,
     };
     page(&view, &view.layout)

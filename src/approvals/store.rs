@@ -228,6 +228,45 @@ pub async fn create_draft(
     at: Timestamp,
     new: &NewApplication,
 ) -> Result<ApplicationId> {
+    let checked = check(conn, new).await?;
+    let limit_key = new.kind.limit_setting(checked.org_kind);
+    let limit_days: i64 = crate::settings::store::current(conn, limit_key)
+        .await?
+        .parse()
+        .unwrap_or(60);
+    let form = serde_json::to_string(&new.form).map_err(|e| Error::Other(e.to_string()))?;
+    let id = Sql::new("insert into applications (kind, state, org_kind, org_name, area_id, org_id, applicant_user_id, form, consent_unit, owner_user_id, limit_days, paused_days, version, created_at, updated_at) values ($1, 'draft', $2, $3, $4, $5, $6, $7, $8, null, $9, 0, 1, $10, $10) returning id")
+        .arg(new.kind.as_str())
+        .arg(checked.org_kind.as_str())
+        .arg(checked.name.as_str())
+        .arg(checked.area)
+        .arg(new.target.map(|o| o.0))
+        .arg(applicant)
+        .arg(form)
+        .arg(new.consent_unit.as_ref().map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()))
+        .arg(limit_days)
+        .arg(at)
+        .fetch_i64(conn)
+        .await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("create", "application", Some(id), &checked.name),
+    )
+    .await?;
+    Ok(ApplicationId(id))
+}
+
+/// The facts of an application that passed every check.
+struct Checked {
+    org_kind: OrgKind,
+    name: String,
+    area: AreaId,
+}
+
+/// Every check of an application's content, all problems at once as field errors.
+async fn check(conn: &mut Conn<'_>, new: &NewApplication) -> Result<Checked> {
     let mut errors = FieldErrors::new();
     let draft = match new.form.parse() {
         Ok(d) => Some(d),
@@ -272,33 +311,57 @@ pub async fn create_draft(
     let (Some(draft), Some(area), true) = (draft, area, errors.is_empty()) else {
         return Err(Error::Invalid(errors));
     };
-    let limit_key = new.kind.limit_setting(draft.kind);
-    let limit_days: i64 = crate::settings::store::current(conn, limit_key)
+    Ok(Checked {
+        org_kind: draft.kind,
+        name: draft.name,
+        area: area.area_id(),
+    })
+}
+
+/// Replaces the form of a draft or of an application returned for correction (the applicant's
+/// own, at the version they saw), checked like a new one.
+pub async fn update_form(
+    conn: &mut Conn<'_>,
+    actor: &crate::audit::Actor,
+    applicant: UserId,
+    at: Timestamp,
+    id: ApplicationId,
+    version: i64,
+    new: &NewApplication,
+) -> Result<()> {
+    let row = find(conn, &Viewer::Applicant(applicant), id)
         .await?
-        .parse()
-        .unwrap_or(60);
+        .ok_or(Error::NotFound)?;
+    if !matches!(row.state(), State::Draft | State::Returned) {
+        return Err(Error::Conflict(Msg::new("application.error.not_in_state")));
+    }
+    if row.version != version {
+        return Err(Error::Conflict(Msg::new("application.error.stale")));
+    }
+    let checked = check(conn, new).await?;
     let form = serde_json::to_string(&new.form).map_err(|e| Error::Other(e.to_string()))?;
-    let id = Sql::new("insert into applications (kind, state, org_kind, org_name, area_id, org_id, applicant_user_id, form, consent_unit, owner_user_id, limit_days, paused_days, version, created_at, updated_at) values ($1, 'draft', $2, $3, $4, $5, $6, $7, $8, null, $9, 0, 1, $10, $10) returning id")
-        .arg(new.kind.as_str())
-        .arg(draft.kind.as_str())
-        .arg(draft.name.as_str())
-        .arg(area.area_id())
-        .arg(new.target.map(|o| o.0))
-        .arg(applicant)
+    let changed = Sql::new("update applications set org_kind = $1, org_name = $2, area_id = $3, form = $4, consent_unit = $5, version = version + 1, updated_at = $6 where id = $7 and version = $8")
+        .arg(checked.org_kind.as_str())
+        .arg(checked.name.as_str())
+        .arg(checked.area)
         .arg(form)
         .arg(new.consent_unit.as_ref().map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()))
-        .arg(limit_days)
         .arg(at)
-        .fetch_i64(conn)
+        .arg(id)
+        .arg(version)
+        .execute(conn)
         .await?;
+    if changed == 0 {
+        return Err(Error::Conflict(Msg::new("application.error.stale")));
+    }
     append(
         conn,
         at,
         actor,
-        NewEntry::of("create", "application", Some(id), &draft.name),
+        NewEntry::of("update", "application", Some(id.0), &checked.name),
     )
     .await?;
-    Ok(ApplicationId(id))
+    Ok(())
 }
 
 /// What a transition did.
