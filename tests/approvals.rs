@@ -448,3 +448,44 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    processing_figures_are_counted_from_the_records,
+    |t| async move {
+        load_areas(t).await;
+        let applicant = t.app_as("hanmei", "org", None, None).await;
+        let registrar = t.app_as("registrar1", "registrar", None, None).await;
+        let id = id_from(
+            applicant
+                .post_form("/applications", &welfare_establishment())
+                .await
+                .location(),
+        );
+        for action in ["accept", "start_review", "approve"] {
+            act(t, &registrar, id, action, "").await;
+        }
+        let median = |body: &str| {
+            body.split("class=\"figure-median\">")
+                .nth(1)
+                .map(|s| s.split('<').next().unwrap().to_owned())
+        };
+        let page = registrar.get("/admin/applications").await;
+        assert_eq!(
+            median(&page.body).as_deref(),
+            Some("0.0"),
+            "decided the day it was accepted"
+        );
+        // The record says it was accepted twelve days before the decision: the figure follows.
+        let mut tx = t.db.begin().await.unwrap();
+        shezu::db::Sql::new("update applications set accepted_at = $1 where id = $2")
+            .arg(chrono::Utc::now() - chrono::Duration::days(12))
+            .arg(id)
+            .execute(&mut tx.conn())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let page = registrar.get("/admin/applications").await;
+        assert_eq!(median(&page.body).as_deref(), Some("12.0"));
+        assert!(page.body.contains("100%"));
+    }
+);

@@ -594,6 +594,17 @@ struct QueuePage {
     layout: Layout,
     lines: Vec<Line>,
     queue: String,
+    figures: Vec<FigureLine>,
+}
+
+/// Processing-time figures of one kind and month, formatted.
+pub struct FigureLine {
+    kind: &'static str,
+    month: String,
+    decided: usize,
+    median: String,
+    p90: i64,
+    within: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -616,8 +627,22 @@ async fn queue(
         _ => Queue::Mine(user.id),
     };
     let mut conn = app.db.acquire().await?;
-    let rows = store::list(&mut conn.conn(), &Viewer::Staff(scope), which).await?;
+    let viewer = Viewer::Staff(scope);
+    let rows = store::list(&mut conn.conn(), &viewer, which).await?;
+    let figures = store::processing_figures(&mut conn.conn(), &viewer).await?;
     let view = QueuePage {
+        figures: figures
+            .into_iter()
+            .rev()
+            .map(|f| FigureLine {
+                kind: f.kind.label(ctx.lang),
+                month: f.month,
+                decided: f.decided,
+                median: format!("{:.1}", f.median_days),
+                p90: f.p90_days,
+                within: format!("{:.0}%", f.within_limit * 100.0),
+            })
+            .collect(),
         layout: ctx.layout("application.queue.title"),
         lines: rows.iter().map(|r| Line::of(r, ctx.lang)).collect(),
         queue: if q.queue.is_empty() {

@@ -582,3 +582,36 @@ pub async fn open_party_tasks(conn: &mut Conn<'_>, scope: &Scope) -> Result<Vec<
 pub fn area_of(row: &ApplicationRow) -> AreaId {
     AreaId(row.area_id)
 }
+
+#[derive(sqlx::FromRow)]
+struct DecidedRow {
+    kind: String,
+    accepted_at: Timestamp,
+    decided_at: Timestamp,
+    paused_days: i64,
+    limit_days: i64,
+}
+
+/// Processing-time figures of the applications decided within the viewer's scope, counted from
+/// the records each time.
+pub async fn processing_figures(
+    conn: &mut Conn<'_>,
+    viewer: &Viewer,
+) -> Result<Vec<super::Figure>> {
+    let mut sql = Sql::new(
+        "select a.kind, a.accepted_at, a.decided_at, a.paused_days, a.limit_days from applications a where a.state in ('approved', 'rejected') and a.accepted_at is not null and a.decided_at is not null",
+    );
+    viewer.restrict(&mut sql);
+    let rows: Vec<DecidedRow> = sql.fetch_all(conn).await?;
+    let decided: Vec<super::Decided> = rows
+        .into_iter()
+        .map(|r| super::Decided {
+            kind: ApplicationKind::parse(&r.kind).unwrap_or(ApplicationKind::Establishment),
+            accepted_on: china_date(r.accepted_at),
+            decided_on: china_date(r.decided_at),
+            paused_days: r.paused_days,
+            limit_days: r.limit_days,
+        })
+        .collect();
+    Ok(super::figures(&decided))
+}
