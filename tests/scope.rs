@@ -29,6 +29,7 @@ const ROUTES: &[&str] = &[
     "/admin/orgs",
     "/admin/orgs/new",
     "/admin/orgs/{id}",
+    "/admin/orgs/{id}/certificate",
     "/admin/orgs/{id}/edit",
     "/admin/settings",
     "/admin/tokens",
@@ -525,6 +526,30 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
         }
         check("/admin/orgs/{id}");
         check("/admin/orgs/{id}/edit");
+        // The certificate follows the same scope as the record.
+        for name in names {
+            let res = app
+                .get(&format!("/admin/orgs/{}/certificate", id_of(&d, name)))
+                .await;
+            let want = if !can_view(u) {
+                gate(u, false, "GET", 200)
+            } else if visible(u).contains(&name) {
+                200
+            } else {
+                404
+            };
+            expect(
+                "/admin/orgs/{id}/certificate",
+                "GET",
+                want,
+                res.status.as_u16(),
+                &res.body,
+            );
+            if want == 200 {
+                assert!(res.body.contains("社会团体法人登记证书") && res.body.contains(name));
+            }
+        }
+        check("/admin/orgs/{id}/certificate");
 
         // Creating: staff with the right, and only inside their area.
         let res = app.get("/admin/orgs/new").await;

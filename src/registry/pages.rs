@@ -28,6 +28,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/orgs/new", get(new_form))
         .route("/admin/orgs/{id}", get(show).post(update))
         .route("/admin/orgs/{id}/edit", get(edit_form))
+        .route("/admin/orgs/{id}/certificate", get(certificate))
         .route("/admin/domains", get(domains).post(create_domain))
         .route("/admin/domains/{id}", post(update_domain))
 }
@@ -787,4 +788,71 @@ async fn update_domain(
     Form(form): Form<DomainForm>,
 ) -> Result<Response> {
     save_domain_form(&app, &ctx, &user, Some(id), &form).await
+}
+
+#[derive(Template)]
+#[template(path = "registry/certificate.html")]
+struct CertificatePage {
+    layout: Layout,
+    heading: &'static str,
+    facts: Vec<(&'static str, String)>,
+    authority: String,
+    issued_on: String,
+}
+
+/// The registration certificate (登记证书) or, for a filed community organization, the filing
+/// certificate (备案证明), as a printable page.
+async fn certificate(
+    State(app): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let lang = ctx.lang;
+    let scope = require(&app, &user, Permission::ViewRegistry).await?;
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    let row = store::find(&mut c, &scope, OrgId(id))
+        .await?
+        .ok_or(Error::NotFound)?;
+    let district = crate::settings::store::current(&mut c, "district_name").await?;
+    let kind = row.kind();
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut facts = vec![
+        (lang.t("org.field.uscc"), s(&row.uscc)),
+        (lang.t("org.field.name"), row.name.clone()),
+        (lang.t("org.field.address"), s(&row.address)),
+        (
+            lang.t("org.field.legal_representative"),
+            s(&row.legal_representative),
+        ),
+        (lang.t("org.field.business_scope"), s(&row.business_scope)),
+    ];
+    if kind.is_registered() {
+        facts.push((
+            lang.t("org.field.supervisory_unit"),
+            if row.direct_registration {
+                lang.t("certificate.direct").to_owned()
+            } else {
+                s(&row.supervisory_unit)
+            },
+        ));
+        facts.push((
+            lang.t("org.field.registered_capital_fen"),
+            row.registered_capital_fen
+                .map(|f| format!("{} {}", yuan(f), lang.t("unit.yuan")))
+                .unwrap_or_default(),
+        ));
+    }
+    let view = CertificatePage {
+        layout: ctx.layout_titled(row.name.clone()),
+        heading: lang.t(&format!("certificate.title.{}", kind.as_str())),
+        facts,
+        authority: lang.tf("certificate.authority", &[("district", &district)]),
+        issued_on: row
+            .registered_on
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+    };
+    page(&view, &view.layout)
 }
