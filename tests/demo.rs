@@ -25,6 +25,39 @@ db_test!(
         assert_eq!(total("kind=foundation").await, 1);
         assert_eq!(total("kind=community").await, 1731);
         assert_eq!(summary.direct, 15);
+        // The approval history: every 2013–2014 registration came through an application, and the
+        // 2014 ones were decided faster than the 2013 ones ("shortened approval time").
+        assert!(summary.applications > 100, "{summary}");
+        let registrar = t
+            .app()
+            .signed_in("registrar", shezu::demo::DEMO_PASSWORD)
+            .await;
+        let desk = registrar.get("/admin/applications?queue=open").await;
+        assert!(
+            desk.body.contains("塘沽海洋环保公益协会"),
+            "open applications are on the desk"
+        );
+        let mut c = t.db.acquire().await.unwrap();
+        let figures = shezu::approvals::store::processing_figures(
+            &mut c.conn(),
+            &shezu::approvals::store::Viewer::Staff(shezu::auth::Scope::All),
+        )
+        .await
+        .unwrap();
+        drop(c);
+        let mean = |year: &str| {
+            let f: Vec<_> = figures
+                .iter()
+                .filter(|f| f.month.starts_with(year))
+                .collect();
+            f.iter().map(|f| f.median_days).sum::<f64>() / f.len() as f64
+        };
+        assert!(
+            mean("2014") < mean("2013"),
+            "2014 {} vs 2013 {}",
+            mean("2014"),
+            mean("2013")
+        );
 
         // A street's total is the sum over its communities plus those at street level.
         let street = app

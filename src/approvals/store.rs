@@ -615,3 +615,116 @@ pub async fn processing_figures(
         .collect();
     Ok(super::figures(&decided))
 }
+
+/// A decided or open application of the past, as the demo (or a migration of old records)
+/// brings it in: its transitions happened at the times given.
+#[derive(Debug, Clone)]
+pub struct PastApplication {
+    /// Kind.
+    pub kind: ApplicationKind,
+    /// The organization's form.
+    pub form: OrgForm,
+    /// The organization it concerns or created (None while open).
+    pub org: Option<OrgId>,
+    /// Where it is.
+    pub area: AreaId,
+    /// Who filed it.
+    pub applicant: UserId,
+    /// Who owns it (first inquiry).
+    pub owner: Option<UserId>,
+    /// Its state now.
+    pub state: State,
+    /// Submitted at.
+    pub submitted_at: Timestamp,
+    /// Accepted at.
+    pub accepted_at: Option<Timestamp>,
+    /// Decided at.
+    pub decided_at: Option<Timestamp>,
+    /// Days it spent returned for correction (with a return event if more than zero).
+    pub paused_days: i64,
+    /// The limit that applied.
+    pub limit_days: i64,
+}
+
+/// Records a past application with its events as they happened (for the demo history).
+pub async fn insert_past(
+    conn: &mut Conn<'_>,
+    actor_name: &str,
+    past: &PastApplication,
+) -> Result<ApplicationId> {
+    let form = serde_json::to_string(&past.form).map_err(|e| Error::Other(e.to_string()))?;
+    let org_kind = OrgKind::parse(&past.form.kind).unwrap_or(OrgKind::Community);
+    let updated = past
+        .decided_at
+        .or(past.accepted_at)
+        .unwrap_or(past.submitted_at);
+    let id = Sql::new("insert into applications (kind, state, org_kind, org_name, area_id, org_id, applicant_user_id, form, consent_unit, owner_user_id, limit_days, paused_days, submitted_at, accepted_at, returned_at, decided_at, version, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, null, $15, 1, $13, $16) returning id")
+        .arg(past.kind.as_str())
+        .arg(past.state.as_str())
+        .arg(org_kind.as_str())
+        .arg(past.form.name.as_str())
+        .arg(past.area)
+        .arg(past.org.map(|o| o.0))
+        .arg(past.applicant)
+        .arg(form)
+        .arg(Some(past.form.supervisory_unit.clone()).filter(|u| !u.is_empty()))
+        .arg(past.owner.map(|o| o.0))
+        .arg(past.limit_days)
+        .arg(past.paused_days)
+        .arg(past.submitted_at)
+        .arg(past.accepted_at)
+        .arg(past.decided_at)
+        .arg(updated)
+        .fetch_i64(conn)
+        .await?;
+    let mut events = vec![(
+        past.submitted_at,
+        "submit",
+        State::Draft,
+        State::Submitted,
+        None,
+    )];
+    if let Some(accepted) = past.accepted_at {
+        events.push((accepted, "accept", State::Submitted, State::Accepted, None));
+        events.push((
+            accepted,
+            "start_review",
+            State::Accepted,
+            State::UnderReview,
+            None,
+        ));
+        if past.paused_days > 0 {
+            let returned = accepted + chrono::Duration::days(2);
+            events.push((
+                returned,
+                "return",
+                State::UnderReview,
+                State::Returned,
+                Some("请补充住所使用证明"),
+            ));
+            events.push((
+                returned + chrono::Duration::days(past.paused_days),
+                "resubmit",
+                State::Returned,
+                State::UnderReview,
+                None,
+            ));
+        }
+    }
+    if let Some(decided) = past.decided_at {
+        events.push((decided, "approve", State::UnderReview, past.state, None));
+    }
+    for (at, action, from, to, reason) in events {
+        Sql::new("insert into application_events (application_id, at, actor, actor_user_id, action, from_state, to_state, reason) values ($1, $2, $3, null, $4, $5, $6, $7)")
+            .arg(id)
+            .arg(at)
+            .arg(actor_name)
+            .arg(action)
+            .arg(from.as_str())
+            .arg(to.as_str())
+            .arg(reason)
+            .execute(conn)
+            .await?;
+    }
+    Ok(ApplicationId(id))
+}

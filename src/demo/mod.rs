@@ -5,12 +5,12 @@
 pub mod names;
 pub mod rng;
 
-use crate::areas::{self, AreaLevel, Division};
+use crate::areas::{self, AreaId, AreaLevel, Division};
 use crate::auth::{Role, Scope};
 use crate::db::Db;
 use crate::registry::store as registry;
 use crate::registry::{OrgDraft, OrgKind, OrgStatus, name_key};
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use rng::Rng;
 use std::collections::HashSet;
 use std::fmt;
@@ -63,6 +63,8 @@ pub struct DemoSummary {
     pub by_kind: Vec<(OrgKind, usize)>,
     /// Direct registrations.
     pub direct: usize,
+    /// Applications in the approval history (2013–2014 and a few still open).
+    pub applications: usize,
 }
 
 impl fmt::Display for DemoSummary {
@@ -76,7 +78,11 @@ impl fmt::Display for DemoSummary {
         for (i, (kind, n)) in self.by_kind.iter().enumerate() {
             write!(f, "{}{} {n}", if i > 0 { ", " } else { "" }, kind.as_str())?;
         }
-        write!(f, "), {} direct registrations", self.direct)
+        write!(
+            f,
+            "), {} direct registrations, {} applications",
+            self.direct, self.applications
+        )
     }
 }
 
@@ -109,6 +115,7 @@ pub async fn load(db: &Db, seed: u64) -> Result<DemoSummary, DemoError> {
         areas: divisions.len(),
         by_kind: OrgKind::ALL.iter().map(|k| (*k, 0)).collect(),
         direct: 0,
+        applications: 0,
     };
     for p in &planned {
         let date = p.draft.registered_on.unwrap_or(NaiveDate::MIN);
@@ -121,8 +128,172 @@ pub async fn load(db: &Db, seed: u64) -> Result<DemoSummary, DemoError> {
         summary.direct += usize::from(p.draft.direct_registration);
     }
     create_demo_accounts(&mut conn, &actor).await?;
+    summary.applications = create_application_history(&mut conn, &actor, seed, &planned).await?;
     tx.commit().await?;
     Ok(summary)
+}
+
+/// The approval history of the demo: every organization registered or filed in 2013–2014 came
+/// through an application whose processing time shrank after the reform (2013: 20–55 days,
+/// 2014: 5–25), some returned once for correction; and a few applications are still open in
+/// each state, owned by the demo window and registrar accounts.
+async fn create_application_history(
+    conn: &mut crate::db::Conn<'_>,
+    actor: &crate::audit::Actor,
+    seed: u64,
+    planned: &[PlannedOrg],
+) -> Result<usize, DemoError> {
+    use crate::approvals::store::{PastApplication, insert_past};
+    use crate::approvals::{ApplicationKind, State};
+    use crate::auth::UserId;
+    let mut rng = Rng::new(seed ^ 0xA99);
+    let find_user =
+        async |conn: &mut crate::db::Conn<'_>, name: &str| -> Result<UserId, DemoError> {
+            let u = crate::auth::store::find_user_by_name(conn, name)
+                .await?
+                .ok_or(crate::error::Error::NotFound)?;
+            Ok(UserId(u.id))
+        };
+    let window = find_user(conn, "window").await?;
+    let registrar = find_user(conn, "registrar").await?;
+    let applicant = find_user(conn, "shenqing").await?;
+    let mut count = 0;
+    for p in planned {
+        let Some(on) = p.draft.registered_on.filter(|d| d.year() >= 2013) else {
+            continue;
+        };
+        if p.division != DISTRICT_DIVISION {
+            continue;
+        }
+        let kind = if p.draft.kind.is_registered() {
+            ApplicationKind::Establishment
+        } else {
+            ApplicationKind::Filing
+        };
+        let days = if on.year() == 2013 {
+            rng.between(20, 55)
+        } else {
+            rng.between(5, 25)
+        };
+        let paused = if rng.chance(12) {
+            rng.between(3, 10)
+        } else {
+            0
+        };
+        let decided = Utc.from_utc_datetime(&on.and_hms_opt(2, 0, 0).unwrap_or_default());
+        let accepted = decided - chrono::Duration::days(days + paused);
+        let submitted = accepted - chrono::Duration::days(rng.between(0, 3));
+        let Some(org) = registry::find_by_name(conn, &Scope::All, &p.draft.name).await? else {
+            continue;
+        };
+        let past = PastApplication {
+            kind,
+            form: crate::registry::OrgForm::from_row(&org),
+            org: Some(org.org_id()),
+            area: AreaId(org.area_id),
+            applicant,
+            owner: Some(window),
+            state: State::Approved,
+            submitted_at: submitted,
+            accepted_at: Some(accepted),
+            decided_at: Some(decided),
+            paused_days: paused,
+            limit_days: if kind == ApplicationKind::Filing {
+                30
+            } else {
+                60
+            },
+        };
+        insert_past(conn, "demo", &past).await?;
+        count += 1;
+    }
+    // Still open at the end of the demo year: one in each stage.
+    let now = Utc::now();
+    let open = [
+        (
+            "滨海新区社区养老互助促进会",
+            "social_group",
+            "community_service",
+            "120116005001",
+            State::Submitted,
+            None,
+            0,
+        ),
+        (
+            "新河街道青少年科普服务中心",
+            "private_non_enterprise",
+            "science_technology",
+            "120116006001",
+            State::UnderReview,
+            Some(registrar),
+            50,
+        ),
+        (
+            "大港街道邻里守望志愿服务队",
+            "community",
+            "volunteer_service",
+            "120116051001",
+            State::UnderReview,
+            Some(window),
+            35,
+        ),
+        (
+            "塘沽海洋环保公益协会",
+            "social_group",
+            "charity",
+            "120116001016",
+            State::Returned,
+            Some(window),
+            12,
+        ),
+    ];
+    for (name, kind, domain, area_code, state, owner, age_days) in open {
+        let Some(area) = areas::store::find_by_code(conn, area_code).await? else {
+            continue;
+        };
+        let form = crate::registry::OrgForm {
+            name: name.into(),
+            kind: kind.into(),
+            domain: domain.into(),
+            direct_registration: (domain != "volunteer_service" && kind != "community")
+                .then(|| "on".to_owned()),
+            legal_representative: names::person_name(&mut rng),
+            area_code: area_code.into(),
+            registered_on: "2015-01-05".into(),
+            address: names::address(&mut rng, "", None),
+            ..Default::default()
+        };
+        let accepted = (state != State::Submitted).then(|| now - chrono::Duration::days(age_days));
+        let past = PastApplication {
+            kind: if kind == "community" {
+                ApplicationKind::Filing
+            } else {
+                ApplicationKind::Establishment
+            },
+            form,
+            org: None,
+            area: area.area_id(),
+            applicant,
+            owner,
+            state,
+            submitted_at: accepted.unwrap_or(now) - chrono::Duration::days(1),
+            accepted_at: accepted,
+            decided_at: None,
+            paused_days: 0,
+            limit_days: if kind == "community" { 30 } else { 60 },
+        };
+        insert_past(conn, "demo", &past).await?;
+        count += 1;
+    }
+    let summary = format!("{count} applications of 2013–2014 and open ones");
+    crate::audit::store::append(
+        conn,
+        Utc::now(),
+        actor,
+        crate::audit::store::NewEntry::of("import", "application", None, &summary),
+    )
+    .await?;
+    Ok(count)
 }
 
 /// The password of every demo account (printed by `serve --demo`; the demo is not for real data).
@@ -193,6 +364,7 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
         None,
         Some("爱之声公益助学联盟"),
     ),
+    ("shenqing", "申请人 冯涛", Role::Org, None, None),
 ];
 
 async fn create_demo_accounts(
@@ -209,21 +381,9 @@ async fn create_demo_accounts(
             None => None,
         };
         let org = match org {
-            Some(org_name) => {
-                let filter = registry::OrgFilter {
-                    q: Some((*org_name).to_owned()),
-                    ..Default::default()
-                };
-                let (rows, _) = registry::list(
-                    conn,
-                    &Scope::All,
-                    &filter,
-                    crate::web::Paging::new(None, Some(1)),
-                    false,
-                )
-                .await?;
-                rows.first().map(|r| r.org_id())
-            }
+            Some(org_name) => registry::find_by_name(conn, &Scope::All, org_name)
+                .await?
+                .map(|r| r.org_id()),
             None => None,
         };
         let new = NewUser {

@@ -312,6 +312,20 @@ pub async fn find(conn: &mut Conn<'_>, scope: &Scope, id: OrgId) -> Result<Optio
     Ok(sql.fetch_optional(conn).await?)
 }
 
+/// The live organization with this name (after width and space folding), if in scope.
+pub async fn find_by_name(
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    name: &str,
+) -> Result<Option<OrgRow>> {
+    let mut sql = Sql::new(ORG_SELECT);
+    sql.push(" and o.name_key = ")
+        .push_arg(name_key(name))
+        .push(" and o.status in ('preparing', 'active', 'abnormal')");
+    scope.restrict_orgs(&mut sql, "o");
+    Ok(sql.fetch_optional(conn).await?)
+}
+
 /// One organization by USCC, if it exists and is in scope.
 pub async fn find_by_uscc(
     conn: &mut Conn<'_>,
