@@ -211,6 +211,8 @@ pub enum Arg {
     Timestamp(Timestamp),
     /// Optional instant.
     OptTimestamp(Option<Timestamp>),
+    /// Binary data (blob / bytea).
+    Bytes(Vec<u8>),
 }
 
 impl From<i64> for Arg {
@@ -268,6 +270,11 @@ impl From<Timestamp> for Arg {
         Arg::Timestamp(v)
     }
 }
+impl From<Vec<u8>> for Arg {
+    fn from(v: Vec<u8>) -> Self {
+        Arg::Bytes(v)
+    }
+}
 impl From<Option<Timestamp>> for Arg {
     fn from(v: Option<Timestamp>) -> Self {
         Arg::OptTimestamp(v)
@@ -297,6 +304,7 @@ macro_rules! bind_args {
                     Backend::Sqlite => q.bind(sqlite_timestamp(v)),
                     Backend::Postgres => q.bind(*v),
                 },
+                Arg::Bytes(v) => q.bind(v.clone()),
                 Arg::OptTimestamp(v) => match $backend {
                     Backend::Sqlite => q.bind(v.as_ref().map(sqlite_timestamp)),
                     Backend::Postgres => q.bind(*v),
@@ -461,6 +469,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "0004_approvals.sql",
         sqlite: include_str!("../migrations/sqlite/0004_approvals.sql"),
         postgres: include_str!("../migrations/postgres/0004_approvals.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "0005_attachments.sql",
+        sqlite: include_str!("../migrations/sqlite/0005_attachments.sql"),
+        postgres: include_str!("../migrations/postgres/0005_attachments.sql"),
     },
 ];
 

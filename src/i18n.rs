@@ -86,6 +86,8 @@ pub struct Msg {
     pub key: &'static str,
     /// Placeholder values.
     pub args: Vec<(&'static str, String)>,
+    /// Placeholder values that are themselves catalogue keys, translated when rendered.
+    pub key_args: Vec<(&'static str, String)>,
 }
 
 impl Msg {
@@ -94,6 +96,7 @@ impl Msg {
         Msg {
             key,
             args: Vec::new(),
+            key_args: Vec::new(),
         }
     }
 
@@ -103,9 +106,16 @@ impl Msg {
         self
     }
 
+    /// Adds a placeholder whose value is the catalogue text of `key`.
+    pub fn with_key(mut self, name: &'static str, key: impl ToString) -> Msg {
+        self.key_args.push((name, key.to_string()));
+        self
+    }
+
     /// The text in `lang`.
     pub fn render(&self, lang: Lang) -> String {
-        let args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        args.extend(self.key_args.iter().map(|(k, key)| (*k, lang.t(key))));
         lang.tf(self.key, &args)
     }
 }

@@ -132,7 +132,22 @@ pub async fn session(State(app): State<AppState>, req: Request, next: Next) -> R
         if !same_origin(&parts.headers) {
             return Error::Forbidden.into_response();
         }
-        if let Some(user) = &user {
+        let multipart = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if let (Some(user), true) = (&user, multipart) {
+            // Uploads carry the token in the query string: the body is a stream of files.
+            let sent = parts
+                .uri
+                .query()
+                .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == CSRF_FIELD))
+                .map(|(_, v)| v.into_owned());
+            if sent.as_deref() != Some(user.csrf_token.as_str()) {
+                return Error::Forbidden.into_response();
+            }
+        } else if let Some(user) = &user {
             let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
                 return StatusCode::PAYLOAD_TOO_LARGE.into_response();
             };
@@ -386,6 +401,7 @@ const FLASH_KEYS: &[&str] = &[
     "flash.setting_saved",
     "flash.application_saved",
     "flash.application_moved",
+    "flash.document_added",
 ];
 
 fn flash_key(value: &str) -> Option<&'static str> {

@@ -44,6 +44,8 @@ const ROUTES: &[&str] = &[
     "/applications/new",
     "/applications/{id}",
     "/applications/{id}/action",
+    "/applications/{id}/documents",
+    "/applications/{id}/documents/{doc}",
     "/applications/{id}/edit",
     "/api/v1/areas",
     "/api/v1/areas/{code}",
@@ -177,6 +179,8 @@ struct District {
     ids: Vec<(&'static str, i64)>,
     /// A submitted application for a new organization in 塘沽.
     application_id: i64,
+    /// One of its documents.
+    document_id: i64,
     usccs: Vec<(&'static str, String)>,
     user_id: i64,
     grant_id: i64,
@@ -275,6 +279,7 @@ async fn seed(t: &TestDb) -> District {
         },
         consent_unit: None,
         target: None,
+        charter_party_clause: true,
     };
     let actor = shezu::audit::Actor::system("seed");
     let applicant = shezu::auth::UserId(applicant.id);
@@ -282,6 +287,28 @@ async fn seed(t: &TestDb) -> District {
         shezu::approvals::store::create_draft(&mut tx.conn(), &actor, applicant, Utc::now(), &new)
             .await
             .unwrap();
+    let mut document_id = 0;
+    for doc in [
+        shezu::approvals::documents::DocType::ApplicationLetter,
+        shezu::approvals::documents::DocType::Charter,
+        shezu::approvals::documents::DocType::AddressProof,
+        shezu::approvals::documents::DocType::CapitalProof,
+        shezu::approvals::documents::DocType::HeadId,
+    ] {
+        document_id = shezu::approvals::store::attach(
+            &mut tx.conn(),
+            &actor,
+            applicant,
+            Utc::now(),
+            app_id,
+            doc,
+            "材料.pdf",
+            "application/pdf",
+            b"%PDF-1.4 seed".to_vec(),
+        )
+        .await
+        .unwrap();
+    }
     let viewer = shezu::approvals::store::Viewer::Applicant(applicant);
     shezu::approvals::store::act(
         &mut tx.conn(),
@@ -300,6 +327,7 @@ async fn seed(t: &TestDb) -> District {
     District {
         ids,
         application_id: app_id.0,
+        document_id,
         usccs,
         user_id: target.id,
         grant_id,
@@ -873,6 +901,46 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             &res.body,
         );
         check("/applications/{id}/action");
+        // Documents: downloaded by whoever sees the application, uploaded by its applicant only.
+        let res = app
+            .get(&format!(
+                "/applications/{}/documents/{}",
+                d.application_id, d.document_id
+            ))
+            .await;
+        let want = match u {
+            "anonymous" => 303,
+            _ if sees_tanggu_application(u) => 200,
+            _ => 404,
+        };
+        expect(
+            "/applications/{id}/documents/{doc}",
+            "GET",
+            want,
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/applications/{id}/documents/{doc}");
+        let res = app
+            .post_file(
+                &format!("/applications/{}/documents", d.application_id),
+                &[("doc_type", "other")],
+                ("file", "x.pdf", b"%PDF-1.4 x"),
+            )
+            .await;
+        let want = if can_apply(u) {
+            404
+        } else {
+            gate(u, false, "POST", 303)
+        };
+        expect(
+            "/applications/{id}/documents",
+            "POST",
+            want,
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/applications/{id}/documents");
         // Only the applicant edits an application (and only a draft or a returned one).
         let edit_path = format!("/applications/{}/edit", d.application_id);
         let res = app.get(&edit_path).await;

@@ -2,6 +2,7 @@
 //! state machine each application moves through, who may move it, the direct-registration rule
 //! and the statutory clock. Everything here is pure; `store.rs` and `pages.rs` do the IO.
 
+pub mod documents;
 pub mod pages;
 pub mod store;
 

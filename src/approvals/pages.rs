@@ -1,6 +1,7 @@
 //! Applicants' pages (`/applications`: file, save a draft, submit, correct, withdraw) and the
 //! staff queue (`/admin/applications`: accept, review, return, approve, reject, hand over).
 
+use super::documents::{DocType, check_upload, clean_filename};
 use super::store::{self, ApplicationRow, NewApplication, Queue, Viewer, china_date};
 use super::{Action, Actor, ApplicationId, ApplicationKind, State};
 use crate::app::AppState;
@@ -25,6 +26,8 @@ pub fn routes() -> Router<AppState> {
         .route("/applications/new", get(new_form))
         .route("/applications/{id}", get(show))
         .route("/applications/{id}/edit", get(edit_form).post(save_edit))
+        .route("/applications/{id}/documents", post(upload))
+        .route("/applications/{id}/documents/{doc}", get(download))
         .route("/applications/{id}/action", post(act))
         .route("/admin/applications", get(queue))
         .route("/admin/applications/{id}/handover", post(hand_over))
@@ -133,6 +136,8 @@ struct FormPage {
     application: bool,
     /// Deregistration: the facts are the registry's, nothing to edit.
     limited: bool,
+    /// The charter declared to carry the party-building clause.
+    charter_clause: bool,
 }
 
 impl FormPage {
@@ -168,7 +173,7 @@ async fn form_page(
     kind: ApplicationKind,
     editing: Editing,
     form: OrgForm,
-    consent_unit: String,
+    (consent_unit, charter_clause): (String, bool),
     errors: &FieldErrors,
 ) -> Result<Response> {
     let lang = ctx.lang;
@@ -189,6 +194,7 @@ async fn form_page(
         area_options: areas.into_iter().map(|a| (a.code, a.name)).collect(),
         errors: errors.render(lang),
         limited: kind == ApplicationKind::Deregistration,
+        charter_clause,
         application: true,
         consent_unit,
         form,
@@ -229,7 +235,7 @@ async fn new_form(
         kind,
         None,
         form,
-        String::new(),
+        (String::new(), false),
         &FieldErrors::new(),
     )
     .await
@@ -241,9 +247,9 @@ async fn new_form(
 #[serde(default)]
 struct ApplicationForm {
     application_kind: String,
+    /// "on" when the applicant declares the charter carries the party-building clause.
+    charter_party_clause: Option<String>,
     consent_unit: String,
-    /// "1" to submit at once; otherwise the draft is saved.
-    submit_now: String,
 }
 
 async fn create(
@@ -273,6 +279,7 @@ async fn create(
         form: form.clone(),
         consent_unit: Some(posted.consent_unit.clone()),
         target,
+        charter_party_clause: posted.charter_party_clause.is_some(),
     };
     let now = Utc::now();
     let mut tx = app.db.begin().await?;
@@ -281,24 +288,19 @@ async fn create(
         Ok(id) => id,
         Err(Error::Invalid(errors)) => {
             drop(tx);
-            return form_page(&app, &ctx, kind, None, form, posted.consent_unit, &errors).await;
+            return form_page(
+                &app,
+                &ctx,
+                kind,
+                None,
+                form,
+                (posted.consent_unit, posted.charter_party_clause.is_some()),
+                &errors,
+            )
+            .await;
         }
         Err(e) => return Err(e),
     };
-    if posted.submit_now == "1" {
-        store::act(
-            &mut tx.conn(),
-            &Viewer::Applicant(user.id),
-            Actor::Applicant,
-            &user.actor(),
-            now,
-            id,
-            1,
-            Action::Submit,
-            None,
-        )
-        .await?;
-    }
     tx.commit().await?;
     Ok(redirect_with_flash(
         &format!("/applications/{}", id.0),
@@ -329,7 +331,7 @@ async fn edit_form(
         row.kind(),
         Some((row.id, row.version)),
         row.form(),
-        consent,
+        (consent, row.charter_party_clause),
         &FieldErrors::new(),
     )
     .await
@@ -339,6 +341,7 @@ async fn edit_form(
 #[serde(default)]
 struct EditExtras {
     consent_unit: String,
+    charter_party_clause: Option<String>,
     version: String,
 }
 
@@ -371,6 +374,7 @@ async fn save_edit(
         form: form.clone(),
         consent_unit: Some(extras.consent_unit.clone()),
         target: row.org_id.map(OrgId),
+        charter_party_clause: extras.charter_party_clause.is_some(),
     };
     match store::update_form(
         &mut tx.conn(),
@@ -398,7 +402,7 @@ async fn save_edit(
                 row.kind(),
                 Some((id, version)),
                 form,
-                extras.consent_unit,
+                (extras.consent_unit, extras.charter_party_clause.is_some()),
                 &errors,
             )
             .await
@@ -431,6 +435,15 @@ struct ShowPage {
     staff: bool,
     /// The applicant may still edit the form (draft, or returned for correction).
     editable: bool,
+    /// The documents attached.
+    documents: Vec<DocumentLine>,
+    /// Required documents not yet attached.
+    missing: Vec<&'static str>,
+    /// Document types an applicant may upload.
+    doc_types: Vec<(&'static str, &'static str)>,
+    /// Staff see this when an establishment's charter is not declared to carry the
+    /// party-building clause.
+    charter_flag: bool,
     org_id: Option<i64>,
 }
 
@@ -474,6 +487,8 @@ async fn show(
     let (_, row, who) = viewer_for(&app, &user, ApplicationId(id)).await?;
     let mut conn = app.db.acquire().await?;
     let events = store::events(&mut conn.conn(), ApplicationId(id)).await?;
+    let documents = store::attachments(&mut conn.conn(), ApplicationId(id)).await?;
+    let missing = store::missing_documents(&mut conn.conn(), &row).await?;
     let form = row.form();
     let facts = vec![
         (lang.t("org.field.name"), form.name.clone()),
@@ -537,6 +552,24 @@ async fn show(
         actions,
         staff: who != Actor::Applicant,
         editable: who == Actor::Applicant && matches!(state, State::Draft | State::Returned),
+        documents: documents
+            .into_iter()
+            .map(|d| DocumentLine {
+                id: d.id,
+                label: DocType::parse(&d.doc_type).map_or("", |t| t.label(lang)),
+                filename: d.filename,
+                size_kb: (d.size + 1023) / 1024,
+                sha256: d.sha256,
+            })
+            .collect(),
+        missing: missing.iter().map(|d| d.label(lang)).collect(),
+        doc_types: DocType::ALL
+            .iter()
+            .map(|d| (d.as_str(), d.label(lang)))
+            .collect(),
+        charter_flag: who != Actor::Applicant
+            && row.kind() == ApplicationKind::Establishment
+            && !row.charter_party_clause,
         org_id: row.org_id,
     };
     page(&view, &view.layout)
@@ -700,4 +733,112 @@ async fn hand_over(
         &format!("/applications/{id}"),
         "flash.application_moved",
     ))
+}
+
+/// A document on the application page.
+pub struct DocumentLine {
+    id: i64,
+    label: &'static str,
+    filename: String,
+    size_kb: i64,
+    sha256: String,
+}
+
+fn upload_error(field: &'static str, msg: Msg) -> Error {
+    let mut e = FieldErrors::new();
+    e.add(field, msg);
+    Error::Invalid(e)
+}
+
+/// Uploads one document (multipart: `doc_type` and `file`); the CSRF token rides in the query
+/// string because the session guard does not read multipart bodies.
+async fn upload(
+    AxumState(app): AxumState<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response> {
+    require(&app, &user, Permission::Apply).await?;
+    let too_large = || {
+        Msg::new("document.error.too_large")
+            .with("max_mb", super::documents::MAX_UPLOAD_BYTES / 1024 / 1024)
+    };
+    let mut doc_type = None;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(_) => return Err(upload_error("file", too_large())),
+        };
+        match field.name() {
+            Some("doc_type") => doc_type = DocType::parse(&field.text().await.unwrap_or_default()),
+            Some("file") => {
+                let name = clean_filename(field.file_name().unwrap_or(""));
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|_| upload_error("file", too_large()))?;
+                file = Some((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    let doc_type =
+        doc_type.ok_or_else(|| upload_error("doc_type", Msg::new("error.field.choice")))?;
+    let (filename, bytes) =
+        file.ok_or_else(|| upload_error("file", Msg::new("document.error.empty")))?;
+    let content_type = check_upload(&bytes).map_err(|m| upload_error("file", m))?;
+    let scanned = bytes.clone();
+    tokio::task::spawn_blocking(move || super::documents::scan(&scanned))
+        .await
+        .map_err(|e| Error::Other(e.to_string()))?
+        .map_err(|m| upload_error("file", m))?;
+    let mut tx = app.db.begin().await?;
+    store::attach(
+        &mut tx.conn(),
+        &user.actor(),
+        user.id,
+        Utc::now(),
+        ApplicationId(id),
+        doc_type,
+        &filename,
+        content_type,
+        bytes,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        &format!("/applications/{id}"),
+        "flash.document_added",
+    ))
+}
+
+/// Downloads a document, for whoever may see its application.
+async fn download(
+    AxumState(app): AxumState<AppState>,
+    user: CurrentUser,
+    Path((id, doc)): Path<(i64, i64)>,
+) -> Result<Response> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let (viewer, _, _) = viewer_for(&app, &user, ApplicationId(id)).await?;
+    let mut conn = app.db.acquire().await?;
+    let (filename, content_type, data) =
+        store::attachment_data(&mut conn.conn(), &viewer, ApplicationId(id), doc)
+            .await?
+            .ok_or(Error::NotFound)?;
+    let disposition = format!(
+        "attachment; filename*=UTF-8''{}",
+        crate::web::percent_encode(&filename)
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        data,
+    )
+        .into_response())
 }

@@ -62,6 +62,8 @@ pub struct ApplicationRow {
     pub version: i64,
     /// Created at.
     pub created_at: Timestamp,
+    /// The applicant declares the charter carries the party-building clause (党建入章).
+    pub charter_party_clause: bool,
 }
 
 impl ApplicationRow {
@@ -92,7 +94,7 @@ pub fn china_date(t: Timestamp) -> NaiveDate {
     (t + chrono::Duration::hours(8)).date_naive()
 }
 
-const SELECT: &str = "select a.id, a.kind, a.state, a.org_kind, a.org_name, a.area_id, ar.code as area_code, ar.name as area_name, a.org_id, a.applicant_user_id, u.username as applicant, a.form, a.consent_unit, a.owner_user_id, o.username as owner, a.limit_days, a.paused_days, a.submitted_at, a.accepted_at, a.returned_at, a.decided_at, a.version, a.created_at from applications a join areas ar on ar.id = a.area_id join users u on u.id = a.applicant_user_id left join users o on o.id = a.owner_user_id where 1 = 1";
+const SELECT: &str = "select a.id, a.kind, a.state, a.org_kind, a.org_name, a.area_id, ar.code as area_code, ar.name as area_name, a.org_id, a.applicant_user_id, u.username as applicant, a.form, a.consent_unit, a.owner_user_id, o.username as owner, a.limit_days, a.paused_days, a.submitted_at, a.accepted_at, a.returned_at, a.decided_at, a.version, a.created_at, a.charter_party_clause from applications a join areas ar on ar.id = a.area_id join users u on u.id = a.applicant_user_id left join users o on o.id = a.owner_user_id where 1 = 1";
 
 /// Who is looking at applications.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,6 +219,8 @@ pub struct NewApplication {
     pub consent_unit: Option<String>,
     /// The organization concerned, for a change or deregistration.
     pub target: Option<OrgId>,
+    /// The applicant declares the charter carries the party-building clause.
+    pub charter_party_clause: bool,
 }
 
 /// Checks an application and records it as a draft of `applicant`; every problem is a field
@@ -235,7 +239,7 @@ pub async fn create_draft(
         .parse()
         .unwrap_or(60);
     let form = serde_json::to_string(&new.form).map_err(|e| Error::Other(e.to_string()))?;
-    let id = Sql::new("insert into applications (kind, state, org_kind, org_name, area_id, org_id, applicant_user_id, form, consent_unit, owner_user_id, limit_days, paused_days, version, created_at, updated_at) values ($1, 'draft', $2, $3, $4, $5, $6, $7, $8, null, $9, 0, 1, $10, $10) returning id")
+    let id = Sql::new("insert into applications (kind, state, org_kind, org_name, area_id, org_id, applicant_user_id, form, consent_unit, owner_user_id, limit_days, paused_days, version, created_at, updated_at, charter_party_clause) values ($1, 'draft', $2, $3, $4, $5, $6, $7, $8, null, $9, 0, 1, $10, $10, $11) returning id")
         .arg(new.kind.as_str())
         .arg(checked.org_kind.as_str())
         .arg(checked.name.as_str())
@@ -246,6 +250,7 @@ pub async fn create_draft(
         .arg(new.consent_unit.as_ref().map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()))
         .arg(limit_days)
         .arg(at)
+        .arg(new.charter_party_clause)
         .fetch_i64(conn)
         .await?;
     append(
@@ -340,7 +345,7 @@ pub async fn update_form(
     }
     let checked = check(conn, new).await?;
     let form = serde_json::to_string(&new.form).map_err(|e| Error::Other(e.to_string()))?;
-    let changed = Sql::new("update applications set org_kind = $1, org_name = $2, area_id = $3, form = $4, consent_unit = $5, version = version + 1, updated_at = $6 where id = $7 and version = $8")
+    let changed = Sql::new("update applications set org_kind = $1, org_name = $2, area_id = $3, form = $4, consent_unit = $5, version = version + 1, updated_at = $6, charter_party_clause = $9 where id = $7 and version = $8")
         .arg(checked.org_kind.as_str())
         .arg(checked.name.as_str())
         .arg(checked.area)
@@ -349,6 +354,7 @@ pub async fn update_form(
         .arg(at)
         .arg(id)
         .arg(version)
+        .arg(new.charter_party_clause)
         .execute(conn)
         .await?;
     if changed == 0 {
@@ -398,6 +404,20 @@ pub async fn act(
         let mut errors = FieldErrors::new();
         errors.add("reason", Msg::new("application.error.reason_required"));
         return Err(Error::Invalid(errors));
+    }
+    if matches!(action, Action::Submit | Action::Resubmit) {
+        let missing = missing_documents(conn, &row).await?;
+        if !missing.is_empty() {
+            let mut errors = FieldErrors::new();
+            for doc in missing {
+                errors.add(
+                    doc.as_str(),
+                    Msg::new("document.error.missing")
+                        .with_key("doc", format!("document.{}", doc.as_str())),
+                );
+            }
+            return Err(Error::Invalid(errors));
+        }
     }
     let from = row.state();
     let to =
@@ -727,4 +747,123 @@ pub async fn insert_past(
             .await?;
     }
     Ok(ApplicationId(id))
+}
+
+/// A stored document, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AttachmentMeta {
+    /// Id.
+    pub id: i64,
+    /// What it is (`charter`, …).
+    pub doc_type: String,
+    /// The name it was uploaded with (cleaned).
+    pub filename: String,
+    /// Its type, judged by content.
+    pub content_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// SHA-256 of the content.
+    pub sha256: String,
+    /// When.
+    pub uploaded_at: Timestamp,
+}
+
+/// The documents of an application (the caller has checked it may see it).
+pub async fn attachments(conn: &mut Conn<'_>, id: ApplicationId) -> Result<Vec<AttachmentMeta>> {
+    Ok(Sql::new("select id, doc_type, filename, content_type, size, sha256, uploaded_at from attachments where application_id = $1 order by id")
+        .arg(id)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// The documents the application still lacks before it can be submitted.
+pub async fn missing_documents(
+    conn: &mut Conn<'_>,
+    row: &ApplicationRow,
+) -> Result<Vec<super::documents::DocType>> {
+    let form = row.form();
+    let eligible = registry::find_domain(conn, &form.domain)
+        .await?
+        .is_some_and(|d| d.direct_registration_eligible);
+    let org_kind = OrgKind::parse(&row.org_kind).unwrap_or(OrgKind::Community);
+    let needs_consent = super::needs_supervisor_consent(row.kind(), org_kind, eligible);
+    let have: Vec<String> = attachments(conn, ApplicationId(row.id))
+        .await?
+        .into_iter()
+        .map(|a| a.doc_type)
+        .collect();
+    Ok(super::documents::required(row.kind(), needs_consent)
+        .into_iter()
+        .filter(|d| !have.iter().any(|h| h == d.as_str()))
+        .collect())
+}
+
+/// Stores a document (already checked: size, type, scan) on the applicant's own application
+/// while it is a draft or returned for correction.
+#[expect(clippy::too_many_arguments, reason = "one write, every input it needs")]
+pub async fn attach(
+    conn: &mut Conn<'_>,
+    actor: &crate::audit::Actor,
+    applicant: UserId,
+    at: Timestamp,
+    id: ApplicationId,
+    doc_type: super::documents::DocType,
+    filename: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> Result<i64> {
+    let row = find(conn, &Viewer::Applicant(applicant), id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !matches!(row.state(), State::Draft | State::Returned) {
+        return Err(Error::Conflict(Msg::new("application.error.not_in_state")));
+    }
+    let sha = crate::auth::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    let size = bytes.len() as i64;
+    let aid = Sql::new("insert into attachments (application_id, doc_type, filename, content_type, size, sha256, data, uploaded_by, uploaded_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id")
+        .arg(id)
+        .arg(doc_type.as_str())
+        .arg(filename)
+        .arg(content_type)
+        .arg(size)
+        .arg(sha.as_str())
+        .arg(bytes)
+        .arg(applicant)
+        .arg(at)
+        .fetch_i64(conn)
+        .await?;
+    let summary = format!("{} {filename} {sha}", doc_type.as_str());
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("attach", "application", Some(id.0), &summary),
+    )
+    .await?;
+    Ok(aid)
+}
+
+#[derive(sqlx::FromRow)]
+struct AttachmentData {
+    filename: String,
+    content_type: String,
+    data: Vec<u8>,
+}
+
+/// A document's name, type and bytes, if the viewer may see its application.
+pub async fn attachment_data(
+    conn: &mut Conn<'_>,
+    viewer: &Viewer,
+    id: ApplicationId,
+    attachment: i64,
+) -> Result<Option<(String, String, Vec<u8>)>> {
+    if find(conn, viewer, id).await?.is_none() {
+        return Ok(None);
+    }
+    let row: Option<AttachmentData> = Sql::new("select filename, content_type, data from attachments where id = $1 and application_id = $2")
+        .arg(attachment)
+        .arg(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|r| (r.filename, r.content_type, r.data)))
 }
