@@ -282,7 +282,26 @@ async fn create_application_history(
             paused_days: 0,
             limit_days: if kind == "community" { 30 } else { 60 },
         };
-        insert_past(conn, "demo", &past).await?;
+        let id = insert_past(conn, "demo", &past).await?;
+        // The open ones carry their documents, as a real submission would.
+        let org_kind = OrgKind::parse(kind).unwrap_or(OrgKind::Community);
+        let eligible = past.form.direct_registration.is_some();
+        let needs_consent =
+            crate::approvals::needs_supervisor_consent(past.kind, org_kind, eligible);
+        for doc in crate::approvals::documents::required(past.kind, needs_consent) {
+            let pdf = demo_pdf(&format!("shezu demo: {} #{}", doc.as_str(), id.0));
+            crate::approvals::store::attach_unchecked(
+                conn,
+                id,
+                doc,
+                &format!("{}.pdf", doc.as_str()),
+                "application/pdf",
+                pdf,
+                applicant,
+                now,
+            )
+            .await?;
+        }
         count += 1;
     }
     let summary = format!("{count} applications of 2013–2014 and open ones");
@@ -294,6 +313,41 @@ async fn create_application_history(
     )
     .await?;
     Ok(count)
+}
+
+/// A minimal valid one-page PDF showing `text` (ASCII), for demo documents.
+fn demo_pdf(text: &str) -> Vec<u8> {
+    let text: String = text
+        .chars()
+        .filter(|c| c.is_ascii() && !matches!(c, '(' | ')' | '\\'))
+        .collect();
+    let stream = format!("BT /F1 14 Tf 72 720 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_owned(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for o in offsets {
+        out.extend(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
 }
 
 /// The password of every demo account (printed by `serve --demo`; the demo is not for real data).
@@ -932,5 +986,44 @@ mod tests {
         let divisions = areas::binhai_divisions();
         assert_eq!(plan(7, &divisions), plan(7, &divisions));
         assert_ne!(plan(7, &divisions), plan(8, &divisions));
+    }
+}
+
+#[cfg(test)]
+mod pdf_tests {
+    #[test]
+    fn demo_documents_are_well_formed_pdfs() {
+        let pdf = super::demo_pdf("shezu demo: charter #7");
+        assert_eq!(
+            crate::approvals::documents::check_upload(&pdf),
+            Ok("application/pdf")
+        );
+        let text = String::from_utf8(pdf).unwrap();
+        // Every cross-reference offset points at the object it names.
+        let xref = text.find("xref\n").unwrap();
+        let offsets: Vec<usize> = text[xref..]
+            .lines()
+            .skip(3)
+            .take(5)
+            .map(|l| l[..10].parse().unwrap())
+            .collect();
+        for (i, off) in offsets.iter().enumerate() {
+            assert!(
+                text[*off..].starts_with(&format!("{} 0 obj", i + 1)),
+                "object {}",
+                i + 1
+            );
+        }
+        let startxref: usize = text
+            .split("startxref\n")
+            .nth(1)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(startxref, xref);
+        assert!(text.contains("(shezu demo: charter #7) Tj"));
     }
 }
