@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::pages::routes())
         .merge(crate::registry::pages::routes())
         .merge(crate::approvals::pages::routes())
+        .merge(crate::consult::pages::routes())
         .merge(crate::audit::pages::routes())
         .merge(crate::settings::pages::routes())
         .merge(crate::api::routes())

@@ -476,6 +476,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_attachments.sql"),
         postgres: include_str!("../migrations/postgres/0005_attachments.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_consultations.sql",
+        sqlite: include_str!("../migrations/sqlite/0006_consultations.sql"),
+        postgres: include_str!("../migrations/postgres/0006_consultations.sql"),
+    },
 ];
 
 /// The names of all embedded migration files (for the parity test).

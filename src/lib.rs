@@ -18,6 +18,8 @@ pub mod auth;
 pub mod cli;
 /// Settings (flags and `SHEZU_*` environment variables).
 pub mod config;
+/// Online consultation and the public FAQ.
+pub mod consult;
 /// Two databases behind one SQL text.
 pub mod db;
 /// The demo district (Binhai New Area, end of 2014).

@@ -402,6 +402,8 @@ const FLASH_KEYS: &[&str] = &[
     "flash.application_saved",
     "flash.application_moved",
     "flash.document_added",
+    "flash.question_asked",
+    "flash.question_answered",
 ];
 
 fn flash_key(value: &str) -> Option<&'static str> {

@@ -6,6 +6,7 @@ mod common;
 mod api;
 mod approvals;
 mod auth;
+mod consult;
 mod demo;
 mod registry;
 mod schema;

@@ -23,6 +23,10 @@ const ROUTES: &[&str] = &[
     "/admin/applications",
     "/admin/applications/{id}/handover",
     "/admin/audit",
+    "/admin/consultations",
+    "/admin/consultations/{id}",
+    "/admin/consultations/{id}/answer",
+    "/admin/consultations/{id}/claim",
     "/admin/domains",
     "/admin/domains/{id}",
     "/admin/logins",
@@ -47,6 +51,7 @@ const ROUTES: &[&str] = &[
     "/applications/{id}/documents",
     "/applications/{id}/documents/{doc}",
     "/applications/{id}/edit",
+    "/consult",
     "/api/v1/areas",
     "/api/v1/areas/{code}",
     "/api/v1/organizations",
@@ -354,7 +359,8 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
     let mut checked = std::collections::BTreeSet::new();
     // Organizations created in 塘沽 by earlier callers (visible to whoever sees 塘沽).
     let mut created = 0;
-    for (username, _, _, _) in CALLERS {
+    // `asked`: questions asked so far from the test address (the form allows five an hour).
+    for (asked, (username, _, _, _)) in CALLERS.iter().enumerate() {
         let u = *username;
         let app = as_caller(t, u).await;
         let expect = |route: &'static str, method: &str, status: u16, got: u16, body: &str| {
@@ -986,6 +992,82 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             &res.body,
         );
         check("/admin/applications/{id}/handover");
+
+        // Consultations: anyone asks; only district-wide window staff answer.
+        let res = app.get("/consult").await;
+        expect("/consult", "GET", 200, res.status.as_u16(), &res.body);
+        let res = app
+            .post_form(
+                "/consult",
+                &[
+                    ("name", u),
+                    ("contact", "022-66668888"),
+                    ("question", "如何办理备案？"),
+                ],
+            )
+            .await;
+        // Each caller asks once; all come from the same address, so the sixth is throttled.
+        let want = if asked < 5 { 303 } else { 422 };
+        expect("/consult", "POST", want, res.status.as_u16(), &res.body);
+        check("/consult");
+        let window_staff = matches!(u, "admin1" | "registrar1" | "window1");
+        for (route, path) in [
+            ("/admin/consultations", "/admin/consultations".to_owned()),
+            (
+                "/admin/consultations/{id}",
+                "/admin/consultations/1".to_owned(),
+            ),
+        ] {
+            let res = app.get(&path).await;
+            let want = if window_staff {
+                200
+            } else if can_handle_applications(u) {
+                403
+            } else {
+                gate(u, false, "GET", 200)
+            };
+            expect(route, "GET", want, res.status.as_u16(), &res.body);
+            check(route);
+        }
+        let res = app
+            .post_form(
+                "/admin/consultations/1/answer",
+                &[("answer", ""), ("version", "1")],
+            )
+            .await;
+        let want = if window_staff {
+            422
+        } else if can_handle_applications(u) {
+            403
+        } else {
+            gate(u, false, "POST", 303)
+        };
+        expect(
+            "/admin/consultations/{id}/answer",
+            "POST",
+            want,
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/admin/consultations/{id}/answer");
+        let res = app
+            .post_form("/admin/consultations/999999/claim", &[])
+            .await;
+        let want = if window_staff {
+            404
+        } else if can_handle_applications(u) {
+            403
+        } else {
+            gate(u, false, "POST", 303)
+        };
+        expect(
+            "/admin/consultations/{id}/claim",
+            "POST",
+            want,
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/admin/consultations/{id}/claim");
 
         // The caller's own account.
         let res = app.get("/account").await;
