@@ -179,3 +179,33 @@ pub async fn answer(
     .await?;
     Ok(())
 }
+
+/// A consultation of the past, as the demo brings it in.
+#[derive(Debug, Clone)]
+pub struct PastConsultation {
+    /// When asked.
+    pub asked_at: Timestamp,
+    /// The question.
+    pub question: Question,
+    /// Answer, when, by whom, and whether published.
+    pub answered: Option<(String, Timestamp, UserId, bool)>,
+}
+
+/// Records a past consultation as it happened.
+pub async fn insert_past(conn: &mut Conn<'_>, past: &PastConsultation) -> Result<i64> {
+    let (answer, answered_at, owner, published) = match &past.answered {
+        Some((a, at, owner, published)) => (Some(a.clone()), Some(*at), Some(owner.0), *published),
+        None => (None, None, None, false),
+    };
+    Ok(Sql::new("insert into consultations (asked_at, name, contact, question, ip, owner_user_id, answer, answered_at, published, version) values ($1, $2, $3, $4, null, $5, $6, $7, $8, 1) returning id")
+        .arg(past.asked_at)
+        .arg(past.question.name.as_str())
+        .arg(past.question.contact.as_str())
+        .arg(past.question.question.as_str())
+        .arg(owner)
+        .arg(answer)
+        .arg(answered_at)
+        .arg(published)
+        .fetch_i64(conn)
+        .await?)
+}

@@ -129,6 +129,7 @@ pub async fn load(db: &Db, seed: u64) -> Result<DemoSummary, DemoError> {
     }
     create_demo_accounts(&mut conn, &actor).await?;
     summary.applications = create_application_history(&mut conn, &actor, seed, &planned).await?;
+    create_consultations(&mut conn).await?;
     tx.commit().await?;
     Ok(summary)
 }
@@ -313,6 +314,83 @@ async fn create_application_history(
     )
     .await?;
     Ok(count)
+}
+
+/// Questions people asked the window, most answered (and published as the FAQ), two waiting.
+const CONSULTATIONS: &[(&str, &str, Option<&str>)] = &[
+    (
+        "成立社区社会组织需要准备哪些材料？",
+        "13502200118",
+        Some(
+            "社区社会组织向所在街道（乡镇）备案，需提交备案申请表、组织活动规则和负责人身份证明，可在“网上办事”中在线办理。",
+        ),
+    ),
+    (
+        "哪些社会组织可以直接登记，不需要业务主管单位？",
+        "zhang.li@example.org",
+        Some(
+            "行业协会商会类、科技类、公益慈善类、城乡社区服务类社会组织可以直接向民政部门申请登记。",
+        ),
+    ),
+    (
+        "社会团体成立登记需要多少会员？",
+        "022-25301234",
+        Some(
+            "社会团体应有50个以上的个人会员或30个以上的单位会员；个人会员、单位会员混合组成的，会员总数不得少于50个。",
+        ),
+    ),
+    (
+        "年度工作报告什么时候提交？",
+        "13920010022",
+        Some(
+            "上一年度的工作报告应于3月31日前报业务主管单位初审，5月31日前报登记管理机关；直接登记的组织直接报民政局。",
+        ),
+    ),
+    (
+        "公益创投项目什么时候开始申报？",
+        "13612345678",
+        Some("2014年公益创投活动通知已于7月发布，申报材料请按通知要求通过平台提交。"),
+    ),
+    ("社会组织变更住所需要办理什么手续？", "15822229999", None),
+    (
+        "民办非企业单位的开办资金最低要求是多少？",
+        "13011112222",
+        None,
+    ),
+];
+
+async fn create_consultations(conn: &mut crate::db::Conn<'_>) -> Result<(), DemoError> {
+    use crate::consult::Question;
+    use crate::consult::store::{PastConsultation, insert_past};
+    let window = crate::auth::store::find_user_by_name(conn, "window")
+        .await?
+        .ok_or(crate::error::Error::NotFound)?;
+    let base = Utc
+        .with_ymd_and_hms(2014, 11, 3, 1, 30, 0)
+        .single()
+        .unwrap_or_default();
+    for (i, (question, contact, answer)) in CONSULTATIONS.iter().enumerate() {
+        let asked_at = base + chrono::Duration::days(i as i64 * 4);
+        let past = PastConsultation {
+            asked_at,
+            question: Question {
+                name: "市民".into(),
+                contact: (*contact).into(),
+                question: (*question).into(),
+            },
+            answered: answer.map(|a| {
+                let after = chrono::Duration::hours(2 + i as i64 * 3);
+                (
+                    a.to_owned(),
+                    asked_at + after,
+                    crate::auth::UserId(window.id),
+                    true,
+                )
+            }),
+        };
+        insert_past(conn, &past).await?;
+    }
+    Ok(())
 }
 
 /// A minimal valid one-page PDF showing `text` (ASCII), for demo documents.
