@@ -37,6 +37,11 @@ db_test!(
             desk.body.contains("塘沽海洋环保公益协会"),
             "open applications are on the desk"
         );
+        let faq = t.app().get("/consult").await;
+        assert!(
+            faq.body.contains("哪些社会组织可以直接登记"),
+            "the demo has a published FAQ"
+        );
         let mut c = t.db.acquire().await.unwrap();
         let figures = shezu::approvals::store::processing_figures(
             &mut c.conn(),
