@@ -482,6 +482,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_consultations.sql"),
         postgres: include_str!("../migrations/postgres/0006_consultations.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_referrals.sql",
+        sqlite: include_str!("../migrations/sqlite/0007_referrals.sql"),
+        postgres: include_str!("../migrations/postgres/0007_referrals.sql"),
+    },
 ];
 
 /// The names of all embedded migration files (for the parity test).

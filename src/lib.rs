@@ -30,6 +30,8 @@ pub mod error;
 pub mod i18n;
 /// The public portal.
 pub mod portal;
+/// Referral tasks between departments and areas.
+pub mod referrals;
 /// The registry of organizations.
 pub mod registry;
 /// Installation settings with effective dates.

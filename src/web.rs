@@ -404,6 +404,8 @@ const FLASH_KEYS: &[&str] = &[
     "flash.document_added",
     "flash.question_asked",
     "flash.question_answered",
+    "flash.referral_sent",
+    "flash.referral_updated",
 ];
 
 fn flash_key(value: &str) -> Option<&'static str> {

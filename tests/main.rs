@@ -8,6 +8,7 @@ mod approvals;
 mod auth;
 mod consult;
 mod demo;
+mod referrals;
 mod registry;
 mod schema;
 mod scope;

@@ -35,6 +35,10 @@ const ROUTES: &[&str] = &[
     "/admin/orgs/{id}",
     "/admin/orgs/{id}/certificate",
     "/admin/orgs/{id}/edit",
+    "/admin/orgs/{id}/referrals",
+    "/admin/referrals",
+    "/admin/referrals/{id}",
+    "/admin/referrals/{id}/reply",
     "/admin/settings",
     "/admin/tokens",
     "/admin/tokens/{id}/revoke",
@@ -186,6 +190,8 @@ struct District {
     application_id: i64,
     /// One of its documents.
     document_id: i64,
+    /// A referral about the 塘沽 organization from admin1 to tanggu1.
+    referral_id: i64,
     usccs: Vec<(&'static str, String)>,
     user_id: i64,
     grant_id: i64,
@@ -329,10 +335,37 @@ async fn seed(t: &TestDb) -> District {
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    let mut c = t.db.acquire().await.unwrap();
+    let admin = shezu::auth::store::find_user_by_name(&mut c.conn(), "admin1")
+        .await
+        .unwrap()
+        .unwrap();
+    drop(c);
+    let mut tx = t.db.begin().await.unwrap();
+    let draft = shezu::referrals::ReferralDraft {
+        to: "tanggu1".into(),
+        subject: "核查住所".into(),
+        details: "请核实该组织是否仍在登记住所办公。".into(),
+        due_on: chrono::NaiveDate::from_ymd_opt(2099, 1, 1).unwrap(),
+    };
+    let tanggu_org = ids.iter().find(|(n, _)| *n == IN_TANGGU).unwrap().1;
+    let referral_id = shezu::referrals::store::create(
+        &mut tx.conn(),
+        &actor,
+        Utc::now(),
+        shezu::auth::UserId(admin.id),
+        &Scope::All,
+        shezu::registry::OrgId(tanggu_org),
+        &draft,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     District {
         ids,
         application_id: app_id.0,
         document_id,
+        referral_id,
         usccs,
         user_id: target.id,
         grant_id,
@@ -1068,6 +1101,80 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             &res.body,
         );
         check("/admin/consultations/{id}/claim");
+
+        // Referrals: sent by staff about organizations they see, read by their parties and by
+        // whoever's scope covers the organization, answered by the parties only.
+        let res = app
+            .post_form(
+                &format!("/admin/orgs/{}/referrals", id_of(&d, IN_TANGGU)),
+                &[
+                    ("to", "tanggu1"),
+                    ("subject", "核查住所"),
+                    ("details", "请核实。"),
+                    ("due_on", "2099-01-01"),
+                ],
+            )
+            .await;
+        let refers = matches!(
+            u,
+            "admin1" | "registrar1" | "window1" | "tanggu1" | "dagang1" | "liaison1" | "party1"
+        );
+        let want = match u {
+            "anonymous" => 401,
+            _ if !refers => 403,
+            _ if visible(u).contains(&IN_TANGGU) => 303,
+            _ => 404,
+        };
+        expect(
+            "/admin/orgs/{id}/referrals",
+            "POST",
+            want,
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/admin/orgs/{id}/referrals");
+        let res = app.get("/admin/referrals").await;
+        expect(
+            "/admin/referrals",
+            "GET",
+            gate(u, true, "GET", 200),
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/admin/referrals");
+        let path = format!("/admin/referrals/{}", d.referral_id);
+        let sees = matches!(u, "admin1" | "tanggu1") || visible(u).contains(&IN_TANGGU);
+        let res = app.get(&path).await;
+        let want = match u {
+            "anonymous" => 303,
+            _ if sees => 200,
+            _ => 404,
+        };
+        expect(
+            "/admin/referrals/{id}",
+            "GET",
+            want,
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/admin/referrals/{id}");
+        let res = app
+            .post_form(&format!("{path}/reply"), &[("body", "收到")])
+            .await;
+        let want = match u {
+            "anonymous" => 401,
+            "admin1" | "tanggu1" => 303,
+            _ if sees => 403,
+            _ => 404,
+        };
+        expect(
+            "/admin/referrals/{id}/reply",
+            "POST",
+            want,
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/admin/referrals/{id}/reply");
 
         // The caller's own account.
         let res = app.get("/account").await;

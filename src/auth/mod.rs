@@ -85,6 +85,8 @@ pub enum Permission {
     HandleApplications,
     /// File applications for one's own organization (or a new one).
     Apply,
+    /// Send a referral about an organization one can see to another department or area.
+    Refer,
 }
 
 impl Permission {
@@ -168,6 +170,7 @@ impl Role {
                 ViewAudit,
                 ManageSettings,
                 HandleApplications,
+                Refer,
             ],
             Role::Registrar => &[
                 ViewRegistry,
@@ -176,14 +179,17 @@ impl Role {
                 ManageDictionaries,
                 ViewAudit,
                 HandleApplications,
+                Refer,
             ],
-            Role::Window => &[ViewRegistry, HandleApplications],
-            Role::Party | Role::Liaison | Role::Instructor | Role::SocialWorker => &[ViewRegistry],
+            Role::Window => &[ViewRegistry, HandleApplications, Refer],
+            Role::Party | Role::Liaison => &[ViewRegistry, Refer],
+            Role::Instructor | Role::SocialWorker => &[ViewRegistry],
             Role::AreaOfficer => &[
                 ViewRegistry,
                 EditRegistry,
                 CreateOrganization,
                 HandleApplications,
+                Refer,
             ],
             Role::Expert => &[],
             Role::Org => &[ViewRegistry, EditOwnOrganization, Apply],

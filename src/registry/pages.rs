@@ -494,6 +494,10 @@ pub struct TimelineChange {
 struct ShowPage {
     layout: Layout,
     id: i64,
+    /// Referrals about this organization the viewer may see (its timeline of 联动 matters).
+    lines: Vec<crate::referrals::pages::Line>,
+    /// The viewer may send a referral about it.
+    can_refer: bool,
     /// Show the edit button.
     can_edit: bool,
     facts: Vec<Fact>,
@@ -650,8 +654,14 @@ async fn show(
             },
             Err(_) => (Vec::new(), false),
         };
+    let referrals = crate::referrals::store::list(&mut c, user.id, &scope, Some(OrgId(id))).await?;
     let view = ShowPage {
         layout: ctx.layout_titled(row.name.clone()),
+        lines: referrals
+            .iter()
+            .map(|r| crate::referrals::pages::Line::of(r, lang))
+            .collect(),
+        can_refer: user.can(Permission::Refer),
         id,
         can_edit,
         facts,
