@@ -607,3 +607,66 @@ db_test!(
         assert!(page.body.contains("100%"));
     }
 );
+
+db_test!(
+    the_clock_counts_working_days_when_the_bureau_says_so,
+    |t| async move {
+        load_areas(t).await;
+        let applicant = t.app_as("hanmei", "org", None, None).await;
+        let window = t.app_as("window1", "window", None, None).await;
+        let admin = t.app_as("root1", "admin", None, None).await;
+        let id = file_and_submit(t, &applicant, &welfare_establishment()).await;
+        act(t, &window, id, "accept", "").await;
+        let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+        let calendar_deadline = today + chrono::Duration::days(60);
+        assert!(
+            window
+                .get(&format!("/applications/{id}"))
+                .await
+                .body
+                .contains(&calendar_deadline.to_string())
+        );
+        // The bureau switches to working days, with a holiday tomorrow.
+        let holiday = (today + chrono::Duration::days(1)).to_string();
+        for (key, value) in [
+            ("limit_day_count", "working"),
+            ("holidays", holiday.as_str()),
+        ] {
+            let res = admin
+                .post_form(
+                    "/admin/settings",
+                    &[
+                        ("key", key),
+                        ("value", value),
+                        ("effective_from", &today.to_string()),
+                    ],
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+        }
+        let bad = admin
+            .post_form(
+                "/admin/settings",
+                &[("key", "holidays"), ("value", "2014-13-01")],
+            )
+            .await;
+        assert!(
+            bad.body.contains("“2014-13-01”不是有效日期"),
+            "{}",
+            bad.body
+        );
+        let calendar = shezu::approvals::Calendar {
+            working_days: true,
+            holidays: [today + chrono::Duration::days(1)].into_iter().collect(),
+            ..Default::default()
+        };
+        let expected = calendar.deadline(today, 60, 0);
+        assert!(expected > calendar_deadline);
+        let page = window.get(&format!("/applications/{id}")).await;
+        assert!(
+            page.body.contains(&expected.to_string()),
+            "{expected}: {}",
+            page.body
+        );
+    }
+);

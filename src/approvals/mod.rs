@@ -308,6 +308,56 @@ pub fn deadline(accepted_on: NaiveDate, limit_days: i64, paused_days: i64) -> Na
     accepted_on + chrono::Duration::days(limit_days + paused_days.max(0))
 }
 
+/// How statutory limits are counted (⚠️ DOMAIN §2.3: local rules say calendar or working days).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Calendar {
+    /// Count working days (Monday–Friday, less holidays, plus make-up working weekends).
+    pub working_days: bool,
+    /// Public holidays (法定节假日) falling on weekdays.
+    pub holidays: std::collections::BTreeSet<NaiveDate>,
+    /// Weekend days that are working days (调休上班).
+    pub makeup_workdays: std::collections::BTreeSet<NaiveDate>,
+}
+
+impl Calendar {
+    /// True when `day` is a working day.
+    pub fn is_working_day(&self, day: NaiveDate) -> bool {
+        use chrono::Datelike;
+        if self.makeup_workdays.contains(&day) {
+            return true;
+        }
+        let weekend = matches!(day.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun);
+        !weekend && !self.holidays.contains(&day)
+    }
+
+    /// The day a limit of `limit` days (calendar or working, as configured) runs out, counted
+    /// from the day of acceptance, extended by the calendar days spent returned for correction.
+    pub fn deadline(&self, accepted_on: NaiveDate, limit: i64, paused_days: i64) -> NaiveDate {
+        if !self.working_days {
+            return deadline(accepted_on, limit, paused_days);
+        }
+        let mut day = accepted_on;
+        let mut counted = 0;
+        while counted < limit {
+            day = day.succ_opt().unwrap_or(day);
+            if self.is_working_day(day) {
+                counted += 1;
+            }
+        }
+        day + chrono::Duration::days(paused_days.max(0))
+    }
+
+    /// Parses the settings' lists of dates (`2014-10-01,2014-10-02`): the first bad entry is an
+    /// error naming it.
+    pub fn parse_dates(text: &str) -> Result<std::collections::BTreeSet<NaiveDate>, String> {
+        text.split([',', '，', ' ', '\n'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| s.to_owned()))
+            .collect()
+    }
+}
+
 /// Days left until `deadline` on `today` (negative: overdue by that many days).
 pub fn days_left(deadline: NaiveDate, today: NaiveDate) -> i64 {
     (deadline - today).num_days()
@@ -459,6 +509,33 @@ mod tests {
     }
 
     #[test]
+    fn working_days_skip_weekends_and_holidays_and_count_makeup_days() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        let mut cal = Calendar {
+            working_days: true,
+            ..Calendar::default()
+        };
+        // Accepted Friday 2014-09-26: ten working days end Friday 2014-10-10 without holidays.
+        assert_eq!(cal.deadline(d(2014, 9, 26), 10, 0), d(2014, 10, 10));
+        // With the National Day week off (10-01..10-07; 10-01..10-03 and 10-06, 10-07 weekdays)
+        // and the make-up Sunday 09-28 and Saturday 10-11 worked:
+        cal.holidays =
+            Calendar::parse_dates("2014-10-01,2014-10-02,2014-10-03,2014-10-06,2014-10-07")
+                .unwrap();
+        cal.makeup_workdays = Calendar::parse_dates("2014-09-28 2014-10-11").unwrap();
+        // 09-28, 09-29, 09-30, 10-08, 10-09, 10-10, 10-11, 10-13, 10-14, 10-15
+        assert_eq!(cal.deadline(d(2014, 9, 26), 10, 0), d(2014, 10, 15));
+        assert_eq!(cal.deadline(d(2014, 9, 26), 10, 3), d(2014, 10, 18));
+        assert!(
+            Calendar::parse_dates("2014-10-01,2014-13-01")
+                .unwrap_err()
+                .contains("2014-13-01")
+        );
+        let calendar_days = Calendar::default();
+        assert_eq!(calendar_days.deadline(d(2014, 3, 1), 60, 0), d(2014, 4, 30));
+    }
+
+    #[test]
     fn the_clock_pauses_while_returned() {
         let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
         assert_eq!(deadline(d(2014, 3, 1), 60, 0), d(2014, 4, 30));
@@ -507,8 +584,9 @@ pub struct Figure {
 }
 
 /// Groups decided applications by kind and month and computes median, 90th percentile and the
-/// share decided within the limit (pure: the figures come from the records, never stored).
-pub fn figures(decided: &[Decided]) -> Vec<Figure> {
+/// share decided within the limit on `calendar` (pure: the figures come from the records, never
+/// stored).
+pub fn figures(decided: &[Decided], calendar: &Calendar) -> Vec<Figure> {
     let mut groups: std::collections::BTreeMap<(String, &'static str), Vec<&Decided>> =
         Default::default();
     for d in decided {
@@ -529,7 +607,12 @@ pub fn figures(decided: &[Decided]) -> Vec<Figure> {
                 (days[n / 2 - 1] + days[n / 2]) as f64 / 2.0
             };
             let p90_days = days[((n as f64 * 0.9).ceil() as usize).clamp(1, n) - 1];
-            let within = items.iter().filter(|d| d.days() <= d.limit_days).count();
+            let within = items
+                .iter()
+                .filter(|d| {
+                    d.decided_on <= calendar.deadline(d.accepted_on, d.limit_days, d.paused_days)
+                })
+                .count();
             Figure {
                 kind: ApplicationKind::parse(kind).unwrap_or(ApplicationKind::Establishment),
                 month,
@@ -571,7 +654,7 @@ mod figure_tests {
             decided(Change, (2014, 5, 1), (2014, 5, 5), 0),  // 4, another kind
             decided(Filing, (2014, 6, 1), (2014, 6, 3), 0),  // another month
         ];
-        let f = figures(&rows);
+        let f = figures(&rows, &Calendar::default());
         let may = f
             .iter()
             .find(|x| x.kind == Filing && x.month == "2014-05")

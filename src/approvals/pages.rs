@@ -50,11 +50,11 @@ pub struct Line {
 }
 
 impl Line {
-    fn of(row: &ApplicationRow, lang: Lang) -> Line {
+    fn of(row: &ApplicationRow, lang: Lang, calendar: &super::Calendar) -> Line {
         let today = china_date(Utc::now());
         let running = row.state().clock_runs();
         let days_left = row
-            .deadline()
+            .deadline(calendar)
             .filter(|_| running)
             .map(|d| super::days_left(d, today));
         let clock = match days_left {
@@ -71,7 +71,10 @@ impl Line {
             area: row.area_name.clone(),
             owner: row.owner.clone().unwrap_or_default(),
             submitted: row.submitted_at.map(china_time).unwrap_or_default(),
-            deadline: row.deadline().map(|d| d.to_string()).unwrap_or_default(),
+            deadline: row
+                .deadline(calendar)
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
             days_left,
         }
     }
@@ -98,9 +101,13 @@ async fn my_applications(
     require(&app, &user, Permission::Apply).await?;
     let mut conn = app.db.acquire().await?;
     let rows = store::list(&mut conn.conn(), &Viewer::Applicant(user.id), Queue::All).await?;
+    let calendar = store::calendar(&mut conn.conn()).await?;
     let view = MinePage {
         layout: ctx.layout("application.mine.title"),
-        lines: rows.iter().map(|r| Line::of(r, ctx.lang)).collect(),
+        lines: rows
+            .iter()
+            .map(|r| Line::of(r, ctx.lang, &calendar))
+            .collect(),
         has_org: own_org(&user).is_some(),
     };
     page(&view, &view.layout)
@@ -489,6 +496,7 @@ async fn show(
     let events = store::events(&mut conn.conn(), ApplicationId(id)).await?;
     let documents = store::attachments(&mut conn.conn(), ApplicationId(id)).await?;
     let missing = store::missing_documents(&mut conn.conn(), &row).await?;
+    let calendar = store::calendar(&mut conn.conn()).await?;
     let form = row.form();
     let facts = vec![
         (lang.t("org.field.name"), form.name.clone()),
@@ -529,7 +537,7 @@ async fn show(
         .collect();
     let view = ShowPage {
         layout: ctx.layout_titled(format!("{} · {}", row.kind().label(lang), row.org_name)),
-        line: Line::of(&row, lang),
+        line: Line::of(&row, lang, &calendar),
         version: row.version,
         facts,
         consent_unit: row.consent_unit.clone().unwrap_or_default(),
@@ -663,6 +671,7 @@ async fn queue(
     let viewer = Viewer::Staff(scope);
     let rows = store::list(&mut conn.conn(), &viewer, which).await?;
     let figures = store::processing_figures(&mut conn.conn(), &viewer).await?;
+    let calendar = store::calendar(&mut conn.conn()).await?;
     let view = QueuePage {
         figures: figures
             .into_iter()
@@ -677,7 +686,10 @@ async fn queue(
             })
             .collect(),
         layout: ctx.layout("application.queue.title"),
-        lines: rows.iter().map(|r| Line::of(r, ctx.lang)).collect(),
+        lines: rows
+            .iter()
+            .map(|r| Line::of(r, ctx.lang, &calendar))
+            .collect(),
         queue: if q.queue.is_empty() {
             "mine".into()
         } else {

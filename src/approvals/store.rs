@@ -82,10 +82,10 @@ impl ApplicationRow {
         serde_json::from_str(&self.form).unwrap_or_default()
     }
 
-    /// The day the statutory limit runs out (once accepted).
-    pub fn deadline(&self) -> Option<NaiveDate> {
+    /// The day the statutory limit runs out (once accepted), on the bureau's calendar.
+    pub fn deadline(&self, calendar: &super::Calendar) -> Option<NaiveDate> {
         self.accepted_at
-            .map(|t| super::deadline(china_date(t), self.limit_days, self.paused_days))
+            .map(|t| calendar.deadline(china_date(t), self.limit_days, self.paused_days))
     }
 }
 
@@ -179,7 +179,13 @@ pub async fn list(
     }
     sql.push(" order by a.id desc limit 500");
     let mut rows: Vec<ApplicationRow> = sql.fetch_all(conn).await?;
-    rows.sort_by_key(|r| (r.state().is_final(), r.deadline().unwrap_or(NaiveDate::MAX)));
+    let cal = calendar(conn).await?;
+    rows.sort_by_key(|r| {
+        (
+            r.state().is_final(),
+            r.deadline(&cal).unwrap_or(NaiveDate::MAX),
+        )
+    });
     Ok(rows)
 }
 
@@ -633,7 +639,7 @@ pub async fn processing_figures(
             limit_days: r.limit_days,
         })
         .collect();
-    Ok(super::figures(&decided))
+    Ok(super::figures(&decided, &calendar(conn).await?))
 }
 
 /// A decided or open application of the past, as the demo (or a migration of old records)
@@ -892,4 +898,14 @@ pub async fn attachment_data(
         .fetch_optional(conn)
         .await?;
     Ok(row.map(|r| (r.filename, r.content_type, r.data)))
+}
+
+/// The bureau's calendar for statutory limits, from the settings in force today.
+pub async fn calendar(conn: &mut Conn<'_>) -> Result<super::Calendar> {
+    let setting = |text: String| super::Calendar::parse_dates(&text).unwrap_or_default();
+    Ok(super::Calendar {
+        working_days: crate::settings::store::current(conn, "limit_day_count").await? == "working",
+        holidays: setting(crate::settings::store::current(conn, "holidays").await?),
+        makeup_workdays: setting(crate::settings::store::current(conn, "makeup_workdays").await?),
+    })
 }

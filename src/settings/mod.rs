@@ -20,6 +20,10 @@ pub enum SettingKind {
     MonthDay,
     /// A number of days (1–365).
     Days,
+    /// `calendar` or `working`.
+    DayCount,
+    /// A list of dates, `YYYY-MM-DD`, separated by commas or spaces.
+    DateList,
 }
 
 /// One setting: its key, kind and the value that applies when none was ever set.
@@ -94,6 +98,21 @@ pub const SETTINGS: &[SettingDef] = &[
         kind: SettingKind::Days,
         default: "30",
     },
+    SettingDef {
+        key: "limit_day_count",
+        kind: SettingKind::DayCount,
+        default: "calendar",
+    },
+    SettingDef {
+        key: "holidays",
+        kind: SettingKind::DateList,
+        default: "",
+    },
+    SettingDef {
+        key: "makeup_workdays",
+        kind: SettingKind::DateList,
+        default: "",
+    },
 ];
 
 impl SettingDef {
@@ -120,6 +139,16 @@ impl SettingDef {
             SettingKind::Yuan => match v.parse::<i64>() {
                 Ok(n) if (0..=100_000_000).contains(&n) => Ok(n.to_string()),
                 _ => Err(Msg::new("error.field.count")),
+            },
+            SettingKind::DayCount if matches!(v, "calendar" | "working") => Ok(v.to_owned()),
+            SettingKind::DayCount => Err(Msg::new("setting.error.day_count")),
+            SettingKind::DateList => match crate::approvals::Calendar::parse_dates(v) {
+                Ok(dates) => Ok(dates
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")),
+                Err(bad) => Err(Msg::new("setting.error.date_list").with("date", bad)),
             },
             SettingKind::Days => match v.parse::<i64>() {
                 Ok(n) if (1..=365).contains(&n) => Ok(n.to_string()),
