@@ -26,7 +26,14 @@ pub fn routes() -> Router<AppState> {
         .route("/applications/new", get(new_form))
         .route("/applications/{id}", get(show))
         .route("/applications/{id}/edit", get(edit_form).post(save_edit))
-        .route("/applications/{id}/documents", post(upload))
+        .route(
+            "/applications/{id}/documents",
+            // Room for the largest document we accept plus the multipart envelope; the check
+            // that names the limit to the applicant is in `documents::check_upload`.
+            post(upload).layer(axum::extract::DefaultBodyLimit::max(
+                super::documents::MAX_UPLOAD_BYTES + 64 * 1024,
+            )),
+        )
         .route("/applications/{id}/documents/{doc}", get(download))
         .route("/applications/{id}/action", post(act))
         .route("/admin/applications", get(queue))
