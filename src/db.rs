@@ -444,50 +444,27 @@ struct Migration {
     postgres: &'static str,
 }
 
+/// One entry of [`MIGRATIONS`]: the same file embedded from both folders.
+macro_rules! migration {
+    ($version:literal, $name:literal) => {
+        Migration {
+            version: $version,
+            name: $name,
+            sqlite: include_str!(concat!("../migrations/sqlite/", $name)),
+            postgres: include_str!(concat!("../migrations/postgres/", $name)),
+        }
+    };
+}
+
 /// Every migration, in order. Forward-only: a released file is never edited, only followed.
 const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "0001_foundation.sql",
-        sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
-        postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "0002_accounts.sql",
-        sqlite: include_str!("../migrations/sqlite/0002_accounts.sql"),
-        postgres: include_str!("../migrations/postgres/0002_accounts.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "0003_settings.sql",
-        sqlite: include_str!("../migrations/sqlite/0003_settings.sql"),
-        postgres: include_str!("../migrations/postgres/0003_settings.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "0004_approvals.sql",
-        sqlite: include_str!("../migrations/sqlite/0004_approvals.sql"),
-        postgres: include_str!("../migrations/postgres/0004_approvals.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "0005_attachments.sql",
-        sqlite: include_str!("../migrations/sqlite/0005_attachments.sql"),
-        postgres: include_str!("../migrations/postgres/0005_attachments.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "0006_consultations.sql",
-        sqlite: include_str!("../migrations/sqlite/0006_consultations.sql"),
-        postgres: include_str!("../migrations/postgres/0006_consultations.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "0007_referrals.sql",
-        sqlite: include_str!("../migrations/sqlite/0007_referrals.sql"),
-        postgres: include_str!("../migrations/postgres/0007_referrals.sql"),
-    },
+    migration!(1, "0001_foundation.sql"),
+    migration!(2, "0002_accounts.sql"),
+    migration!(3, "0003_settings.sql"),
+    migration!(4, "0004_approvals.sql"),
+    migration!(5, "0005_attachments.sql"),
+    migration!(6, "0006_consultations.sql"),
+    migration!(7, "0007_referrals.sql"),
 ];
 
 /// The names of all embedded migration files (for the parity test).
