@@ -42,8 +42,8 @@ async fn act(t: &TestDb, app: &TestApp, id: i64, action: &str, reason: &str) -> 
 fn welfare_establishment() -> Vec<(&'static str, &'static str)> {
     vec![
         ("application_kind", "establishment"),
-        ("name", "滨海新区助学公益促进会"),
-        ("kind", "social_group"),
+        ("name", "滨海新区助学公益服务中心"),
+        ("kind", "private_non_enterprise"),
         ("domain", "charity"),
         ("direct_registration", "on"),
         ("legal_representative", "韩梅"),
@@ -61,6 +61,14 @@ const PDF: &[u8] = b"%PDF-1.4\n% shezu test document\n";
 /// The documents each kind requires, as the tests upload them.
 fn required_docs(kind: &str) -> &'static [&'static str] {
     match kind {
+        "preparation" => &[
+            "application_letter",
+            "charter",
+            "address_proof",
+            "capital_proof",
+            "head_id",
+        ],
+        "establishment_after_preparation" => &["application_letter", "charter"],
         "establishment" => &[
             "application_letter",
             "charter",
@@ -131,7 +139,7 @@ db_test!(
             "the charter clause was declared"
         );
         let queue = window.get("/admin/applications?queue=mine").await;
-        assert!(queue.body.contains("滨海新区助学公益促进会"));
+        assert!(queue.body.contains("滨海新区助学公益服务中心"));
         // The window may not review or approve.
         assert_eq!(
             act(t, &window, id, "start_review", "").await.status,
@@ -154,7 +162,7 @@ db_test!(
         );
 
         // It is in the public directory with a valid code, registered directly.
-        let q = crate::common::encode("滨海新区助学公益促进会");
+        let q = crate::common::encode("滨海新区助学公益服务中心");
         let found = t
             .app()
             .get(&format!("/api/v1/organizations?q={q}"))
@@ -162,7 +170,7 @@ db_test!(
             .json();
         assert_eq!(found["total"], 1);
         let code = found["items"][0]["uscc"].as_str().unwrap().to_owned();
-        assert!(code.starts_with("51120116"), "{code}");
+        assert!(code.starts_with("52120116"), "{code}");
         shezu::registry::uscc::Uscc::parse(&code).unwrap();
         // A party-coverage task is open for it, and the applicant's account now speaks for it.
         let mut c = t.db.acquire().await.unwrap();
@@ -172,7 +180,7 @@ db_test!(
                 .unwrap();
         assert_eq!(
             tasks.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>(),
-            vec!["滨海新区助学公益促进会"]
+            vec!["滨海新区助学公益服务中心"]
         );
         drop(c);
         let org_id = &found["items"][0]["id"];
@@ -184,7 +192,7 @@ db_test!(
             .get(&format!("/admin/orgs/{org_id}/certificate"))
             .await;
         assert!(
-            certificate.body.contains("社会团体法人登记证书") && certificate.body.contains(&code)
+            certificate.body.contains("民办非企业单位登记证书") && certificate.body.contains(&code)
         );
     }
 );
@@ -675,3 +683,101 @@ db_test!(
         );
     }
 );
+
+db_test!(a_social_group_prepares_then_establishes, |t| async move {
+    load_areas(t).await;
+    let promoters = t.app_as("faqiren", "org", None, None).await;
+    let registrar = t.app_as("registrar1", "registrar", None, None).await;
+    let group = [
+        ("name", "滨海新区海洋科技学会"),
+        ("kind", "social_group"),
+        ("domain", "science_technology"),
+        ("direct_registration", "on"),
+        ("legal_representative", "宋涛"),
+        ("area_code", "120116001016"),
+        ("registered_capital_yuan", "30000"),
+    ];
+    // Establishment straight away is refused: a social group prepares first.
+    let mut straight = vec![("application_kind", "establishment")];
+    straight.extend(group);
+    let res = promoters.post_form("/applications", &straight).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("社会团体须先经批准筹备"), "{}", res.body);
+
+    let mut preparation = vec![("application_kind", "preparation")];
+    preparation.extend(group);
+    let res = promoters.post_form("/applications", &preparation).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let id = id_from(res.location());
+    for doc in required_docs("preparation") {
+        upload(&promoters, id, doc, "材料.pdf", PDF).await;
+    }
+    assert_eq!(
+        act(t, &promoters, id, "submit", "").await.status,
+        StatusCode::SEE_OTHER
+    );
+    for action in ["accept", "start_review", "approve"] {
+        assert_eq!(
+            act(t, &registrar, id, action, "").await.status,
+            StatusCode::SEE_OTHER,
+            "{action}"
+        );
+    }
+    // On record as in preparation, without a code yet, and with no party task yet.
+    let q = crate::common::encode("滨海新区海洋科技学会");
+    let found = t
+        .app()
+        .get(&format!("/api/v1/organizations?q={q}"))
+        .await
+        .json();
+    assert_eq!(found["items"][0]["status"], "preparing");
+    assert!(found["items"][0]["uscc"].is_null());
+    assert_eq!(count(t, "select count(*) from party_tasks").await, 0);
+
+    // After the founding meeting the group applies for establishment with its adopted charter.
+    let promoters = t.app().signed_in("faqiren", crate::common::PASSWORD).await;
+    let form = promoters.get("/applications/new?kind=establishment").await;
+    assert!(
+        form.body.contains("滨海新区海洋科技学会"),
+        "the form continues from the record"
+    );
+    let mut establishment = vec![("application_kind", "establishment")];
+    establishment.extend(group);
+    let res = promoters.post_form("/applications", &establishment).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let id = id_from(res.location());
+    for doc in required_docs("establishment_after_preparation") {
+        upload(&promoters, id, doc, "章程.pdf", PDF).await;
+    }
+    assert_eq!(
+        act(t, &promoters, id, "submit", "").await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        act(t, &registrar, id, "accept", "").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let page = registrar.get(&format!("/applications/{id}")).await;
+    assert!(
+        page.body.contains("剩余 30 天"),
+        "the establishment after preparation has 30 days: {}",
+        page.body
+    );
+    for action in ["start_review", "approve"] {
+        assert_eq!(
+            act(t, &registrar, id, action, "").await.status,
+            StatusCode::SEE_OTHER,
+            "{action}"
+        );
+    }
+    let found = t
+        .app()
+        .get(&format!("/api/v1/organizations?q={q}"))
+        .await
+        .json();
+    assert_eq!(found["total"], 1, "the same organization, not a second one");
+    assert_eq!(found["items"][0]["status"], "active");
+    let code = found["items"][0]["uscc"].as_str().unwrap();
+    assert!(code.starts_with("51120116"), "{code}");
+    assert_eq!(count(t, "select count(*) from party_tasks").await, 1);
+});

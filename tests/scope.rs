@@ -280,7 +280,7 @@ async fn seed(t: &TestDb) -> District {
         kind: shezu::approvals::ApplicationKind::Establishment,
         form: OrgForm {
             name: "丁塘沽公益服务社".into(),
-            kind: "social_group".into(),
+            kind: "private_non_enterprise".into(),
             domain: "charity".into(),
             direct_registration: Some("on".into()),
             legal_representative: "丁一".into(),

@@ -3,7 +3,7 @@
 -- migrations/postgres/0004_approvals.sql.
 create table applications (
     id integer primary key,
-    kind text not null check (kind in ('establishment', 'change', 'deregistration', 'filing')),
+    kind text not null check (kind in ('preparation', 'establishment', 'change', 'deregistration', 'filing')),
     state text not null check (state in ('draft', 'submitted', 'accepted', 'under_review', 'returned', 'approved', 'rejected', 'withdrawn')),
     org_kind text not null,
     org_name text not null,

@@ -66,12 +66,21 @@ impl DocType {
     }
 }
 
-/// The documents an application of `kind` must carry before it can be submitted; a
-/// non-direct establishment also needs the supervisory unit's consent.
-pub fn required(kind: ApplicationKind, needs_consent: bool) -> Vec<DocType> {
+/// The documents an application of `kind` for an organization of `org` kind must carry before
+/// it can be submitted; a non-direct founding also needs the supervisory unit's consent.
+pub fn required(
+    kind: ApplicationKind,
+    org: crate::registry::OrgKind,
+    needs_consent: bool,
+) -> Vec<DocType> {
     use DocType::*;
     let mut docs = match kind {
-        ApplicationKind::Establishment => vec![
+        // After preparation a social group brings its adopted charter and the founding
+        // meeting's application; the rest came with the preparation.
+        ApplicationKind::Establishment if org == crate::registry::OrgKind::SocialGroup => {
+            vec![ApplicationLetter, Charter]
+        }
+        ApplicationKind::Preparation | ApplicationKind::Establishment => vec![
             ApplicationLetter,
             Charter,
             AddressProof,
@@ -181,15 +190,37 @@ mod tests {
 
     #[test]
     fn required_documents_per_kind() {
-        assert!(required(ApplicationKind::Establishment, false).contains(&DocType::Charter));
         assert!(
-            !required(ApplicationKind::Establishment, false).contains(&DocType::SupervisorConsent)
+            required(
+                ApplicationKind::Establishment,
+                crate::registry::OrgKind::PrivateNonEnterprise,
+                false
+            )
+            .contains(&DocType::Charter)
         );
         assert!(
-            required(ApplicationKind::Establishment, true).contains(&DocType::SupervisorConsent)
+            !required(
+                ApplicationKind::Establishment,
+                crate::registry::OrgKind::PrivateNonEnterprise,
+                false
+            )
+            .contains(&DocType::SupervisorConsent)
         );
         assert!(
-            required(ApplicationKind::Deregistration, false).contains(&DocType::LiquidationReport)
+            required(
+                ApplicationKind::Establishment,
+                crate::registry::OrgKind::PrivateNonEnterprise,
+                true
+            )
+            .contains(&DocType::SupervisorConsent)
+        );
+        assert!(
+            required(
+                ApplicationKind::Deregistration,
+                crate::registry::OrgKind::SocialGroup,
+                false
+            )
+            .contains(&DocType::LiquidationReport)
         );
         for d in DocType::ALL {
             assert_eq!(DocType::parse(d.as_str()), Some(d));

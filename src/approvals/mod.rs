@@ -23,6 +23,9 @@ impl From<ApplicationId> for crate::db::Arg {
 /// What an application asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ApplicationKind {
+    /// 筹备申请: a social group's promoters ask to prepare (DOMAIN §2.3); approval records the
+    /// group as "in preparation", and its establishment follows after the founding meeting.
+    Preparation,
     /// 成立登记: a new social group, private non-enterprise unit or foundation.
     Establishment,
     /// 变更登记: a change of registered facts.
@@ -35,7 +38,8 @@ pub enum ApplicationKind {
 
 impl ApplicationKind {
     /// Every kind.
-    pub const ALL: [ApplicationKind; 4] = [
+    pub const ALL: [ApplicationKind; 5] = [
+        ApplicationKind::Preparation,
         ApplicationKind::Establishment,
         ApplicationKind::Change,
         ApplicationKind::Deregistration,
@@ -45,6 +49,7 @@ impl ApplicationKind {
     /// The machine name.
     pub fn as_str(self) -> &'static str {
         match self {
+            ApplicationKind::Preparation => "preparation",
             ApplicationKind::Establishment => "establishment",
             ApplicationKind::Change => "change",
             ApplicationKind::Deregistration => "deregistration",
@@ -67,6 +72,7 @@ impl ApplicationKind {
     /// The setting that holds this kind's statutory time limit in days (DOMAIN §2.3).
     pub fn limit_setting(self, org: OrgKind) -> &'static str {
         match (self, org) {
+            (ApplicationKind::Preparation, _) => "limit_days_preparation",
             (ApplicationKind::Establishment, OrgKind::SocialGroup) => {
                 "limit_days_social_group_establishment"
             }
@@ -299,7 +305,13 @@ pub fn needs_supervisor_consent(
     org: OrgKind,
     domain_eligible_for_direct: bool,
 ) -> bool {
-    kind == ApplicationKind::Establishment && org.is_registered() && !domain_eligible_for_direct
+    // A social group's consent comes with its preparation; its establishment does not repeat it.
+    let founding = match kind {
+        ApplicationKind::Preparation => true,
+        ApplicationKind::Establishment => org != OrgKind::SocialGroup,
+        _ => false,
+    };
+    founding && org.is_registered() && !domain_eligible_for_direct
 }
 
 /// The day a statutory limit of `limit_days` calendar days runs out, counted from the day of
@@ -464,8 +476,9 @@ mod tests {
         use ApplicationKind as K;
         // (kind, organization kind, domain eligible for direct registration) → needs consent
         let table = [
-            (K::Establishment, OrgKind::SocialGroup, true, false),
-            (K::Establishment, OrgKind::SocialGroup, false, true),
+            (K::Preparation, OrgKind::SocialGroup, true, false),
+            (K::Preparation, OrgKind::SocialGroup, false, true),
+            (K::Establishment, OrgKind::SocialGroup, false, false),
             (K::Establishment, OrgKind::PrivateNonEnterprise, false, true),
             (K::Establishment, OrgKind::PrivateNonEnterprise, true, false),
             (K::Establishment, OrgKind::Foundation, false, true),

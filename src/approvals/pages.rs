@@ -216,6 +216,20 @@ async fn form_page(
     page_with_errors(&view, &view.layout, errors)
 }
 
+/// The account's own organization if it is a social group in preparation (筹备中).
+async fn preparing_org(app: &AppState, user: &CurrentUser) -> Result<Option<OrgId>> {
+    let Some(org) = own_org(user) else {
+        return Ok(None);
+    };
+    let mut conn = app.db.acquire().await?;
+    let row =
+        crate::registry::store::find(&mut conn.conn(), &user.scope(Permission::ViewRegistry), org)
+            .await?;
+    Ok(row
+        .filter(|r| r.status() == crate::registry::OrgStatus::Preparing)
+        .map(|r| r.org_id()))
+}
+
 /// The form an organization account starts a change or deregistration from: its record.
 async fn own_form(app: &AppState, user: &CurrentUser) -> Result<OrgForm> {
     let org = own_org(user).ok_or(Error::Forbidden)?;
@@ -241,7 +255,15 @@ async fn new_form(
             kind: "community".into(),
             ..OrgForm::default()
         },
-        ApplicationKind::Establishment => OrgForm::default(),
+        // A social group in preparation continues from its record.
+        ApplicationKind::Establishment => match preparing_org(&app, &user).await? {
+            Some(_) => own_form(&app, &user).await?,
+            None => OrgForm::default(),
+        },
+        ApplicationKind::Preparation => OrgForm {
+            kind: "social_group".into(),
+            ..OrgForm::default()
+        },
     };
     form_page(
         &app,
@@ -281,6 +303,7 @@ async fn create(
         ApplicationKind::Change | ApplicationKind::Deregistration => {
             Some(own_org(&user).ok_or(Error::Forbidden)?)
         }
+        ApplicationKind::Establishment => preparing_org(&app, &user).await?,
         _ => None,
     };
     let mut form = org;

@@ -279,7 +279,12 @@ struct Checked {
 /// Every check of an application's content, all problems at once as field errors.
 async fn check(conn: &mut Conn<'_>, new: &NewApplication) -> Result<Checked> {
     let mut errors = FieldErrors::new();
-    let draft = match new.form.parse() {
+    // The registration date is set by the decision; an applicant need not give one.
+    let mut form = new.form.clone();
+    if form.registered_on.trim().is_empty() {
+        form.registered_on = china_date(chrono::Utc::now()).to_string();
+    }
+    let draft = match form.parse() {
         Ok(d) => Some(d),
         Err(e) => {
             errors.0.extend(e.0);
@@ -290,6 +295,15 @@ async fn check(conn: &mut Conn<'_>, new: &NewApplication) -> Result<Checked> {
     match (new.kind, org_kind) {
         (ApplicationKind::Filing, Some(k)) if k != OrgKind::Community => {
             errors.add("kind", Msg::new("application.error.filing_is_community"));
+        }
+        (ApplicationKind::Preparation, Some(k)) if k != OrgKind::SocialGroup => {
+            errors.add(
+                "kind",
+                Msg::new("application.error.preparation_is_social_group"),
+            );
+        }
+        (ApplicationKind::Establishment, Some(OrgKind::SocialGroup)) if new.target.is_none() => {
+            errors.add("kind", Msg::new("application.error.needs_preparation"));
         }
         (ApplicationKind::Establishment, Some(OrgKind::Community)) => {
             errors.add(
@@ -499,9 +513,41 @@ async fn apply(
 ) -> Result<OrgId> {
     let kind = row.kind();
     let reason = format!("{} #{}", kind.as_str(), row.id);
+    // The registration (or filing) date is the day of the decision, not what the applicant typed.
+    let mut form = row.form();
+    form.registered_on = china_date(at).to_string();
     match kind {
-        ApplicationKind::Establishment | ApplicationKind::Filing => {
-            let draft = row.form().parse().map_err(Error::Invalid)?;
+        // A social group after its preparation: the group on record becomes a registered one,
+        // with its code, its registration date and its party-coverage task.
+        ApplicationKind::Establishment if row.org_id.is_some() => {
+            let org = OrgId(row.org_id.ok_or(Error::NotFound)?);
+            let current = registry::find(conn, &Scope::All, org)
+                .await?
+                .ok_or(Error::NotFound)?;
+            let division = crate::settings::store::current(conn, "division_code").await?;
+            let code = registry::allocate_uscc(conn, current.kind(), &division).await?;
+            form.uscc = code.as_str().to_owned();
+            form.status = "active".into();
+            let draft = form.parse().map_err(Error::Invalid)?;
+            registry::update(
+                conn,
+                &Scope::All,
+                actor,
+                at,
+                org,
+                current.version,
+                &draft,
+                Some(&reason),
+            )
+            .await?;
+            open_party_task(conn, org, row.id, at).await?;
+            Ok(org)
+        }
+        ApplicationKind::Preparation | ApplicationKind::Establishment | ApplicationKind::Filing => {
+            if kind == ApplicationKind::Preparation {
+                form.status = "preparing".into();
+            }
+            let draft = form.parse().map_err(Error::Invalid)?;
             let division = crate::settings::store::current(conn, "division_code").await?;
             let created = registry::create(conn, &Scope::All, actor, at, &draft, &division).await?;
             let org = created.org_id();
@@ -510,12 +556,9 @@ async fn apply(
                 .arg(row.id)
                 .execute(conn)
                 .await?;
-            Sql::new("insert into party_tasks (org_id, application_id, opened_at, closed_at) values ($1, $2, $3, null)")
-                .arg(org)
-                .arg(row.id)
-                .arg(at)
-                .execute(conn)
-                .await?;
+            if kind != ApplicationKind::Preparation {
+                open_party_task(conn, org, row.id, at).await?;
+            }
             Sql::new("update user_roles set org_id = $1 where user_id = $2 and role = 'org' and org_id is null")
                 .arg(org)
                 .arg(row.applicant_user_id)
@@ -554,6 +597,22 @@ async fn apply(
             }
         }
     }
+}
+
+/// 成立一个，党的机构和工作就覆盖一个: opens the party working committee's coverage task.
+async fn open_party_task(
+    conn: &mut Conn<'_>,
+    org: OrgId,
+    application: i64,
+    at: Timestamp,
+) -> Result<()> {
+    Sql::new("insert into party_tasks (org_id, application_id, opened_at, closed_at) values ($1, $2, $3, null)")
+        .arg(org)
+        .arg(application)
+        .arg(at)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Hands an application to another staff member (an explicit, recorded change of owner).
@@ -798,10 +857,12 @@ pub async fn missing_documents(
         .into_iter()
         .map(|a| a.doc_type)
         .collect();
-    Ok(super::documents::required(row.kind(), needs_consent)
-        .into_iter()
-        .filter(|d| !have.iter().any(|h| h == d.as_str()))
-        .collect())
+    Ok(
+        super::documents::required(row.kind(), org_kind, needs_consent)
+            .into_iter()
+            .filter(|d| !have.iter().any(|h| h == d.as_str()))
+            .collect(),
+    )
 }
 
 /// Stores a document (already checked: size, type, scan) on the applicant's own application

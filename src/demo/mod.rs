@@ -289,7 +289,7 @@ async fn create_application_history(
         let eligible = past.form.direct_registration.is_some();
         let needs_consent =
             crate::approvals::needs_supervisor_consent(past.kind, org_kind, eligible);
-        for doc in crate::approvals::documents::required(past.kind, needs_consent) {
+        for doc in crate::approvals::documents::required(past.kind, org_kind, needs_consent) {
             let pdf = demo_pdf(&format!("shezu demo: {} #{}", doc.as_str(), id.0));
             crate::approvals::store::attach_unchecked(
                 conn,

@@ -647,7 +647,11 @@ pub async fn create(
     let resolved = resolve(conn, scope, draft, None).await?;
     let uscc = match (&draft.uscc, draft.kind.is_registered()) {
         (Some(code), _) => Some(code.clone()),
-        (None, true) => Some(allocate_uscc(conn, draft.kind, division).await?),
+        // A social group in preparation receives its code at establishment, not before.
+        (None, true) if draft.status != OrgStatus::Preparing => {
+            Some(allocate_uscc(conn, draft.kind, division).await?)
+        }
+        (None, true) => None,
         (None, false) => None,
     };
     let id = Sql::new(
@@ -713,7 +717,7 @@ pub async fn update(
     if before.version != version {
         return Err(Error::Conflict(Msg::new("registry.error.stale")));
     }
-    if draft.kind.is_registered() && draft.uscc.is_none() {
+    if draft.kind.is_registered() && draft.status != OrgStatus::Preparing && draft.uscc.is_none() {
         let mut errors = FieldErrors::new();
         errors.add("uscc", Msg::new("error.field.required"));
         return Err(Error::Invalid(errors));

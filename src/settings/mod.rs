@@ -74,9 +74,14 @@ pub const SETTINGS: &[SettingDef] = &[
     },
     // DOMAIN §2.3 statutory limits, in calendar days from acceptance (⚠️ local rules vary).
     SettingDef {
-        key: "limit_days_social_group_establishment",
+        key: "limit_days_preparation",
         kind: SettingKind::Days,
         default: "60",
+    },
+    SettingDef {
+        key: "limit_days_social_group_establishment",
+        kind: SettingKind::Days,
+        default: "30",
     },
     SettingDef {
         key: "limit_days_establishment",
