@@ -40,6 +40,10 @@ pub struct Settings {
     /// TLS-terminating proxy).
     #[arg(long, env = "SHEZU_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+    /// Keep uploaded documents in this directory (named by their SHA-256) instead of in the
+    /// database; every app server must see the same directory.
+    #[arg(long, env = "SHEZU_UPLOAD_DIR")]
+    pub upload_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -51,11 +55,20 @@ impl Default for Settings {
             login_lock_minutes: 15,
             login_max_failures_per_ip: 20,
             secure_cookies: false,
+            upload_dir: None,
         }
     }
 }
 
 impl Settings {
+    /// Where uploaded documents are kept.
+    pub fn document_store(&self) -> crate::approvals::documents::DocumentStore {
+        match &self.upload_dir {
+            Some(dir) => crate::approvals::documents::DocumentStore::Directory(dir.clone()),
+            None => crate::approvals::documents::DocumentStore::Database,
+        }
+    }
+
     /// How long sessions live.
     pub fn session_limits(&self) -> crate::auth::store::SessionLimits {
         crate::auth::store::SessionLimits {

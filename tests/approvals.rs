@@ -781,3 +781,46 @@ db_test!(a_social_group_prepares_then_establishes, |t| async move {
     assert!(code.starts_with("51120116"), "{code}");
     assert_eq!(count(t, "select count(*) from party_tasks").await, 1);
 });
+
+db_test!(documents_can_live_in_an_upload_directory, |t| async move {
+    load_areas(t).await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = shezu::config::Settings {
+        upload_dir: Some(dir.path().to_owned()),
+        ..Default::default()
+    };
+    t.user("hanmei", "org", None, None).await;
+    let applicant = t
+        .app_with(settings)
+        .signed_in("hanmei", crate::common::PASSWORD)
+        .await;
+    let res = applicant
+        .post_form("/applications", &welfare_establishment())
+        .await;
+    let id = id_from(res.location());
+    assert_eq!(
+        upload(&applicant, id, "charter", "章程.pdf", PDF)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let mut c = t.db.acquire().await.unwrap();
+    let (sha, storage, data): (String, String, Vec<u8>) =
+        Sql::new("select sha256, storage, data from attachments")
+            .fetch_one(&mut c.conn())
+            .await
+            .unwrap();
+    drop(c);
+    assert_eq!(
+        (storage.as_str(), data.len()),
+        ("dir", 0),
+        "the bytes are not in the database"
+    );
+    let on_disk = std::fs::read(dir.path().join(&sha[..2]).join(&sha)).unwrap();
+    assert_eq!(on_disk, PDF);
+    let doc = count(t, "select id from attachments").await;
+    let got = applicant
+        .get(&format!("/applications/{id}/documents/{doc}"))
+        .await;
+    assert_eq!(got.body.as_bytes(), PDF);
+});

@@ -308,6 +308,7 @@ async fn seed(t: &TestDb) -> District {
     ] {
         document_id = shezu::approvals::store::attach(
             &mut tx.conn(),
+            &shezu::approvals::documents::DocumentStore::Database,
             &actor,
             applicant,
             Utc::now(),

@@ -9,6 +9,9 @@ create table attachments (
     content_type text not null,
     size bigint not null,
     sha256 text not null,
+    -- 'db': the bytes are in `data`; 'dir': in the upload directory under their SHA-256
+    -- (`data` is empty).
+    storage text not null check (storage in ('db', 'dir')),
     data bytea not null,
     uploaded_by bigint not null references users (id),
     uploaded_at timestamptz not null

@@ -9,6 +9,9 @@ create table attachments (
     content_type text not null,
     size integer not null,
     sha256 text not null,
+    -- 'db': the bytes are in `data`; 'dir': in the upload directory under their SHA-256
+    -- (`data` is empty).
+    storage text not null check (storage in ('db', 'dir')),
     data blob not null,
     uploaded_by integer not null references users (id),
     uploaded_at text not null

@@ -150,6 +150,37 @@ pub fn scan(bytes: &[u8]) -> Result<(), Msg> {
     }
 }
 
+/// Where the bytes of documents are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentStore {
+    /// In the database row (the default: a backup holds everything).
+    Database,
+    /// In a directory, one file per content (named by SHA-256, two-letter fan-out).
+    Directory(std::path::PathBuf),
+}
+
+impl DocumentStore {
+    /// The file a content with this SHA-256 lives in, for a directory store.
+    pub fn path(dir: &std::path::Path, sha256: &str) -> std::path::PathBuf {
+        dir.join(&sha256[..2.min(sha256.len())]).join(sha256)
+    }
+
+    /// Writes `bytes` under their hash (atomically: a temporary file renamed into place), unless
+    /// the same content is already there. Blocking.
+    pub fn write_file(dir: &std::path::Path, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let path = Self::path(dir, sha256);
+        if path.exists() {
+            return Ok(());
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, &path)
+    }
+}
+
 /// A file name safe to send back in a download header: path parts, quotes and control
 /// characters removed, at most 100 characters.
 pub fn clean_filename(name: &str) -> String {

@@ -839,6 +839,7 @@ async fn upload(
     let mut tx = app.db.begin().await?;
     store::attach(
         &mut tx.conn(),
+        &app.settings.document_store(),
         &user.actor(),
         user.id,
         Utc::now(),
@@ -866,10 +867,15 @@ async fn download(
     use axum::response::IntoResponse;
     let (viewer, _, _) = viewer_for(&app, &user, ApplicationId(id)).await?;
     let mut conn = app.db.acquire().await?;
-    let (filename, content_type, data) =
-        store::attachment_data(&mut conn.conn(), &viewer, ApplicationId(id), doc)
-            .await?
-            .ok_or(Error::NotFound)?;
+    let (filename, content_type, data) = store::attachment_data(
+        &mut conn.conn(),
+        &app.settings.document_store(),
+        &viewer,
+        ApplicationId(id),
+        doc,
+    )
+    .await?
+    .ok_or(Error::NotFound)?;
     let disposition = format!(
         "attachment; filename*=UTF-8''{}",
         crate::web::percent_encode(&filename)

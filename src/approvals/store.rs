@@ -870,6 +870,7 @@ pub async fn missing_documents(
 #[expect(clippy::too_many_arguments, reason = "one write, every input it needs")]
 pub async fn attach(
     conn: &mut Conn<'_>,
+    store: &super::documents::DocumentStore,
     actor: &crate::audit::Actor,
     applicant: UserId,
     at: Timestamp,
@@ -887,6 +888,7 @@ pub async fn attach(
     }
     let aid = attach_unchecked(
         conn,
+        store,
         id,
         doc_type,
         filename,
@@ -912,6 +914,7 @@ pub async fn attach(
 #[expect(clippy::too_many_arguments, reason = "one row, every column it needs")]
 pub async fn attach_unchecked(
     conn: &mut Conn<'_>,
+    store: &super::documents::DocumentStore,
     id: ApplicationId,
     doc_type: super::documents::DocType,
     filename: &str,
@@ -922,14 +925,28 @@ pub async fn attach_unchecked(
 ) -> Result<i64> {
     let sha = crate::auth::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     let size = bytes.len() as i64;
-    Ok(Sql::new("insert into attachments (application_id, doc_type, filename, content_type, size, sha256, data, uploaded_by, uploaded_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id")
+    let (storage, data) = match store {
+        super::documents::DocumentStore::Database => ("db", bytes),
+        super::documents::DocumentStore::Directory(dir) => {
+            let (dir, hash) = (dir.clone(), sha.clone());
+            tokio::task::spawn_blocking(move || {
+                super::documents::DocumentStore::write_file(&dir, &hash, &bytes)
+            })
+            .await
+            .map_err(|e| Error::Other(e.to_string()))?
+            .map_err(|e| Error::Other(format!("upload directory: {e}")))?;
+            ("dir", Vec::new())
+        }
+    };
+    Ok(Sql::new("insert into attachments (application_id, doc_type, filename, content_type, size, sha256, storage, data, uploaded_by, uploaded_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id")
         .arg(id)
         .arg(doc_type.as_str())
         .arg(filename)
         .arg(content_type)
         .arg(size)
         .arg(sha.as_str())
-        .arg(bytes)
+        .arg(storage)
+        .arg(data)
         .arg(uploaded_by)
         .arg(at)
         .fetch_i64(conn)
@@ -940,12 +957,15 @@ pub async fn attach_unchecked(
 struct AttachmentData {
     filename: String,
     content_type: String,
+    sha256: String,
+    storage: String,
     data: Vec<u8>,
 }
 
 /// A document's name, type and bytes, if the viewer may see its application.
 pub async fn attachment_data(
     conn: &mut Conn<'_>,
+    store: &super::documents::DocumentStore,
     viewer: &Viewer,
     id: ApplicationId,
     attachment: i64,
@@ -953,12 +973,28 @@ pub async fn attachment_data(
     if find(conn, viewer, id).await?.is_none() {
         return Ok(None);
     }
-    let row: Option<AttachmentData> = Sql::new("select filename, content_type, data from attachments where id = $1 and application_id = $2")
+    let row: Option<AttachmentData> = Sql::new("select filename, content_type, sha256, storage, data from attachments where id = $1 and application_id = $2")
         .arg(attachment)
         .arg(id)
         .fetch_optional(conn)
         .await?;
-    Ok(row.map(|r| (r.filename, r.content_type, r.data)))
+    let Some(row) = row else { return Ok(None) };
+    let data = match (row.storage.as_str(), store) {
+        ("dir", super::documents::DocumentStore::Directory(dir)) => {
+            let path = super::documents::DocumentStore::path(dir, &row.sha256);
+            tokio::task::spawn_blocking(move || std::fs::read(path))
+                .await
+                .map_err(|e| Error::Other(e.to_string()))?
+                .map_err(|e| Error::Other(format!("upload directory: {e}")))?
+        }
+        ("dir", super::documents::DocumentStore::Database) => {
+            return Err(Error::Other(
+                "document kept in an upload directory that is not configured".into(),
+            ));
+        }
+        _ => row.data,
+    };
+    Ok(Some((row.filename, row.content_type, data)))
 }
 
 /// The bureau's calendar for statutory limits, from the settings in force today.

@@ -293,6 +293,7 @@ async fn create_application_history(
             let pdf = demo_pdf(&format!("shezu demo: {} #{}", doc.as_str(), id.0));
             crate::approvals::store::attach_unchecked(
                 conn,
+                &crate::approvals::documents::DocumentStore::Database,
                 id,
                 doc,
                 &format!("{}.pdf", doc.as_str()),
