@@ -333,6 +333,13 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify { database },
         } => {
+            // Verifying must not create an empty database where there was none.
+            if let Some(path) = database.url.strip_prefix("sqlite:")
+                && !path.starts_with(':')
+                && !std::path::Path::new(path.split('?').next().unwrap_or(path)).exists()
+            {
+                anyhow::bail!("{}", Lang::Zh.tf("cli.no_database", &[("path", path)]));
+            }
             let db = open(&database).await?;
             let mut conn = db.acquire().await?;
             let result = crate::audit::store::verify(&mut conn.conn()).await;

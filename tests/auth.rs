@@ -627,3 +627,21 @@ db_test!(
         );
     }
 );
+
+#[test]
+fn audit_verify_refuses_a_missing_database_instead_of_creating_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nothere.db");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shezu"))
+        .args([
+            "audit",
+            "verify",
+            "--database",
+            &format!("sqlite:{}", path.display()),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("不存在"));
+    assert!(!path.exists(), "nothing was created");
+}
