@@ -824,3 +824,76 @@ db_test!(documents_can_live_in_an_upload_directory, |t| async move {
         .await;
     assert_eq!(got.body.as_bytes(), PDF);
 });
+
+db_test!(
+    a_change_keeps_what_the_applicant_cannot_change,
+    |t| async move {
+        load_areas(t).await;
+        // A graded private non-enterprise unit, registered in 2010, with an account.
+        let draft = shezu::registry::OrgForm {
+            name: "塘沽乐龄养老服务中心".into(),
+            kind: "private_non_enterprise".into(),
+            domain: "elderly_care".into(),
+            supervisory_unit: "滨海新区民政局".into(),
+            legal_representative: "高峰".into(),
+            area_code: "120116001016".into(),
+            registered_on: "2010-05-06".into(),
+            grade: "4A".into(),
+            grade_expires_on: "2019-12-31".into(),
+            brand: Some("on".into()),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
+        let mut tx = t.db.begin().await.unwrap();
+        let org = shezu::registry::store::create(
+            &mut tx.conn(),
+            &shezu::auth::Scope::All,
+            &shezu::audit::Actor::system("seed"),
+            chrono::Utc::now(),
+            &draft,
+            "120116",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let account = t
+            .app_as("leling", "org", None, Some(&org.id.to_string()))
+            .await;
+        let registrar = t.app_as("registrar1", "registrar", None, None).await;
+        // The change form is prefilled from the record; the applicant moves the address.
+        let form = account.get("/applications/new?kind=change").await;
+        assert!(form.body.contains("塘沽乐龄养老服务中心"));
+        let change = [
+            ("application_kind", "change"),
+            ("name", "塘沽乐龄养老服务中心"),
+            ("kind", "private_non_enterprise"),
+            ("domain", "elderly_care"),
+            ("supervisory_unit", "滨海新区民政局"),
+            ("legal_representative", "高峰"),
+            ("area_code", "120116001016"),
+            ("address", "紫云园社区养老驿站"),
+        ];
+        let id = file_and_submit(t, &account, &change).await;
+        for action in ["accept", "start_review", "approve"] {
+            assert_eq!(
+                act(t, &registrar, id, action, "").await.status,
+                StatusCode::SEE_OTHER,
+                "{action}"
+            );
+        }
+        let detail = t
+            .app()
+            .get(&format!("/api/v1/organizations/{}", org.id))
+            .await
+            .json();
+        assert_eq!(detail["address"], "紫云园社区养老驿站");
+        assert_eq!(detail["grade"], "4A", "the grade stays");
+        assert_eq!(
+            detail["registered_on"], "2010-05-06",
+            "the registration date stays"
+        );
+        assert_eq!(detail["uscc"], org.uscc.clone().unwrap());
+        assert_eq!(detail["brand"], true);
+    }
+);

@@ -571,13 +571,29 @@ async fn apply(
             let current = registry::find(conn, &Scope::All, org)
                 .await?
                 .ok_or(Error::NotFound)?;
-            let mut form = if kind == ApplicationKind::Change {
-                row.form()
+            // Start from the record as it stands: what an applicant cannot ask to change (code,
+            // kind, registration date, status, grade, brand) stays as it is.
+            let mut form = OrgForm::from_row(&current);
+            if kind == ApplicationKind::Change {
+                let asked = row.form();
+                form = OrgForm {
+                    name: asked.name,
+                    domain: asked.domain,
+                    direct_registration: asked.direct_registration,
+                    supervisory_unit: asked.supervisory_unit,
+                    legal_representative: asked.legal_representative,
+                    contact_person: asked.contact_person,
+                    contact_phone: asked.contact_phone,
+                    address: asked.address,
+                    area_code: asked.area_code,
+                    founded_on: asked.founded_on,
+                    registered_capital_yuan: asked.registered_capital_yuan,
+                    members: asked.members,
+                    staff: asked.staff,
+                    business_scope: asked.business_scope,
+                    ..form
+                };
             } else {
-                OrgForm::from_row(&current)
-            };
-            form.uscc = current.uscc.clone().unwrap_or_default();
-            if kind == ApplicationKind::Deregistration {
                 form.status = "deregistered".into();
             }
             let draft = form.parse().map_err(Error::Invalid)?;
