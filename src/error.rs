@@ -36,6 +36,17 @@ impl FieldErrors {
             .collect()
     }
 
+    /// A required text field: trimmed; an error if empty or longer than `max` characters.
+    pub fn required_text(&mut self, field: &'static str, value: &str, max: usize) -> String {
+        let v = value.trim();
+        if v.is_empty() {
+            self.add(field, Msg::new("error.field.required"));
+        } else if v.chars().count() > max {
+            self.add(field, Msg::new("error.field.too_long").with("max", max));
+        }
+        v.to_owned()
+    }
+
     /// `Ok(value)` when empty, else `Err(Error::Invalid)`.
     pub fn into_result<T>(self, value: T) -> Result<T, Error> {
         if self.is_empty() {
@@ -71,6 +82,15 @@ pub enum Error {
     /// Anything else unexpected.
     #[error("{0}")]
     Other(String),
+}
+
+impl Error {
+    /// An `Invalid` error about one field.
+    pub fn field(field: &'static str, msg: Msg) -> Error {
+        let mut errors = FieldErrors::new();
+        errors.add(field, msg);
+        Error::Invalid(errors)
+    }
 }
 
 /// Result with the app's error type.

@@ -629,11 +629,8 @@ async fn act(
 ) -> Result<Response> {
     let id = ApplicationId(id);
     let (viewer, _, who) = viewer_for(&app, &user, id).await?;
-    let action = Action::parse(&form.action).ok_or_else(|| {
-        let mut e = FieldErrors::new();
-        e.add("action", Msg::new("error.field.choice"));
-        Error::Invalid(e)
-    })?;
+    let action = Action::parse(&form.action)
+        .ok_or_else(|| Error::field("action", Msg::new("error.field.choice")))?;
     let version = form
         .version
         .trim()
@@ -786,12 +783,6 @@ pub struct DocumentLine {
     sha256: String,
 }
 
-fn upload_error(field: &'static str, msg: Msg) -> Error {
-    let mut e = FieldErrors::new();
-    e.add(field, msg);
-    Error::Invalid(e)
-}
-
 /// Uploads one document (multipart: `doc_type` and `file`); the CSRF token rides in the query
 /// string because the session guard does not read multipart bodies.
 async fn upload(
@@ -811,7 +802,7 @@ async fn upload(
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(_) => return Err(upload_error("file", too_large())),
+            Err(_) => return Err(Error::field("file", too_large())),
         };
         match field.name() {
             Some("doc_type") => doc_type = DocType::parse(&field.text().await.unwrap_or_default()),
@@ -820,22 +811,22 @@ async fn upload(
                 let bytes = field
                     .bytes()
                     .await
-                    .map_err(|_| upload_error("file", too_large()))?;
+                    .map_err(|_| Error::field("file", too_large()))?;
                 file = Some((name, bytes.to_vec()));
             }
             _ => {}
         }
     }
     let doc_type =
-        doc_type.ok_or_else(|| upload_error("doc_type", Msg::new("error.field.choice")))?;
+        doc_type.ok_or_else(|| Error::field("doc_type", Msg::new("error.field.choice")))?;
     let (filename, bytes) =
-        file.ok_or_else(|| upload_error("file", Msg::new("document.error.empty")))?;
-    let content_type = check_upload(&bytes).map_err(|m| upload_error("file", m))?;
+        file.ok_or_else(|| Error::field("file", Msg::new("document.error.empty")))?;
+    let content_type = check_upload(&bytes).map_err(|m| Error::field("file", m))?;
     let scanned = bytes.clone();
     tokio::task::spawn_blocking(move || super::documents::scan(&scanned))
         .await
         .map_err(|e| Error::Other(e.to_string()))?
-        .map_err(|m| upload_error("file", m))?;
+        .map_err(|m| Error::field("file", m))?;
     let mut tx = app.db.begin().await?;
     store::attach(
         &mut tx.conn(),

@@ -421,9 +421,10 @@ pub async fn act(
     }
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     if action.needs_reason() && reason.is_none() {
-        let mut errors = FieldErrors::new();
-        errors.add("reason", Msg::new("application.error.reason_required"));
-        return Err(Error::Invalid(errors));
+        return Err(Error::field(
+            "reason",
+            Msg::new("application.error.reason_required"),
+        ));
     }
     if matches!(action, Action::Submit | Action::Resubmit) {
         let missing = missing_documents(conn, &row).await?;

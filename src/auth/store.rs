@@ -127,9 +127,7 @@ pub async fn create_user(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            let mut errors = FieldErrors::new();
-            errors.add("username", Msg::new("error.field.duplicate"));
-            Error::Invalid(errors)
+            Error::field("username", Msg::new("error.field.duplicate"))
         } else {
             e.into()
         }

@@ -38,18 +38,9 @@ impl QuestionForm {
     /// phone number or an e-mail address.
     pub fn parse(&self) -> Result<Question, FieldErrors> {
         let mut e = FieldErrors::new();
-        let field = |e: &mut FieldErrors, name: &'static str, value: &str, max: usize| {
-            let v = value.trim();
-            if v.is_empty() {
-                e.add(name, Msg::new("error.field.required"));
-            } else if v.chars().count() > max {
-                e.add(name, Msg::new("error.field.too_long").with("max", max));
-            }
-            v.to_owned()
-        };
-        let name = field(&mut e, "name", &self.name, 50);
-        let contact = field(&mut e, "contact", &self.contact, 100);
-        let question = field(&mut e, "question", &self.question, 2000);
+        let name = e.required_text("name", &self.name, 50);
+        let contact = e.required_text("contact", &self.contact, 100);
+        let question = e.required_text("question", &self.question, 2000);
         let digits = contact.chars().filter(char::is_ascii_digit).count();
         if !contact.is_empty() && !contact.contains('@') && digits < 7 {
             e.add("contact", Msg::new("consult.error.contact"));

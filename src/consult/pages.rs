@@ -215,16 +215,14 @@ async fn answer(
     require_window(&app, &user).await?;
     let text = form.answer.trim();
     if text.is_empty() || text.chars().count() > 4000 {
-        let mut e = FieldErrors::new();
-        e.add(
+        return Err(Error::field(
             "answer",
             if text.is_empty() {
                 Msg::new("error.field.required")
             } else {
                 Msg::new("error.field.too_long").with("max", 4000)
             },
-        );
-        return Err(Error::Invalid(e));
+        ));
     }
     let version = form
         .version

@@ -79,18 +79,9 @@ impl ReferralForm {
     /// Checks the form; the due date may not lie before `today`.
     pub fn parse(&self, today: NaiveDate) -> Result<ReferralDraft, FieldErrors> {
         let mut e = FieldErrors::new();
-        let text = |e: &mut FieldErrors, field: &'static str, v: &str, max: usize| {
-            let v = v.trim();
-            if v.is_empty() {
-                e.add(field, Msg::new("error.field.required"));
-            } else if v.chars().count() > max {
-                e.add(field, Msg::new("error.field.too_long").with("max", max));
-            }
-            v.to_owned()
-        };
-        let to = text(&mut e, "to", &self.to, 40);
-        let subject = text(&mut e, "subject", &self.subject, 100);
-        let details = text(&mut e, "details", &self.details, 4000);
+        let to = e.required_text("to", &self.to, 40);
+        let subject = e.required_text("subject", &self.subject, 100);
+        let details = e.required_text("details", &self.details, 4000);
         let due_on = match NaiveDate::parse_from_str(self.due_on.trim(), "%Y-%m-%d") {
             Ok(d) if d >= today => Some(d),
             Ok(_) => {

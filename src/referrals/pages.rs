@@ -5,7 +5,7 @@ use super::store::{self, ReferralRow};
 use super::{ReferralForm, is_overdue};
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission, require};
-use crate::error::{Error, FieldErrors, Result};
+use crate::error::{Error, Result};
 use crate::i18n::{Lang, Msg};
 use crate::registry::OrgId;
 use crate::web::{Layout, PageCtx, china_time, page, redirect_with_flash};
@@ -174,14 +174,13 @@ async fn reply(
     let body = Some(form.body.trim()).filter(|b| !b.is_empty());
     let close = form.close.is_some();
     if body.is_none() && !close {
-        let mut e = FieldErrors::new();
-        e.add("body", Msg::new("error.field.required"));
-        return Err(Error::Invalid(e));
+        return Err(Error::field("body", Msg::new("error.field.required")));
     }
     if body.is_some_and(|b| b.chars().count() > 4000) {
-        let mut e = FieldErrors::new();
-        e.add("body", Msg::new("error.field.too_long").with("max", 4000));
-        return Err(Error::Invalid(e));
+        return Err(Error::field(
+            "body",
+            Msg::new("error.field.too_long").with("max", 4000),
+        ));
     }
     let scope = user.scope(Permission::ViewRegistry);
     let mut tx = app.db.begin().await?;

@@ -6,7 +6,7 @@ use crate::audit::Actor;
 use crate::audit::store::{NewEntry, append};
 use crate::auth::{Scope, UserId};
 use crate::db::{Conn, Sql, Timestamp};
-use crate::error::{Error, FieldErrors, Result};
+use crate::error::{Error, Result};
 use crate::i18n::Msg;
 use crate::registry::OrgId;
 use chrono::NaiveDate;
@@ -90,9 +90,10 @@ pub async fn create(
         .await?
         .filter(|u| u.active);
     let Some(to) = to else {
-        let mut e = FieldErrors::new();
-        e.add("to", Msg::new("application.error.unknown_staff"));
-        return Err(Error::Invalid(e));
+        return Err(Error::field(
+            "to",
+            Msg::new("application.error.unknown_staff"),
+        ));
     };
     let id = Sql::new("insert into referrals (org_id, subject, details, from_user_id, to_user_id, due_on, status, created_at, closed_at, version) values ($1, $2, $3, $4, $5, $6, 'open', $7, null, 1) returning id")
         .arg(org)

@@ -441,9 +441,7 @@ pub async fn save_domain(
         Ok(0) => return Err(Error::NotFound),
         Ok(saved) => saved,
         Err(e) if is_unique_violation(&e) => {
-            let mut errors = FieldErrors::new();
-            errors.add("code", Msg::new("error.field.duplicate"));
-            return Err(Error::Invalid(errors));
+            return Err(Error::field("code", Msg::new("error.field.duplicate")));
         }
         Err(e) => return Err(e.into()),
     };
@@ -718,9 +716,7 @@ pub async fn update(
         return Err(Error::Conflict(Msg::new("registry.error.stale")));
     }
     if draft.kind.is_registered() && draft.status != OrgStatus::Preparing && draft.uscc.is_none() {
-        let mut errors = FieldErrors::new();
-        errors.add("uscc", Msg::new("error.field.required"));
-        return Err(Error::Invalid(errors));
+        return Err(Error::field("uscc", Msg::new("error.field.required")));
     }
     let resolved = resolve(conn, scope, draft, Some((id, &before.area_code))).await?;
     let changed = Sql::new(
