@@ -46,6 +46,7 @@ db_test!(
         let figures = shezu::approvals::store::processing_figures(
             &mut c.conn(),
             &shezu::approvals::store::Viewer::Staff(shezu::auth::Scope::All),
+            &shezu::approvals::Calendar::default(),
         )
         .await
         .unwrap();

@@ -107,8 +107,14 @@ async fn my_applications(
 ) -> Result<Response> {
     require(&app, &user, Permission::Apply).await?;
     let mut conn = app.db.acquire().await?;
-    let rows = store::list(&mut conn.conn(), &Viewer::Applicant(user.id), Queue::All).await?;
     let calendar = store::calendar(&mut conn.conn()).await?;
+    let rows = store::list(
+        &mut conn.conn(),
+        &Viewer::Applicant(user.id),
+        Queue::All,
+        &calendar,
+    )
+    .await?;
     let view = MinePage {
         layout: ctx.layout("application.mine.title"),
         lines: rows
@@ -696,9 +702,9 @@ async fn queue(
     };
     let mut conn = app.db.acquire().await?;
     let viewer = Viewer::Staff(scope);
-    let rows = store::list(&mut conn.conn(), &viewer, which).await?;
-    let figures = store::processing_figures(&mut conn.conn(), &viewer).await?;
     let calendar = store::calendar(&mut conn.conn()).await?;
+    let rows = store::list(&mut conn.conn(), &viewer, which, &calendar).await?;
+    let figures = store::processing_figures(&mut conn.conn(), &viewer, &calendar).await?;
     let view = QueuePage {
         figures: figures
             .into_iter()

@@ -159,6 +159,7 @@ pub async fn list(
     conn: &mut Conn<'_>,
     viewer: &Viewer,
     queue: Queue,
+    cal: &super::Calendar,
 ) -> Result<Vec<ApplicationRow>> {
     let mut sql = Sql::new(SELECT);
     viewer.restrict(&mut sql);
@@ -179,11 +180,10 @@ pub async fn list(
     }
     sql.push(" order by a.id desc limit 500");
     let mut rows: Vec<ApplicationRow> = sql.fetch_all(conn).await?;
-    let cal = calendar(conn).await?;
     rows.sort_by_key(|r| {
         (
             r.state().is_final(),
-            r.deadline(&cal).unwrap_or(NaiveDate::MAX),
+            r.deadline(cal).unwrap_or(NaiveDate::MAX),
         )
     });
     Ok(rows)
@@ -699,6 +699,7 @@ struct DecidedRow {
 pub async fn processing_figures(
     conn: &mut Conn<'_>,
     viewer: &Viewer,
+    calendar: &super::Calendar,
 ) -> Result<Vec<super::Figure>> {
     let mut sql = Sql::new(
         "select a.kind, a.accepted_at, a.decided_at, a.paused_days, a.limit_days from applications a where a.state in ('approved', 'rejected') and a.accepted_at is not null and a.decided_at is not null",
@@ -715,7 +716,7 @@ pub async fn processing_figures(
             limit_days: r.limit_days,
         })
         .collect();
-    Ok(super::figures(&decided, &calendar(conn).await?))
+    Ok(super::figures(&decided, calendar))
 }
 
 /// A decided or open application of the past, as the demo (or a migration of old records)
