@@ -680,11 +680,6 @@ pub async fn open_party_tasks(conn: &mut Conn<'_>, scope: &Scope) -> Result<Vec<
     Ok(sql.fetch_all(conn).await?)
 }
 
-/// The area an application is located in (for tests and pages).
-pub fn area_of(row: &ApplicationRow) -> AreaId {
-    AreaId(row.area_id)
-}
-
 #[derive(sqlx::FromRow)]
 struct DecidedRow {
     kind: String,

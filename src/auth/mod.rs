@@ -266,11 +266,6 @@ impl Scope {
         }
     }
 
-    /// True when the caller may see non-public fields (contact person and phone, history).
-    pub fn sees_internal_fields(&self) -> bool {
-        !matches!(self, Scope::Public)
-    }
-
     /// True when the scope sees nothing at all.
     pub fn is_empty(&self) -> bool {
         matches!(self, Scope::Limited { areas, orgs } if areas.is_empty() && orgs.is_empty())
