@@ -70,7 +70,7 @@ async fn run(label: &str, db: Db) {
             &Scope::All,
             &OrgFilter::default(),
             Paging::new(None, Some(30)),
-            false,
+            store::OrgOrder::Id,
         )
         .await
         .unwrap();
@@ -108,7 +108,7 @@ async fn run(label: &str, db: Db) {
                 scope,
                 &OrgFilter::default(),
                 Paging::new(None, None),
-                true,
+                store::OrgOrder::LatestRecord,
             )
             .await
             .unwrap();

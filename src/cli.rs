@@ -209,6 +209,14 @@ async fn open(database: &DatabaseArgs) -> anyhow::Result<Db> {
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
     }
+    // Organizations written before the search index existed get their entries now, in one
+    // transaction (a no-op once every organization has one).
+    let mut tx = db.begin().await?;
+    let indexed = crate::registry::search::index_missing(&mut tx.conn()).await?;
+    tx.commit().await?;
+    if indexed > 0 {
+        tracing::info!(indexed, "organizations added to the search index");
+    }
     Ok(db)
 }
 

@@ -153,6 +153,14 @@ impl Tx {
             Tx::Postgres(tx) => tx.commit().await,
         }
     }
+
+    /// Undoes every write of the transaction (dropping it does the same, later).
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Postgres(tx) => tx.rollback().await,
+        }
+    }
 }
 
 impl PooledConn {
@@ -465,6 +473,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_attachments.sql"),
     migration!(6, "0006_consultations.sql"),
     migration!(7, "0007_referrals.sql"),
+    migration!(8, "0008_search.sql"),
 ];
 
 /// The names of all embedded migration files (for the parity test).
@@ -550,7 +559,7 @@ pub async fn schema_columns(db: &Db) -> Result<Vec<SchemaColumn>, sqlx::Error> {
     let mut conn = db.acquire().await?;
     let mut c = conn.conn();
     let sql = c.pick(
-        "select m.name as table_name, p.name as column_name from sqlite_master m join pragma_table_info(m.name) p where m.type = 'table' and m.name not like 'sqlite_%' order by 1, 2",
+        "select m.name as table_name, p.name as column_name from sqlite_master m join pragma_table_info(m.name) p where m.type = 'table' and m.name not like 'sqlite_%' and not exists (select 1 from sqlite_master v where v.sql like 'create virtual table%' and m.name like v.name || '\\_%' escape '\\') order by 1, 2",
         "select table_name::text as table_name, column_name::text as column_name from information_schema.columns where table_schema = current_schema() order by 1, 2",
     );
     Sql::new(sql).fetch_all(&mut c).await

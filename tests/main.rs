@@ -12,3 +12,4 @@ mod referrals;
 mod registry;
 mod schema;
 mod scope;
+mod search;

@@ -57,7 +57,7 @@ db_test!(
             &Scope::All,
             &OrgFilter::default(),
             Paging::new(None, None),
-            false,
+            store::OrgOrder::Id,
         )
         .await
         .unwrap();
@@ -301,7 +301,7 @@ db_test!(area_scope_limits_every_query, |t| async move {
         &tanggu,
         &OrgFilter::default(),
         Paging::new(None, None),
-        false,
+        store::OrgOrder::Id,
     )
     .await
     .unwrap();
@@ -314,7 +314,7 @@ db_test!(area_scope_limits_every_query, |t| async move {
         &zone,
         &OrgFilter::default(),
         Paging::new(None, None),
-        false,
+        store::OrgOrder::Id,
     )
     .await
     .unwrap();
@@ -328,7 +328,7 @@ db_test!(area_scope_limits_every_query, |t| async move {
         &Scope::All,
         &OrgFilter::default(),
         Paging::new(None, None),
-        false,
+        store::OrgOrder::Id,
     )
     .await
     .unwrap();
@@ -360,7 +360,7 @@ db_test!(area_scope_limits_every_query, |t| async move {
         &Scope::areas(vec![]),
         &OrgFilter::default(),
         Paging::new(None, None),
-        false,
+        store::OrgOrder::Id,
     )
     .await
     .unwrap();

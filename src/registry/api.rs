@@ -1,7 +1,7 @@
 //! `GET /api/v1/organizations` (filters, paging, facets) and `GET /api/v1/organizations/{key}`:
 //! the public registry as JSON. Callers without a token see public fields only.
 
-use super::store::{self, GroupColumn, OrgFilter, OrgRow};
+use super::store::{self, GroupColumn, OrgFilter, OrgOrder, OrgRow};
 use super::uscc::Uscc;
 use super::{Grade, OrgId, OrgKind, OrgStatus};
 use crate::api::{ApiCaller, ApiResult};
@@ -40,6 +40,20 @@ pub struct ListQuery {
     page: Option<String>,
     per_page: Option<String>,
     facets: Option<String>,
+    sort: Option<String>,
+}
+
+/// A checked list request: filter, page, facets asked for and order (if one was named).
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    /// The filter.
+    pub filter: OrgFilter,
+    /// The page.
+    pub paging: Paging,
+    /// The facets asked for.
+    pub facets: Vec<&'static str>,
+    /// The order named by `sort`, if any.
+    pub order: Option<OrgOrder>,
 }
 
 /// One organization in a list.
@@ -143,16 +157,14 @@ fn parse_number(
 }
 
 /// Turns the query string into a filter, checking every value; the area code must exist.
-pub async fn parse_filter(
-    conn: &mut Conn<'_>,
-    query: &ListQuery,
-) -> Result<(OrgFilter, Paging, Vec<&'static str>), Error> {
+pub async fn parse_filter(conn: &mut Conn<'_>, query: &ListQuery) -> Result<ListRequest, Error> {
     let mut e = FieldErrors::new();
     let kind = parse_choice(&mut e, "kind", &query.kind, OrgKind::parse);
     let status = parse_choice(&mut e, "status", &query.status, OrgStatus::parse);
     let grade = parse_choice(&mut e, "grade", &query.grade, Grade::parse);
     let page = parse_number(&mut e, "page", &query.page);
     let per_page = parse_number(&mut e, "per_page", &query.per_page);
+    let order = parse_choice(&mut e, "sort", &query.sort, OrgOrder::parse);
     let mut area = None;
     if let Some(code) = query
         .area
@@ -197,7 +209,12 @@ pub async fn parse_filter(
         status,
         grade,
     };
-    e.into_result((filter, Paging::new(page, per_page), facets))
+    e.into_result(ListRequest {
+        filter,
+        paging: Paging::new(page, per_page),
+        facets,
+        order,
+    })
 }
 
 async fn list(
@@ -209,8 +226,19 @@ async fn list(
     let scope = caller.scope();
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
-    let (filter, paging, facet_names) = parse_filter(&mut c, &query).await?;
-    let (rows, total) = store::list(&mut c, &scope, &filter, paging, false).await?;
+    let ListRequest {
+        filter,
+        paging,
+        facets: facet_names,
+        order,
+    } = parse_filter(&mut c, &query).await?;
+    // Without a query, id order keeps paging stable while records are added.
+    let order = order.unwrap_or(if filter.terms().is_empty() {
+        OrgOrder::Id
+    } else {
+        OrgOrder::Relevance
+    });
+    let (rows, total) = store::list(&mut c, &scope, &filter, paging, order).await?;
     let facets = if facet_names.is_empty() {
         None
     } else {
@@ -230,7 +258,7 @@ async fn list(
 
 /// Exact counts per facet value, each under every filter except its own; the area facet counts
 /// by the child areas of the filtered area (or of the root).
-async fn facets(
+pub async fn facets(
     conn: &mut Conn<'_>,
     scope: &Scope,
     filter: &OrgFilter,

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod search;
 pub mod store;
 pub mod uscc;
 

@@ -1,8 +1,8 @@
 //! The back office for the registry: organization list with filters, create, edit, and the
 //! profile with its timeline and "as of" view; the domain dictionary.
 
-use super::api::{ListQuery, parse_filter};
-use super::store::{self, DomainDraft, DomainRow, Updated};
+use super::api::{ListQuery, ListRequest, parse_filter};
+use super::store::{self, DomainDraft, DomainRow, OrgOrder, Updated};
 use super::{Grade, HISTORY_FIELDS, OrgForm, OrgId, OrgKind, OrgStatus};
 use crate::app::AppState;
 use crate::areas::store::{self as areas, AreaRow};
@@ -179,8 +179,9 @@ async fn list(
     let scope = require(&app, &user, Permission::ViewRegistry).await?;
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
-    let (filter, paging, _) = parse_filter(&mut c, &query).await?;
-    let (rows, total) = store::list(&mut c, &scope, &filter, paging, true).await?;
+    let ListRequest { filter, paging, .. } = parse_filter(&mut c, &query).await?;
+    let (rows, total) =
+        store::list(&mut c, &scope, &filter, paging, OrgOrder::LatestRecord).await?;
     let domains = store::list_domains(&mut c).await?;
     let all_areas = areas::list_all(&mut c).await?;
     let get = |k: &str| {

@@ -2,12 +2,14 @@
 //! dictionary, and USCC serials. Every write records its field history in the same transaction.
 
 use super::uscc::Uscc;
-use super::{Grade, OrgDraft, OrgId, OrgKind, OrgStatus, check_direct_registration, name_key};
+use super::{
+    Grade, OrgDraft, OrgId, OrgKind, OrgStatus, check_direct_registration, name_key, search,
+};
 use crate::areas::AreaId;
 use crate::audit::store::NewEntry;
 use crate::audit::{self, Actor, ChangeAction, ChangeEvent};
 use crate::auth::Scope;
-use crate::db::{Arg, Conn, Sql, Timestamp, is_unique_violation};
+use crate::db::{Arg, Backend, Conn, Sql, Timestamp, is_unique_violation};
 use crate::error::{Error, FieldErrors, Result};
 use crate::i18n::{Lang, Msg};
 use crate::web::Paging;
@@ -144,12 +146,27 @@ impl OrgRow {
     }
 }
 
-const ORG_SELECT: &str = "select o.id, o.uscc, o.name, o.kind, d.code as domain_code, d.name_zh as domain_name_zh, d.name_en as domain_name_en, o.direct_registration, o.supervisory_unit, o.legal_representative, o.contact_person, o.contact_phone, o.address, o.area_id, a.code as area_code, a.name as area_name, o.founded_on, o.registered_on, o.registration_authority, o.registered_capital_fen, o.members, o.staff, o.business_scope, o.status, o.grade, o.grade_expires_on, o.brand, o.version, o.created_at, o.updated_at from organizations o join domains d on d.id = o.domain_id join areas a on a.id = o.area_id where 1 = 1";
+/// The columns of an organization row with its domain and area, and the tables they come from.
+macro_rules! org_from {
+    () => {
+        "select o.id, o.uscc, o.name, o.kind, d.code as domain_code, d.name_zh as domain_name_zh, d.name_en as domain_name_en, o.direct_registration, o.supervisory_unit, o.legal_representative, o.contact_person, o.contact_phone, o.address, o.area_id, a.code as area_code, a.name as area_name, o.founded_on, o.registered_on, o.registration_authority, o.registered_capital_fen, o.members, o.staff, o.business_scope, o.status, o.grade, o.grade_expires_on, o.brand, o.version, o.created_at, o.updated_at from organizations o join domains d on d.id = o.domain_id join areas a on a.id = o.area_id"
+    };
+}
+
+/// One organization row, ready for ` and …` conditions.
+const ORG_SELECT: &str = concat!(org_from!(), " where 1 = 1");
+
+/// The same with the search keys joined (`s`), for relevance and pinyin order.
+const ORG_SELECT_WITH_KEYS: &str = concat!(
+    org_from!(),
+    " left join org_search s on s.org_id = o.id where 1 = 1"
+);
 
 /// Filters of the organization list (all optional, combined with AND).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrgFilter {
-    /// Name substring (after width/space folding) or an exact USCC.
+    /// Search text: Chinese substring, pinyin or initials of the name or a former name, or a
+    /// credit code or its beginning (see `search`); whitespace-separated terms all apply.
     pub q: Option<String>,
     /// Kind.
     pub kind: Option<OrgKind>,
@@ -163,30 +180,17 @@ pub struct OrgFilter {
     pub grade: Option<Grade>,
 }
 
-/// Escapes `%`, `_` and `\` for a `like … escape '\'` pattern.
-fn like_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 impl OrgFilter {
-    fn apply(&self, sql: &mut Sql) {
-        if let Some(q) = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let pattern = format!("%{}%", like_escape(&name_key(q)));
-            sql.push(" and (o.name_key like ")
-                .push_arg(pattern)
-                .push(" escape '\\'");
-            if let Ok(code) = Uscc::parse(q) {
-                sql.push(" or o.uscc = ").push_arg(code.as_str());
-            }
-            sql.push(")");
-        }
+    /// The folded search terms (empty without a query).
+    pub fn terms(&self) -> Vec<String> {
+        self.q
+            .as_deref()
+            .map(search::query_terms)
+            .unwrap_or_default()
+    }
+
+    fn apply(&self, sql: &mut Sql, backend: Backend) {
+        search::push_condition(sql, backend, &self.terms());
         if let Some(kind) = self.kind {
             sql.push(" and o.kind = ").push_arg(kind.as_str());
         }
@@ -208,31 +212,85 @@ impl OrgFilter {
     }
 }
 
-/// Organizations in the caller's scope matching `filter`, newest id first when `newest_first`
-/// (the back office) or in id order (the API: stable paging), with the exact total.
+/// The order of an organization list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrgOrder {
+    /// Best matches first when there is a query, otherwise by pinyin of the name.
+    #[default]
+    Relevance,
+    /// By the pinyin of the name (how Chinese readers expect names sorted).
+    Name,
+    /// Most recently registered first.
+    Newest,
+    /// Newest record first (the back office's working order).
+    LatestRecord,
+    /// By id (the API's stable paging).
+    Id,
+}
+
+impl OrgOrder {
+    /// The order named in a query string (`relevance`, `name`, `newest`), if any.
+    pub fn parse(s: &str) -> Option<OrgOrder> {
+        match s {
+            "relevance" => Some(OrgOrder::Relevance),
+            "name" => Some(OrgOrder::Name),
+            "newest" => Some(OrgOrder::Newest),
+            "id" => Some(OrgOrder::Id),
+            _ => None,
+        }
+    }
+
+    /// The name used in query strings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgOrder::Relevance => "relevance",
+            OrgOrder::Name => "name",
+            OrgOrder::Newest => "newest",
+            OrgOrder::LatestRecord => "latest",
+            OrgOrder::Id => "id",
+        }
+    }
+}
+
+/// Organizations in the caller's scope matching `filter`, one page in `order`, with the exact
+/// total.
 pub async fn list(
     conn: &mut Conn<'_>,
     scope: &Scope,
     filter: &OrgFilter,
     paging: Paging,
-    newest_first: bool,
+    order: OrgOrder,
 ) -> Result<(Vec<OrgRow>, i64)> {
+    let backend = conn.backend();
     let mut count = Sql::new("select count(*) from organizations o where 1 = 1");
     scope.restrict_orgs(&mut count, "o");
-    filter.apply(&mut count);
+    filter.apply(&mut count, backend);
     let total = count.fetch_i64(conn).await?;
-    let mut sql = Sql::new(ORG_SELECT);
+    let mut sql = Sql::new(ORG_SELECT_WITH_KEYS);
     scope.restrict_orgs(&mut sql, "o");
-    filter.apply(&mut sql);
-    sql.push(if newest_first {
-        " order by o.id desc"
-    } else {
-        " order by o.id"
-    })
-    .push(" limit ")
-    .push_arg(paging.per_page)
-    .push(" offset ")
-    .push_arg(paging.offset());
+    filter.apply(&mut sql, backend);
+    let terms = filter.terms();
+    match (order, terms.first()) {
+        (OrgOrder::Relevance, Some(first)) => {
+            search::push_relevance_order(&mut sql, first);
+        }
+        (OrgOrder::Relevance | OrgOrder::Name, _) => {
+            sql.push(" order by s.pinyin, o.id");
+        }
+        (OrgOrder::Newest, _) => {
+            sql.push(" order by o.registered_on desc, o.id desc");
+        }
+        (OrgOrder::LatestRecord, _) => {
+            sql.push(" order by o.id desc");
+        }
+        (OrgOrder::Id, _) => {
+            sql.push(" order by o.id");
+        }
+    }
+    sql.push(" limit ")
+        .push_arg(paging.per_page)
+        .push(" offset ")
+        .push_arg(paging.offset());
     Ok((sql.fetch_all(conn).await?, total))
 }
 
@@ -249,7 +307,7 @@ pub async fn count_by(
         "select {expr} as k, count(*) as n from organizations o where 1 = 1"
     ));
     scope.restrict_orgs(&mut sql, "o");
-    filter.apply(&mut sql);
+    filter.apply(&mut sql, conn.backend());
     sql.push(&format!(
         " and {expr} is not null group by {expr} order by 1"
     ));
@@ -275,7 +333,7 @@ pub async fn count_by_child_area(
         ),
     };
     scope.restrict_orgs(&mut sql, "o");
-    filter.apply(&mut sql);
+    filter.apply(&mut sql, conn.backend());
     sql.push(" group by a.code order by 1");
     Ok(sql.fetch_all(conn).await?)
 }
@@ -678,6 +736,7 @@ pub async fn create(
         &fields,
     )
     .await?;
+    search::index_org(conn, id, &row.name).await?;
     let entry = NewEntry::of("create", "organization", Some(id.0), &row.name);
     audit::store::append(conn, at, actor, entry).await?;
     Ok(row)
@@ -763,6 +822,9 @@ pub async fn update(
         &fields,
     )
     .await?;
+    if before.name != after.name {
+        search::index_org(conn, id, &after.name).await?;
+    }
     let entry = NewEntry {
         action: "update",
         entity: "organization",
@@ -850,10 +912,5 @@ mod tests {
         };
         let names: Vec<&str> = row.history_fields().into_iter().map(|(f, _)| f).collect();
         assert_eq!(names, super::super::HISTORY_FIELDS);
-    }
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_escape("100%_a\\"), "100\\%\\_a\\\\");
     }
 }
