@@ -21,9 +21,9 @@ pub struct AppState {
 /// The whole HTTP surface: portal, back office, JSON API, health and static files.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(crate::portal::home))
         .route("/healthz", get(|| async { "ok" }))
         .route("/static/{name}", get(crate::web::static_file))
+        .merge(crate::portal::routes())
         .merge(crate::auth::pages::routes())
         .merge(crate::registry::pages::routes())
         .merge(crate::approvals::pages::routes())

@@ -64,6 +64,8 @@ const ROUTES: &[&str] = &[
     "/healthz",
     "/login",
     "/logout",
+    "/orgs",
+    "/orgs/{key}",
     "/static/{name}",
 ];
 
@@ -379,6 +381,10 @@ fn id_of(d: &District, name: &str) -> i64 {
     d.ids.iter().find(|(n, _)| *n == name).unwrap().1
 }
 
+fn uscc_of<'d>(d: &'d District, name: &str) -> &'d str {
+    &d.usccs.iter().find(|(n, _)| *n == name).unwrap().1
+}
+
 async fn as_caller(t: &TestDb, username: &str) -> TestApp {
     if username == "anonymous" {
         t.app()
@@ -413,6 +419,7 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             ("/api/v1/areas", "/api/v1/areas"),
             ("/api/v1/areas/{code}", "/api/v1/areas/120116001"),
             ("/api/v1/organizations", "/api/v1/organizations"),
+            ("/orgs", "/orgs"),
         ] {
             let res = app.get(path).await;
             expect(route, "GET", 200, res.status.as_u16(), &res.body);
@@ -433,6 +440,21 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             "{u}: contact phone is not public"
         );
         check("/api/v1/organizations/{key}");
+        // The public profile: the same for everyone, never an internal field.
+        let profile = app.get(&format!("/orgs/{}", uscc_of(&d, IN_DAGANG))).await;
+        expect(
+            "/orgs/{key}",
+            "GET",
+            200,
+            profile.status.as_u16(),
+            &profile.body,
+        );
+        assert!(profile.body.contains(IN_DAGANG));
+        assert!(
+            !profile.body.contains("022-66668888") && !profile.body.contains("seed"),
+            "{u}: neither the contact phone nor staff names are public"
+        );
+        check("/orgs/{key}");
         let res = app.get("/api/v1/nothing/here").await;
         expect(
             "/api/v1/{*rest}",

@@ -125,6 +125,13 @@ pub async fn find(conn: &mut Conn<'_>, id: AreaId) -> Result<Option<AreaRow>> {
     Ok(sql.fetch_optional(conn).await?)
 }
 
+/// The root of the tree (the district), if the tree is loaded.
+pub async fn root(conn: &mut Conn<'_>) -> Result<Option<AreaRow>> {
+    let mut sql = Sql::new(AREA_COLUMNS);
+    sql.push(" where a.parent_id is null order by a.id limit 1");
+    Ok(sql.fetch_optional(conn).await?)
+}
+
 /// The direct children of an area, by code.
 pub async fn children(conn: &mut Conn<'_>, id: AreaId) -> Result<Vec<AreaRow>> {
     let mut sql = Sql::new(AREA_COLUMNS);

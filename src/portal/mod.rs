@@ -1,5 +1,8 @@
-//! The public portal (滨海社会组织网). For now its home page with the registry's key figures,
-//! counted from the records; the directory, profiles and notices follow (issue 5).
+//! The public portal (滨海社会组织网): the home page with the registry's key figures counted
+//! from the records, the directory with Chinese search and facets, and public profiles.
+
+pub mod directory;
+pub mod profile;
 
 use crate::app::AppState;
 use crate::auth::Scope;
@@ -8,15 +11,26 @@ use crate::registry::OrgKind;
 use crate::registry::store::{self, GroupColumn, OrgFilter};
 use crate::web::{Layout, PageCtx, page};
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
+use axum::routing::get;
+
+/// Every route of the portal.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/orgs", get(directory::directory))
+        .route("/orgs/{key}", get(profile::profile))
+}
 
 #[derive(Template)]
 #[template(path = "portal/home.html")]
 struct HomePage {
     layout: Layout,
     total: i64,
-    by_kind: Vec<(&'static str, i64)>,
+    /// (kind, label, count).
+    by_kind: Vec<(&'static str, &'static str, i64)>,
 }
 
 /// `GET /`: what the platform is and the registry's figures.
@@ -29,19 +43,19 @@ pub async fn home(State(app): State<AppState>, ctx: PageCtx) -> Result<Response>
         GroupColumn::Kind,
     )
     .await?;
-    let by_kind: Vec<(&'static str, i64)> = OrgKind::ALL
+    let by_kind: Vec<(&'static str, &'static str, i64)> = OrgKind::ALL
         .iter()
         .map(|k| {
             let n = counts
                 .iter()
                 .find(|(c, _)| c == k.as_str())
                 .map_or(0, |(_, n)| *n);
-            (k.label(ctx.lang), n)
+            (k.as_str(), k.label(ctx.lang), n)
         })
         .collect();
     let view = HomePage {
         layout: ctx.layout("portal.home.title"),
-        total: by_kind.iter().map(|(_, n)| n).sum(),
+        total: by_kind.iter().map(|(_, _, n)| n).sum(),
         by_kind,
     };
     page(&view, &view.layout)

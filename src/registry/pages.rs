@@ -516,7 +516,7 @@ struct ShowQuery {
 }
 
 /// The catalogue label of a history field.
-fn field_label(lang: Lang, field: &str) -> &'static str {
+pub fn field_label(lang: Lang, field: &str) -> &'static str {
     if HISTORY_FIELDS.contains(&field) {
         lang.t(&format!("org.field.{field}"))
     } else {
@@ -533,13 +533,43 @@ fn field_position(field: &str) -> usize {
 }
 
 /// What history values refer to, for showing names instead of codes.
-struct References {
+pub struct References {
     domains: Vec<DomainRow>,
     areas: Vec<AreaRow>,
 }
 
+impl References {
+    /// The domains, and only the areas the record and its history mention (not the whole tree).
+    pub async fn load(
+        conn: &mut crate::db::Conn<'_>,
+        row: &store::OrgRow,
+        events: &[crate::audit::ChangeEvent],
+    ) -> Result<References> {
+        let mut area_codes: Vec<&str> = std::iter::once(row.area_code.as_str())
+            .chain(
+                events
+                    .iter()
+                    .flat_map(|e| e.fields.iter())
+                    .filter(|f| f.field == "area_code")
+                    .flat_map(|f| [f.before_value.as_deref(), f.after_value.as_deref()])
+                    .flatten(),
+            )
+            .collect();
+        area_codes.sort_unstable();
+        area_codes.dedup();
+        let mut named = Vec::new();
+        for code in area_codes {
+            named.extend(areas::find_by_code(conn, code).await?);
+        }
+        Ok(References {
+            domains: store::list_domains(conn).await?,
+            areas: named,
+        })
+    }
+}
+
 /// A stored history value as a person reads it (labels for codes, yuan for fen, 是/否).
-fn display_value(lang: Lang, field: &str, value: Option<&str>, refs: &References) -> String {
+pub fn display_value(lang: Lang, field: &str, value: Option<&str>, refs: &References) -> String {
     let Some(v) = value else { return String::new() };
     match field {
         "kind" => OrgKind::parse(v).map_or(v.to_owned(), |k| k.label(lang).to_owned()),
@@ -587,27 +617,7 @@ async fn show(
     for e in &mut events {
         e.fields.sort_by_key(|f| field_position(&f.field));
     }
-    // Only the areas the record and its history mention, not the whole tree.
-    let mut area_codes: Vec<&str> = std::iter::once(row.area_code.as_str())
-        .chain(
-            events
-                .iter()
-                .flat_map(|e| e.fields.iter())
-                .filter(|f| f.field == "area_code")
-                .flat_map(|f| [f.before_value.as_deref(), f.after_value.as_deref()])
-                .flatten(),
-        )
-        .collect();
-    area_codes.sort_unstable();
-    area_codes.dedup();
-    let mut areas_named = Vec::new();
-    for code in area_codes {
-        areas_named.extend(areas::find_by_code(&mut c, code).await?);
-    }
-    let refs = References {
-        domains: store::list_domains(&mut c).await?,
-        areas: areas_named,
-    };
+    let refs = References::load(&mut c, &row, &events).await?;
     let facts_of = |mut pairs: Vec<(String, Option<String>)>| -> Vec<Fact> {
         pairs.sort_by_key(|(field, _)| field_position(field));
         pairs

@@ -862,23 +862,15 @@ pub fn end_of_day_china(date: NaiveDate) -> Timestamp {
     midnight_utc - chrono::Duration::hours(8) - chrono::Duration::microseconds(1)
 }
 
+/// Fixtures for unit tests elsewhere in the crate.
 #[cfg(test)]
-mod tests {
+pub mod tests_support {
     use super::*;
     use chrono::Utc;
 
-    #[test]
-    fn end_of_day_is_in_china_time() {
-        let d = NaiveDate::from_ymd_opt(2014, 12, 31).unwrap();
-        assert_eq!(
-            end_of_day_china(d).to_rfc3339(),
-            "2014-12-31T15:59:59.999999+00:00"
-        );
-    }
-
-    #[test]
-    fn history_fields_follow_the_declared_order() {
-        let row = OrgRow {
+    /// A minimal organization row.
+    pub fn sample_row() -> OrgRow {
+        OrgRow {
             id: 1,
             uscc: None,
             name: "甲".into(),
@@ -909,7 +901,27 @@ mod tests {
             version: 1,
             created_at: Utc::now(),
             updated_at: Utc::now(),
-        };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    #[test]
+    fn end_of_day_is_in_china_time() {
+        let d = NaiveDate::from_ymd_opt(2014, 12, 31).unwrap();
+        assert_eq!(
+            end_of_day_china(d).to_rfc3339(),
+            "2014-12-31T15:59:59.999999+00:00"
+        );
+    }
+
+    #[test]
+    fn history_fields_follow_the_declared_order() {
+        let row = tests_support::sample_row();
         let names: Vec<&str> = row.history_fields().into_iter().map(|(f, _)| f).collect();
         assert_eq!(names, super::super::HISTORY_FIELDS);
     }
