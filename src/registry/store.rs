@@ -908,7 +908,6 @@ pub mod tests_support {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
 
     #[test]
     fn end_of_day_is_in_china_time() {
