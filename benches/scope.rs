@@ -20,7 +20,6 @@ use shezu::db::{Db, Sql};
 use shezu::registry::store::{self, OrgFilter};
 use shezu::web::Paging;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
@@ -125,11 +124,8 @@ async fn run(label: &str, db: Db) {
     }
 
     // Through the router: session lookup, permission, scoped list, template.
-    let app = router(AppState {
-        db: db.clone(),
-        settings: Arc::new(Settings::default()),
-    })
-    .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+    let app = router(AppState::new(db.clone(), Settings::default()))
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
     println!("{label}: GET /admin/orgs through the router, {ROUNDS} rounds each");
     println!("  {:<28} {:>9} {:>9}", "account", "p50 ms", "p99 ms");
     for name in ["registrar", "tanggu", "teda", "liaison", "instructor"] {

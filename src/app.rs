@@ -16,6 +16,21 @@ pub struct AppState {
     pub db: Db,
     /// Installation settings.
     pub settings: Arc<Settings>,
+    /// Rate limits of the keyless public API.
+    pub api_limiter: Arc<crate::api::limit::RateLimiter>,
+}
+
+impl AppState {
+    /// The state for a database and settings.
+    pub fn new(db: Db, settings: Settings) -> AppState {
+        AppState {
+            api_limiter: Arc::new(crate::api::limit::RateLimiter::new(
+                settings.api_requests_per_minute,
+            )),
+            db,
+            settings: Arc::new(settings),
+        }
+    }
 }
 
 /// The whole HTTP surface: portal, back office, JSON API, health and static files.

@@ -9,7 +9,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 /// shezu (社组) — social-organization service and management platform.
 #[derive(Debug, Parser)]
@@ -253,10 +252,7 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
                     Err(e) => return Err(e).context("loading the demo district"),
                 }
             }
-            let state = AppState {
-                db: db.clone(),
-                settings: Arc::new(settings),
-            };
+            let state = AppState::new(db.clone(), settings);
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;

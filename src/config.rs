@@ -44,6 +44,13 @@ pub struct Settings {
     /// database; every app server must see the same directory.
     #[arg(long, env = "SHEZU_UPLOAD_DIR")]
     pub upload_dir: Option<std::path::PathBuf>,
+    /// Requests a minute each address may make to the keyless public API (0: no limit).
+    #[arg(long, env = "SHEZU_API_REQUESTS_PER_MINUTE", default_value_t = 600)]
+    pub api_requests_per_minute: u32,
+    /// Where the daily open-data dump is written (default: `open-data` in the working
+    /// directory).
+    #[arg(long, env = "SHEZU_DUMP_DIR", default_value = "open-data")]
+    pub dump_dir: std::path::PathBuf,
 }
 
 impl Default for Settings {
@@ -56,6 +63,8 @@ impl Default for Settings {
             login_max_failures_per_ip: 20,
             secure_cookies: false,
             upload_dir: None,
+            api_requests_per_minute: 600,
+            dump_dir: std::path::PathBuf::from("open-data"),
         }
     }
 }

@@ -76,6 +76,9 @@ pub enum Error {
     /// The action conflicts with the current state (e.g. someone else changed the record).
     #[error("conflict")]
     Conflict(Msg),
+    /// Too many requests from one caller; try again after this many seconds.
+    #[error("rate limited")]
+    TooManyRequests(u64),
     /// A database failure.
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
@@ -106,20 +109,29 @@ impl Error {
             Error::Forbidden => StatusCode::FORBIDDEN,
             Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::Db(_) | Error::Other(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    /// The one-line message a user reads, in `lang`; internals are logged, never shown.
-    pub fn user_message(&self, lang: Lang) -> String {
+    /// The one-line message a user reads; internals are logged, never shown.
+    pub fn message(&self) -> Msg {
         match self {
-            Error::NotFound => lang.t("error.not_found").to_owned(),
-            Error::Unauthorized => lang.t("error.unauthorized").to_owned(),
-            Error::Forbidden => lang.t("error.forbidden").to_owned(),
-            Error::Invalid(_) => lang.t("error.invalid").to_owned(),
-            Error::Conflict(msg) => msg.render(lang),
-            Error::Db(_) | Error::Other(_) => lang.t("error.internal").to_owned(),
+            Error::NotFound => Msg::new("error.not_found"),
+            Error::Unauthorized => Msg::new("error.unauthorized"),
+            Error::Forbidden => Msg::new("error.forbidden"),
+            Error::Invalid(_) => Msg::new("error.invalid"),
+            Error::Conflict(msg) => msg.clone(),
+            Error::TooManyRequests(seconds) => {
+                Msg::new("error.too_many_requests").with("seconds", *seconds)
+            }
+            Error::Db(_) | Error::Other(_) => Msg::new("error.internal"),
         }
+    }
+
+    /// [`Error::message`] in `lang`.
+    pub fn user_message(&self, lang: Lang) -> String {
+        self.message().render(lang)
     }
 
     /// Logs server-side failures once, where they are turned into a response.

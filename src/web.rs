@@ -495,28 +495,17 @@ impl Paging {
 #[derive(Debug, Clone)]
 pub struct ErrorView {
     status: StatusCode,
-    message: ErrorMessage,
+    message: Msg,
     fields: FieldErrors,
     json: bool,
-}
-
-#[derive(Debug, Clone)]
-enum ErrorMessage {
-    Key(&'static str),
-    Msg(Msg),
+    /// Seconds to send as `Retry-After` (rate limiting).
+    retry_after: Option<u64>,
 }
 
 impl ErrorView {
     /// Captures an error for rendering; `json` selects the API body over the HTML page.
     pub fn capture(err: &Error, json: bool) -> ErrorView {
-        let message = match err {
-            Error::NotFound => ErrorMessage::Key("error.not_found"),
-            Error::Unauthorized => ErrorMessage::Key("error.unauthorized"),
-            Error::Forbidden => ErrorMessage::Key("error.forbidden"),
-            Error::Invalid(_) => ErrorMessage::Key("error.invalid"),
-            Error::Conflict(m) => ErrorMessage::Msg(m.clone()),
-            Error::Db(_) | Error::Other(_) => ErrorMessage::Key("error.internal"),
-        };
+        let message = err.message();
         let fields = match err {
             Error::Invalid(f) => f.clone(),
             _ => FieldErrors::new(),
@@ -526,14 +515,25 @@ impl ErrorView {
             message,
             fields,
             json,
+            retry_after: match err {
+                Error::TooManyRequests(seconds) => Some(*seconds),
+                _ => None,
+            },
         }
     }
 
     fn render(&self, lang: Lang) -> Response {
-        let message = match &self.message {
-            ErrorMessage::Key(k) => lang.t(k).to_owned(),
-            ErrorMessage::Msg(m) => m.render(lang),
-        };
+        let mut response = self.render_body(lang);
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+
+    fn render_body(&self, lang: Lang) -> Response {
+        let message = self.message.render(lang);
         let fields = self.fields.render(lang);
         if self.json {
             let mut map = serde_json::Map::new();

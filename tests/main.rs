@@ -8,6 +8,7 @@ mod approvals;
 mod auth;
 mod consult;
 mod demo;
+mod open_data;
 mod referrals;
 mod registry;
 mod schema;

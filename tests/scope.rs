@@ -58,6 +58,8 @@ const ROUTES: &[&str] = &[
     "/consult",
     "/api/v1/areas",
     "/api/v1/areas/{code}",
+    "/api/v1/changes",
+    "/api/v1/export/organizations",
     "/api/v1/organizations",
     "/api/v1/organizations/{key}",
     "/api/v1/{*rest}",
@@ -420,6 +422,11 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             ("/api/v1/areas/{code}", "/api/v1/areas/120116001"),
             ("/api/v1/organizations", "/api/v1/organizations"),
             ("/orgs", "/orgs"),
+            ("/api/v1/changes", "/api/v1/changes"),
+            (
+                "/api/v1/export/organizations",
+                "/api/v1/export/organizations",
+            ),
         ] {
             let res = app.get(path).await;
             expect(route, "GET", 200, res.status.as_u16(), &res.body);
@@ -455,6 +462,13 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             "{u}: neither the contact phone nor staff names are public"
         );
         check("/orgs/{key}");
+        for path in ["/api/v1/changes", "/api/v1/export/organizations"] {
+            let body = app.get(path).await.body;
+            assert!(
+                !body.contains("022-66668888"),
+                "{u}: {path} never carries the contact phone"
+            );
+        }
         let res = app.get("/api/v1/nothing/here").await;
         expect(
             "/api/v1/{*rest}",

@@ -6,7 +6,7 @@ use crate::app::AppState;
 use crate::auth::Scope;
 use crate::auth::tokens::{self, TokenCaller};
 use crate::error::Error;
-use crate::web::ErrorView;
+use crate::web::{ErrorView, PeerIp};
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -14,10 +14,13 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 
+pub mod limit;
+
 /// Every API route.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(crate::registry::api::routes())
+        .merge(crate::registry::open_data::routes())
         .merge(crate::areas::api::routes())
         .route(
             "/api/v1/{*rest}",
@@ -57,6 +60,14 @@ impl FromRequestParts<AppState> for ApiCaller {
         app: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            let address = parts
+                .extensions
+                .get::<PeerIp>()
+                .and_then(|p| p.0.clone())
+                .unwrap_or_default();
+            app.api_limiter
+                .check(&address, std::time::Instant::now())
+                .map_err(|seconds| ApiError(Error::TooManyRequests(seconds)))?;
             return Ok(ApiCaller::Anonymous);
         };
         let secret = value

@@ -1,7 +1,7 @@
 //! `GET /api/v1/areas` and `GET /api/v1/areas/{code}`: the area tree as public JSON.
 
 use super::store::{self, AreaRow};
-use crate::api::ApiResult;
+use crate::api::{ApiCaller, ApiResult};
 use crate::app::AppState;
 use crate::error::Error;
 use crate::i18n::Lang;
@@ -47,7 +47,12 @@ struct AreaList {
     total: usize,
 }
 
-async fn list(State(app): State<AppState>, lang: Lang) -> ApiResult<Json<AreaList>> {
+/// Keyless callers pass the rate limit through `ApiCaller`.
+async fn list(
+    State(app): State<AppState>,
+    _caller: ApiCaller,
+    lang: Lang,
+) -> ApiResult<Json<AreaList>> {
     let mut conn = app.db.acquire().await.map_err(Error::from)?;
     let rows = store::list_all(&mut conn.conn()).await?;
     let items: Vec<AreaJson> = rows
@@ -71,6 +76,7 @@ struct AreaDetail {
 
 async fn show(
     State(app): State<AppState>,
+    _caller: ApiCaller,
     lang: Lang,
     Path(code): Path<String>,
 ) -> ApiResult<Json<AreaDetail>> {

@@ -13,15 +13,12 @@ use crate::i18n::Lang;
 use crate::registry::api::find_by_key;
 use crate::registry::pages::{References, display_value, field_label};
 use crate::registry::store::{self, OrgRow};
-use crate::registry::{OrgId, OrgStatus};
+use crate::registry::{INTERNAL_FIELDS, OrgId, OrgStatus};
 use crate::web::{Layout, PageCtx, page};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::Duration;
-
-/// Fields of the history that are not public.
-const INTERNAL_FIELDS: [&str; 4] = ["contact_person", "contact_phone", "members", "staff"];
 
 /// One labelled fact.
 pub struct PublicFact {

@@ -296,7 +296,7 @@ pub async fn facets(
 
 /// One organization's public record.
 #[derive(Debug, Serialize)]
-struct OrgDetail {
+pub struct OrgDetail {
     #[serde(flatten)]
     item: OrgItem,
     legal_representative: Option<String>,
@@ -329,26 +329,45 @@ async fn show(
     let row = find_by_key(&mut c, &scope, &key)
         .await?
         .ok_or(Error::NotFound)?;
-    let path = areas::path(&mut c, crate::areas::AreaId(row.area_id)).await?;
-    Ok(Json(OrgDetail {
-        item: OrgItem::from_row(&row, lang, caller.internal_fields()),
-        legal_representative: row.legal_representative.clone(),
-        address: row.address.clone(),
-        business_scope: row.business_scope.clone(),
-        supervisory_unit: row.supervisory_unit.clone(),
-        direct_registration: row.direct_registration,
-        registration_authority: row.registration_authority.clone(),
-        founded_on: row.founded_on,
-        registered_capital_yuan: row.registered_capital_fen.map(|f| f as f64 / 100.0),
-        brand: row.brand,
-        area_path: path
-            .into_iter()
-            .map(|a| AreaRef {
-                code: a.code,
-                name: a.name,
-            })
-            .collect(),
-    }))
+    Ok(Json(
+        OrgDetail::load(&mut c, &row, lang, caller.internal_fields()).await?,
+    ))
+}
+
+impl OrgDetail {
+    /// The public record of `row` (with internal fields when `internal`).
+    pub async fn load(
+        conn: &mut Conn<'_>,
+        row: &OrgRow,
+        lang: Lang,
+        internal: bool,
+    ) -> Result<OrgDetail, Error> {
+        let path = areas::path(conn, crate::areas::AreaId(row.area_id)).await?;
+        Ok(Self::of(row, path, lang, internal))
+    }
+
+    /// The record of `row` given its area path, root first.
+    pub fn of(row: &OrgRow, path: Vec<areas::AreaRow>, lang: Lang, internal: bool) -> OrgDetail {
+        OrgDetail {
+            item: OrgItem::from_row(row, lang, internal),
+            legal_representative: row.legal_representative.clone(),
+            address: row.address.clone(),
+            business_scope: row.business_scope.clone(),
+            supervisory_unit: row.supervisory_unit.clone(),
+            direct_registration: row.direct_registration,
+            registration_authority: row.registration_authority.clone(),
+            founded_on: row.founded_on,
+            registered_capital_yuan: row.registered_capital_fen.map(|f| f as f64 / 100.0),
+            brand: row.brand,
+            area_path: path
+                .into_iter()
+                .map(|a| AreaRef {
+                    code: a.code,
+                    name: a.name,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Looks an organization up by USCC (18 characters) or by numeric id.

@@ -2,6 +2,7 @@
 //! organization is created or edited with, and the pure rules that form must satisfy.
 
 pub mod api;
+pub mod open_data;
 pub mod pages;
 pub mod search;
 pub mod store;
@@ -232,6 +233,9 @@ pub struct OrgDraft {
     /// 品牌社会组织.
     pub brand: bool,
 }
+
+/// History fields that are not public: never on the portal, in exports or in the change feed.
+pub const INTERNAL_FIELDS: [&str; 4] = ["contact_person", "contact_phone", "members", "staff"];
 
 /// The fields of an organization whose history is kept, in display order (the names
 /// `store::OrgRow::history_fields` writes and the catalogue's `org.field.*` keys).

@@ -294,6 +294,38 @@ pub async fn list(
     Ok((sql.fetch_all(conn).await?, total))
 }
 
+/// Up to `limit` organizations in scope matching `filter` with an id above `after`, in id
+/// order: the keyset page that exports and dumps walk, so memory stays the same whatever the
+/// registry's size and no cursor is held open between pages.
+pub async fn list_after(
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    filter: &OrgFilter,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<OrgRow>> {
+    let mut sql = Sql::new(ORG_SELECT);
+    scope.restrict_orgs(&mut sql, "o");
+    filter.apply(&mut sql, conn.backend());
+    sql.push(" and o.id > ")
+        .push_arg(after)
+        .push(" order by o.id limit ")
+        .push_arg(limit);
+    Ok(sql.fetch_all(conn).await?)
+}
+
+/// Organizations in scope with these ids, in id order (ids out of scope are left out).
+pub async fn find_many(conn: &mut Conn<'_>, scope: &Scope, ids: &[i64]) -> Result<Vec<OrgRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(ORG_SELECT);
+    sql.push(" and o.id in (").push_list(ids).push(")");
+    scope.restrict_orgs(&mut sql, "o");
+    sql.push(" order by o.id");
+    Ok(sql.fetch_all(conn).await?)
+}
+
 /// Counts of organizations in scope matching `filter`, grouped by `column` of `organizations`
 /// (kind, status, grade…), for facets and statistics.
 pub async fn count_by(

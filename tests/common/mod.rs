@@ -10,7 +10,6 @@ use shezu::app::{AppState, router};
 use shezu::config::Settings;
 use shezu::db::{Backend, Db};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use tower::ServiceExt;
 
 /// A database made for one test, dropped (PostgreSQL) or deleted (SQLite) afterwards.
@@ -102,10 +101,7 @@ impl TestDb {
 
     /// The app with particular settings.
     pub fn app_with(&self, settings: Settings) -> TestApp {
-        let state = AppState {
-            db: self.db.clone(),
-            settings: Arc::new(settings),
-        };
+        let state = AppState::new(self.db.clone(), settings);
         TestApp {
             router: router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000)))),
             cookie: None,
