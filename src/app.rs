@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::registry::pages::routes())
         .merge(crate::approvals::pages::routes())
         .merge(crate::consult::pages::routes())
+        .merge(crate::notices::pages::routes())
         .merge(crate::referrals::pages::routes())
         .merge(crate::audit::pages::routes())
         .merge(crate::settings::pages::routes())

@@ -474,6 +474,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_consultations.sql"),
     migration!(7, "0007_referrals.sql"),
     migration!(8, "0008_search.sql"),
+    migration!(9, "0009_notices.sql"),
 ];
 
 /// The names of all embedded migration files (for the parity test).

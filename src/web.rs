@@ -292,6 +292,8 @@ pub struct NavUser {
     pub audit: bool,
     /// Show the settings link.
     pub settings: bool,
+    /// Writes notices.
+    pub notices: bool,
     /// Show the application queue.
     pub applications: bool,
     /// Show the applicant's pages.
@@ -308,6 +310,7 @@ impl NavUser {
             users: user.can(Permission::ManageUsers),
             audit: user.can(Permission::ViewAudit),
             settings: user.can(Permission::ManageSettings),
+            notices: user.can(Permission::PublishNotices),
             applications: user.can(Permission::HandleApplications),
             apply: user.can(Permission::Apply),
         }
@@ -388,6 +391,9 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
 /// The flash messages a redirect may carry; only these keys are accepted back from the cookie,
 /// so a forged cookie cannot make the page say something else.
 const FLASH_KEYS: &[&str] = &[
+    "flash.notice_saved",
+    "flash.notice_published",
+    "flash.notice_withdrawn",
     "flash.org_created",
     "flash.org_updated",
     "flash.org_unchanged",

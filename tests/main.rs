@@ -8,6 +8,7 @@ mod approvals;
 mod auth;
 mod consult;
 mod demo;
+mod notices;
 mod open_data;
 mod referrals;
 mod registry;

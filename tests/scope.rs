@@ -48,6 +48,9 @@ const ROUTES: &[&str] = &[
     "/admin/users/{id}/password",
     "/admin/users/{id}/roles",
     "/admin/users/{id}/roles/{grant}/delete",
+    "/admin/notices",
+    "/admin/notices/{id}",
+    "/admin/notices/{id}/publish",
     "/applications",
     "/applications/new",
     "/applications/{id}",
@@ -66,6 +69,9 @@ const ROUTES: &[&str] = &[
     "/healthz",
     "/login",
     "/logout",
+    "/notices",
+    "/notices/feed.xml",
+    "/notices/{id}",
     "/orgs",
     "/orgs/{key}",
     "/static/{name}",
@@ -176,6 +182,9 @@ fn sees_tanggu_application(u: &str) -> bool {
 fn can_edit_dictionaries(u: &str) -> bool {
     matches!(u, "admin1" | "registrar1")
 }
+fn can_publish_notices(u: &str) -> bool {
+    matches!(u, "admin1" | "registrar1")
+}
 
 /// Status for a signed-in-only page: anonymous GETs go to the sign-in page, anonymous posts are
 /// 401, signed-in callers without the permission get 403.
@@ -201,6 +210,8 @@ struct District {
     grant_id: i64,
     domain_id: i64,
     token_id: i64,
+    /// A published notice, a draft nobody publishes, and a draft the test publishes.
+    notices: [i64; 3],
 }
 
 async fn seed(t: &TestDb) -> District {
@@ -376,7 +387,31 @@ async fn seed(t: &TestDb) -> District {
         grant_id,
         domain_id,
         token_id,
+        notices: seed_notices(t).await,
     }
+}
+
+async fn seed_notices(t: &TestDb) -> [i64; 3] {
+    let mut tx = t.db.begin().await.unwrap();
+    let mut ids = [0; 3];
+    for (i, publish) in [true, false, false].into_iter().enumerate() {
+        let draft = shezu::notices::NoticeDraft {
+            kind: shezu::notices::NoticeKind::Notice,
+            title: format!("通知{i}"),
+            body: "正文".into(),
+        };
+        ids[i] = shezu::notices::store::create(
+            &mut tx.conn(),
+            &shezu::audit::Actor::system("seed"),
+            Utc::now(),
+            &draft,
+            publish,
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    ids
 }
 
 fn id_of(d: &District, name: &str) -> i64 {
@@ -422,6 +457,8 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             ("/api/v1/areas/{code}", "/api/v1/areas/120116001"),
             ("/api/v1/organizations", "/api/v1/organizations"),
             ("/orgs", "/orgs"),
+            ("/notices", "/notices"),
+            ("/notices/feed.xml", "/notices/feed.xml"),
             ("/api/v1/changes", "/api/v1/changes"),
             (
                 "/api/v1/export/organizations",
@@ -737,6 +774,85 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             &res.body,
         );
         check("/admin/domains/{id}");
+
+        // Notices: the public sees published ones only; writers see drafts too.
+        let [published, draft, to_publish] = d.notices;
+        let res = app.get(&format!("/notices/{published}")).await;
+        expect("/notices/{id}", "GET", 200, res.status.as_u16(), &res.body);
+        let res = app.get(&format!("/notices/{draft}")).await;
+        let want = if can_publish_notices(u) { 200 } else { 404 };
+        expect("/notices/{id}", "GET", want, res.status.as_u16(), &res.body);
+        check("/notices/{id}");
+        let listed = app.get("/notices").await.body;
+        assert!(listed.contains("通知0") && !listed.contains("通知1"), "{u}");
+        let res = app.get("/admin/notices").await;
+        expect(
+            "/admin/notices",
+            "GET",
+            gate(u, can_publish_notices(u), "GET", 200),
+            res.status.as_u16(),
+            &res.body,
+        );
+        let res = app
+            .post_form(
+                "/admin/notices",
+                &[
+                    ("kind", "notice"),
+                    ("title", &format!("{u}的通知")),
+                    ("body", "正文"),
+                ],
+            )
+            .await;
+        expect(
+            "/admin/notices",
+            "POST",
+            gate(u, can_publish_notices(u), "POST", 303),
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/admin/notices");
+        let res = app.get(&format!("/admin/notices/{draft}")).await;
+        expect(
+            "/admin/notices/{id}",
+            "GET",
+            gate(u, can_publish_notices(u), "GET", 200),
+            res.status.as_u16(),
+            &res.body,
+        );
+        // An empty title: writers get the form back (422), nobody else gets that far.
+        let res = app
+            .post_form(
+                &format!("/admin/notices/{draft}"),
+                &[
+                    ("kind", "notice"),
+                    ("title", ""),
+                    ("body", "正文"),
+                    ("version", "1"),
+                ],
+            )
+            .await;
+        expect(
+            "/admin/notices/{id}",
+            "POST",
+            gate(u, can_publish_notices(u), "POST", 422),
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/admin/notices/{id}");
+        let res = app
+            .post_form(
+                &format!("/admin/notices/{to_publish}/publish"),
+                &[("publish", "1")],
+            )
+            .await;
+        expect(
+            "/admin/notices/{id}/publish",
+            "POST",
+            gate(u, can_publish_notices(u), "POST", 303),
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/admin/notices/{id}/publish");
 
         // Users, tokens, audit: administrators (and registrars for the logs).
         for (route, path, allowed) in [

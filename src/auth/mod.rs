@@ -87,6 +87,8 @@ pub enum Permission {
     Apply,
     /// Send a referral about an organization one can see to another department or area.
     Refer,
+    /// Write, publish and withdraw notices and policy documents on the portal.
+    PublishNotices,
 }
 
 impl Permission {
@@ -171,6 +173,7 @@ impl Role {
                 ManageSettings,
                 HandleApplications,
                 Refer,
+                PublishNotices,
             ],
             Role::Registrar => &[
                 ViewRegistry,
@@ -180,6 +183,7 @@ impl Role {
                 ViewAudit,
                 HandleApplications,
                 Refer,
+                PublishNotices,
             ],
             Role::Window => &[ViewRegistry, HandleApplications, Refer],
             Role::Party | Role::Liaison => &[ViewRegistry, Refer],

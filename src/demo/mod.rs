@@ -6,6 +6,7 @@ pub mod names;
 pub mod rng;
 
 use crate::areas::{self, AreaId, AreaLevel, Division};
+use crate::audit::Actor;
 use crate::auth::{Role, Scope};
 use crate::db::Db;
 use crate::registry::store as registry;
@@ -130,6 +131,7 @@ pub async fn load(db: &Db, seed: u64) -> Result<DemoSummary, DemoError> {
     create_demo_accounts(&mut conn, &actor).await?;
     summary.applications = create_application_history(&mut conn, &actor, seed, &planned).await?;
     create_consultations(&mut conn).await?;
+    create_notices(&mut conn).await?;
     tx.commit().await?;
     Ok(summary)
 }
@@ -390,6 +392,56 @@ async fn create_consultations(conn: &mut crate::db::Conn<'_>) -> Result<(), Demo
             }),
         };
         insert_past(conn, &past).await?;
+    }
+    Ok(())
+}
+
+/// A notice of the demo: kind, title, Markdown body, publication date (year, month, day).
+type DemoNotice = (&'static str, &'static str, &'static str, (i32, u32, u32));
+
+/// The demo's notices and policy documents.
+const NOTICES: &[DemoNotice] = &[
+    (
+        "policy",
+        "滨海新区关于社会组织直接登记的实施办法",
+        "## 适用范围\n\n行业协会商会类、科技类、公益慈善类、城乡社区服务类社会组织，可以直接向区民政局申请登记，无需业务主管单位审查同意。\n\n## 办理时限\n\n- 成立登记：受理之日起 **20 个工作日** 内作出决定；\n- 变更、注销登记：受理之日起 10 个工作日内作出决定。\n\n申请材料清单见[在线咨询](/consult)中的常见问题。",
+        (2014, 3, 3),
+    ),
+    (
+        "notice",
+        "关于开展2014年滨海新区公益创投活动的通知",
+        "为培育发展公益慈善类和社区服务类社会组织，区民政局安排 **300万元** 开展2014年公益创投活动。\n\n## 资助领域\n\n扶老助老、助残、青少年成长、社区治理、环境保护等十个方面。\n\n## 申报方式\n\n1. 登录本平台，在“网上办事”中填写项目申报书；\n2. 申报截止日期：2014年5月31日。\n\n| 事项 | 要求 |\n|---|---|\n| 单个项目资助上限 | 10万元 |\n| 配套资金 | 鼓励 |",
+        (2014, 4, 8),
+    ),
+    (
+        "notice",
+        "关于做好2014年度社会组织年度检查工作的通知",
+        "各社会组织：请于 **2015年5月31日** 前通过本平台提交2014年度工作报告，有业务主管单位的须先经业务主管单位初审（3月31日前）。逾期未报的，将依法列入活动异常名录。",
+        (2014, 12, 15),
+    ),
+];
+
+async fn create_notices(conn: &mut crate::db::Conn<'_>) -> Result<(), DemoError> {
+    use crate::notices::{NoticeDraft, NoticeKind};
+    let registrar = crate::auth::store::find_user_by_name(conn, "registrar")
+        .await?
+        .ok_or(crate::error::Error::NotFound)?;
+    let actor = Actor {
+        name: registrar.username.clone(),
+        user_id: Some(registrar.id),
+        ip: None,
+    };
+    for (kind, title, body, (y, m, d)) in NOTICES {
+        let at = Utc
+            .with_ymd_and_hms(*y, *m, *d, 1, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let draft = NoticeDraft {
+            kind: NoticeKind::parse(kind).unwrap_or(NoticeKind::Notice),
+            title: (*title).to_owned(),
+            body: (*body).to_owned(),
+        };
+        crate::notices::store::create(conn, &actor, at, &draft, true).await?;
     }
     Ok(())
 }

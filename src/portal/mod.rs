@@ -9,7 +9,7 @@ use crate::auth::Scope;
 use crate::error::Result;
 use crate::registry::OrgKind;
 use crate::registry::store::{self, GroupColumn, OrgFilter};
-use crate::web::{Layout, PageCtx, page};
+use crate::web::{Layout, PageCtx, Paging, page};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -31,6 +31,8 @@ struct HomePage {
     total: i64,
     /// (kind, label, count).
     by_kind: Vec<(&'static str, &'static str, i64)>,
+    /// The latest published notices.
+    notices: Vec<crate::notices::pages::NoticeLine>,
 }
 
 /// `GET /`: what the platform is and the registry's figures.
@@ -53,7 +55,17 @@ pub async fn home(State(app): State<AppState>, ctx: PageCtx) -> Result<Response>
             (k.as_str(), k.label(ctx.lang), n)
         })
         .collect();
+    let latest = Paging {
+        page: 1,
+        per_page: 5,
+    };
+    let (notices, _) =
+        crate::notices::store::list_published(&mut conn.conn(), None, latest).await?;
     let view = HomePage {
+        notices: notices
+            .iter()
+            .map(|n| crate::notices::pages::NoticeLine::of(n, ctx.lang))
+            .collect(),
         layout: ctx.layout("portal.home.title"),
         total: by_kind.iter().map(|(_, _, n)| n).sum(),
         by_kind,
