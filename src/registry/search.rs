@@ -172,8 +172,8 @@ impl SearchKeys {
                 .all(|t| self.strings().any(|s| s.contains(t.as_str())))
     }
 
-    /// The token stream stored in the index.
-    fn tokens(&self) -> String {
+    /// The token stream stored in the index (space-separated; FTS5 takes it as is).
+    pub fn tokens(&self) -> String {
         let mut out = String::new();
         for s in self.strings() {
             if !out.is_empty() {
@@ -386,7 +386,7 @@ pub async fn index_org(conn: &mut Conn<'_>, id: OrgId, name: &str) -> Result<()>
 
 /// A token stream as a `tsvector` literal with positions (1-based, at most 16383, PostgreSQL's
 /// limit; names never come near it).
-fn tsvector(tokens: &str) -> String {
+pub fn tsvector(tokens: &str) -> String {
     tokens
         .split(' ')
         .enumerate()
