@@ -157,6 +157,33 @@ mod tests {
         );
     }
 
+    /// English texts that quote Chinese on purpose (a search example, a term of art).
+    const ENGLISH_QUOTING_CHINESE: [&str; 2] =
+        ["application.charter_clause", "portal.search.placeholder"];
+
+    #[test]
+    fn every_english_text_is_translated_with_the_same_placeholders() {
+        let placeholders = |s: &str| {
+            let mut names: Vec<String> = s
+                .split('{')
+                .skip(1)
+                .filter_map(|rest| rest.split_once('}').map(|(n, _)| n.to_owned()))
+                .collect();
+            names.sort();
+            names
+        };
+        let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        for (key, en) in EN.iter() {
+            let zh = ZH.get(key).copied().unwrap_or_default();
+            assert!(!en.trim().is_empty(), "{key}: empty English text");
+            assert!(
+                !cjk(en) || ENGLISH_QUOTING_CHINESE.contains(key),
+                "{key}: English text is untranslated: {en}"
+            );
+            assert_eq!(placeholders(en), placeholders(zh), "{key}: placeholders differ");
+        }
+    }
+
     #[test]
     fn placeholders_are_filled_and_lang_parses() {
         assert_eq!(Lang::parse("en-GB"), Some(Lang::En));
