@@ -200,3 +200,37 @@ db_test!(bad_parameters_are_422_naming_the_field, |t| async move {
     );
     assert_eq!(app.get("/healthz").await.body, "ok");
 });
+
+#[tokio::test]
+async fn every_api_route_is_described_in_openapi_and_on_the_docs_page() {
+    let t = crate::common::TestDb::new(shezu::db::Backend::Sqlite)
+        .await
+        .unwrap();
+    let app = t.app();
+    let doc = app.get("/api/v1/openapi.json").await.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let docs = app.get("/api/docs").await;
+    assert_eq!(docs.status, StatusCode::OK);
+    let mut routes = Vec::new();
+    crate::scope::collect_routes(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut routes,
+    );
+    let api: Vec<&String> = routes
+        .iter()
+        .filter(|r| r.starts_with("/api/v1/") && !r.contains('*'))
+        .collect();
+    assert!(api.len() >= 6);
+    for route in api {
+        assert!(
+            doc["paths"][route.as_str()]["get"].is_object(),
+            "{route} is not in openapi.json"
+        );
+        assert!(
+            docs.body.contains(route.as_str()),
+            "{route} is not on /api/docs"
+        );
+        assert!(doc["paths"][route.as_str()]["get"]["responses"]["422"].is_object());
+    }
+    t.cleanup().await;
+}

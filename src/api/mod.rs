@@ -12,9 +12,10 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{any, get};
 
 pub mod limit;
+pub mod openapi;
 
 /// Every API route.
 pub fn routes() -> Router<AppState> {
@@ -22,6 +23,8 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::registry::api::routes())
         .merge(crate::registry::open_data::routes())
         .merge(crate::areas::api::routes())
+        .route("/api/v1/openapi.json", get(openapi::openapi))
+        .route("/api/docs", get(openapi::docs))
         .route(
             "/api/v1/{*rest}",
             any(|| async { ApiError(Error::NotFound) }),

@@ -1,0 +1,309 @@
+//! `GET /api/v1/openapi.json` (OpenAPI 3.1) and `GET /api/docs`, the same description as a
+//! page that needs no script and no CDN. One document serves both, so they cannot drift; a
+//! test checks that every `/api/v1` route is described.
+
+use crate::app::AppState;
+use crate::error::Result;
+use crate::web::{Layout, PageCtx, page};
+use askama::Template;
+use axum::Json;
+use axum::extract::State;
+use axum::response::Response;
+use serde_json::{Value, json};
+
+/// A query or path parameter: name, where, description, schema.
+fn param(name: &str, place: &str, description: &str, schema: Value) -> Value {
+    json!({
+        "name": name,
+        "in": place,
+        "required": place == "path",
+        "description": description,
+        "schema": schema,
+    })
+}
+
+fn text() -> Value {
+    json!({"type": "string"})
+}
+
+fn integer() -> Value {
+    json!({"type": "integer", "minimum": 1})
+}
+
+fn error_responses() -> Value {
+    let error = json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let described = |what: &str| {
+        let mut e = error.clone();
+        e["description"] = json!(what);
+        e
+    };
+    json!({
+        "401": described("The bearer token is unknown, expired or revoked."),
+        "404": described("No such record in the caller's scope."),
+        "422": described("A parameter is wrong; `fields` names each one."),
+        "429": described("Too many keyless requests from this address; see Retry-After."),
+    })
+}
+
+/// The registry filters shared by the list and the export.
+fn filters() -> Vec<Value> {
+    vec![
+        param(
+            "q",
+            "query",
+            "Search: Chinese substring of the name or a former name (养老 finds 颐养老年…), full pinyin (yanglao), pinyin initials (jjhl), traditional or full-width characters, or a credit code or its beginning. Whitespace-separated terms must all match.",
+            text(),
+        ),
+        param(
+            "kind",
+            "query",
+            "Kind of organization.",
+            json!({"type": "string", "enum": ["social_group", "private_non_enterprise", "foundation", "community"]}),
+        ),
+        param(
+            "domain",
+            "query",
+            "Domain code (see the `domain` values in results).",
+            text(),
+        ),
+        param(
+            "area",
+            "query",
+            "Division code; includes everything below it.",
+            text(),
+        ),
+        param(
+            "status",
+            "query",
+            "Registration status.",
+            json!({"type": "string", "enum": ["preparing", "active", "abnormal", "deregistered", "revoked"]}),
+        ),
+        param(
+            "grade",
+            "query",
+            "Evaluation grade.",
+            json!({"type": "string", "enum": ["1A", "2A", "3A", "4A", "5A"]}),
+        ),
+    ]
+}
+
+/// The whole description.
+pub fn document() -> Value {
+    let mut list_params = filters();
+    list_params.extend([
+        param("page", "query", "Page number, from 1.", integer()),
+        param(
+            "per_page",
+            "query",
+            "Rows per page (at most 100, default 20).",
+            json!({"type": "integer", "minimum": 1, "maximum": 100}),
+        ),
+        param(
+            "sort",
+            "query",
+            "Order: relevance (default with q), name (by pinyin), newest (registration date), id (default without q).",
+            json!({"type": "string", "enum": ["relevance", "name", "newest", "id"]}),
+        ),
+        param(
+            "facets",
+            "query",
+            "Comma-separated facets to count exactly under the other filters: kind, domain, area (by child areas of the filtered area), status, grade.",
+            text(),
+        ),
+    ]);
+    let mut export_params = vec![param(
+        "format",
+        "query",
+        "File format (default csv: UTF-8 with BOM, header row of column names).",
+        json!({"type": "string", "enum": ["csv", "json"]}),
+    )];
+    export_params.extend(filters());
+    let doc = json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "shezu open data API",
+            "version": "1",
+            "description": "The public registry of social organizations. Keyless reads see public fields and are rate limited per address; department tokens (`Authorization: Bearer shz_…`) see what their scopes allow. Text answers follow `?lang=en|zh` (or the language cookie); errors are `{\"error\", \"fields\"}`.",
+            "license": {"name": "Open data: free to reuse with attribution"},
+        },
+        "servers": [{"url": "/"}],
+        "components": {
+            "securitySchemes": {"department_token": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "fields"],
+                    "properties": {
+                        "error": {"type": "string"},
+                        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                    },
+                },
+                "Organization": {
+                    "type": "object",
+                    "required": ["id", "uscc", "name", "kind", "domain", "status", "area_code", "area_name", "registered_on", "grade"],
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "uscc": {"type": ["string", "null"], "description": "统一社会信用代码 (null for filed organizations without one)."},
+                        "name": {"type": "string"},
+                        "kind": {"type": "string"},
+                        "kind_name": {"type": "string"},
+                        "domain": {"type": "string"},
+                        "domain_name": {"type": "string"},
+                        "status": {"type": "string"},
+                        "status_name": {"type": "string"},
+                        "area_code": {"type": "string"},
+                        "area_name": {"type": "string"},
+                        "registered_on": {"type": ["string", "null"], "format": "date"},
+                        "grade": {"type": ["string", "null"]},
+                        "grade_expires_on": {"type": ["string", "null"], "format": "date"},
+                    },
+                },
+                "Area": {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "string"},
+                        "name": {"type": "string"},
+                        "level": {"type": "string", "enum": ["district", "functional_area", "street", "community"]},
+                        "level_name": {"type": "string"},
+                        "parent_code": {"type": ["string", "null"]},
+                        "depth": {"type": "integer"},
+                    },
+                },
+                "Change": {
+                    "type": "object",
+                    "properties": {
+                        "seq": {"type": "integer", "description": "Position in the feed; pass it as `since` next time."},
+                        "at": {"type": "string", "format": "date-time"},
+                        "action": {"type": "string", "enum": ["create", "update"]},
+                        "id": {"type": "integer"},
+                        "record": {"type": "object", "description": "The public record as this change left it: field → stored value (codes, dates, fen)."},
+                    },
+                },
+            },
+        },
+        "paths": {
+            "/api/v1/organizations": {"get": {
+                "summary": "Search and list organizations",
+                "parameters": list_params,
+                "responses": {
+                    "200": {"description": "A page with the exact total and the facets asked for.", "content": {"application/json": {"schema": {
+                        "type": "object",
+                        "properties": {
+                            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Organization"}},
+                            "total": {"type": "integer"},
+                            "page": {"type": "integer"},
+                            "per_page": {"type": "integer"},
+                            "facets": {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}}},
+                        },
+                    }}}},
+                },
+            }},
+            "/api/v1/organizations/{key}": {"get": {
+                "summary": "One organization's public record",
+                "parameters": [param("key", "path", "Credit code (18 characters) or id.", text())],
+                "responses": {"200": {"description": "The record, with its area path.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Organization"}}}}},
+            }},
+            "/api/v1/export/organizations": {"get": {
+                "summary": "Download every organization matching the filters (streamed)",
+                "parameters": export_params,
+                "responses": {"200": {"description": "CSV or a JSON array, streamed in id order.", "content": {"text/csv": {}, "application/json": {}}}},
+            }},
+            "/api/v1/changes": {"get": {
+                "summary": "Change feed for mirroring the registry",
+                "parameters": [
+                    param("since", "query", "Return changes after this position (0: from the start).", json!({"type": "integer", "minimum": 0})),
+                    param("limit", "query", "At most this many changes (1–500, default 100).", json!({"type": "integer", "minimum": 1, "maximum": 500})),
+                ],
+                "responses": {"200": {"description": "Changes in commit order.", "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "properties": {
+                        "changes": {"type": "array", "items": {"$ref": "#/components/schemas/Change"}},
+                        "next_since": {"type": "integer"},
+                        "more": {"type": "boolean"},
+                    },
+                }}}}},
+            }},
+            "/api/v1/areas": {"get": {
+                "summary": "The whole area tree",
+                "responses": {"200": {"description": "Every area.", "content": {"application/json": {"schema": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Area"}}, "total": {"type": "integer"}}}}}}},
+            }},
+            "/api/v1/areas/{code}": {"get": {
+                "summary": "One area with its path and children",
+                "parameters": [param("code", "path", "Division code.", text())],
+                "responses": {"200": {"description": "The area.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Area"}}}}},
+            }},
+            "/api/v1/openapi.json": {"get": {
+                "summary": "This description",
+                "responses": {"200": {"description": "OpenAPI 3.1 document."}},
+            }},
+        },
+    });
+    with_error_responses(doc)
+}
+
+/// Adds the shared error answers to every operation.
+fn with_error_responses(mut doc: Value) -> Value {
+    let errors = error_responses();
+    if let (Some(paths), Some(errors)) = (doc["paths"].as_object_mut(), errors.as_object()) {
+        for op in paths.values_mut() {
+            if let Some(responses) = op["get"]["responses"].as_object_mut() {
+                for (code, answer) in errors {
+                    responses.insert(code.clone(), answer.clone());
+                }
+            }
+        }
+    }
+    doc
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn openapi() -> Json<Value> {
+    Json(document())
+}
+
+/// One operation on the documentation page.
+pub struct DocOperation {
+    path: String,
+    summary: String,
+    params: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "api_docs.html")]
+struct DocsPage {
+    layout: Layout,
+    description: String,
+    operations: Vec<DocOperation>,
+}
+
+/// `GET /api/docs`: the description as a page.
+pub async fn docs(State(_app): State<AppState>, ctx: PageCtx) -> Result<Response> {
+    let doc = document();
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let operations = doc["paths"]
+        .as_object()
+        .map(|paths| {
+            paths
+                .iter()
+                .map(|(path, op)| DocOperation {
+                    path: path.clone(),
+                    summary: s(&op["get"]["summary"]),
+                    params: op["get"]["parameters"]
+                        .as_array()
+                        .map(|ps| {
+                            ps.iter()
+                                .map(|p| (s(&p["name"]), s(&p["in"]), s(&p["description"])))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let view = DocsPage {
+        layout: ctx.layout("api.docs.title"),
+        description: s(&doc["info"]["description"]),
+        operations,
+    };
+    page(&view, &view.layout)
+}
