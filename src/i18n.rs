@@ -180,7 +180,11 @@ mod tests {
                 !cjk(en) || ENGLISH_QUOTING_CHINESE.contains(key),
                 "{key}: English text is untranslated: {en}"
             );
-            assert_eq!(placeholders(en), placeholders(zh), "{key}: placeholders differ");
+            assert_eq!(
+                placeholders(en),
+                placeholders(zh),
+                "{key}: placeholders differ"
+            );
         }
     }
 
