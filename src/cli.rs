@@ -49,6 +49,15 @@ pub enum Command {
         #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
         seed: u64,
     },
+    /// Write today's open-data dump (organizations CSV and JSON, areas, data dictionary,
+    /// licence, manifest) into the dump folder; `serve` does this once a day by itself.
+    Dump {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Folder that holds the dated dump folders.
+        #[arg(long, env = "SHEZU_DUMP_DIR", default_value = "open-data")]
+        out: std::path::PathBuf,
+    },
     /// Accounts.
     User {
         /// The action.
@@ -252,6 +261,10 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
                     Err(e) => return Err(e).context("loading the demo district"),
                 }
             }
+            tokio::spawn(crate::registry::dump::run_daily(
+                db.clone(),
+                settings.dump_dir.clone(),
+            ));
             let state = AppState::new(db.clone(), settings);
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
@@ -265,6 +278,27 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await?;
+            db.close().await;
+            Ok(())
+        }
+        Command::Dump { database, out } => {
+            let db = open(&database).await?;
+            let manifest =
+                crate::registry::dump::write_dump(&db, &out, crate::registry::dump::china_today())
+                    .await?;
+            println!(
+                "{}",
+                Lang::Zh.tf(
+                    "cli.dump_written",
+                    &[
+                        (
+                            "dir",
+                            &out.join(manifest.date.to_string()).display().to_string()
+                        ),
+                        ("organizations", &manifest.organizations.to_string()),
+                    ]
+                )
+            );
             db.close().await;
             Ok(())
         }

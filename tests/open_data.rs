@@ -273,3 +273,74 @@ db_test!(
         assert_eq!(app.get("/orgs").await.status, StatusCode::OK);
     }
 );
+
+db_test!(
+    the_daily_dump_holds_the_public_registry_with_checksums,
+    |t| async move {
+        seed(t).await;
+        let dir = tempfile::tempdir().unwrap();
+        let date = chrono::NaiveDate::from_ymd_opt(2014, 12, 31).unwrap();
+        let manifest = shezu::registry::dump::write_dump(&t.db, dir.path(), date)
+            .await
+            .unwrap();
+        assert_eq!(manifest.organizations, 3);
+        assert_eq!(manifest.areas, 532);
+        let folder = dir.path().join("2014-12-31");
+        for f in &manifest.files {
+            let bytes = std::fs::read(folder.join(&f.name)).unwrap();
+            assert_eq!(bytes.len() as u64, f.bytes, "{}", f.name);
+            assert_eq!(
+                shezu::auth::hex(&sha2_digest(&bytes)),
+                f.sha256,
+                "{}",
+                f.name
+            );
+        }
+        let csv = std::fs::read_to_string(folder.join("organizations.csv")).unwrap();
+        assert_eq!(csv.lines().count(), 4);
+        assert!(!csv.contains("022-12345678"));
+        let dictionary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(folder.join("dictionary.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            dictionary["codes"]["kind"][0]["name_zh"], "社会团体",
+            "codes carry their Chinese names"
+        );
+        assert!(folder.join("LICENSE.txt").is_file());
+
+        // Served from the page, and nothing else under the folder is reachable.
+        let app = t.app_with(Settings {
+            dump_dir: dir.path().to_path_buf(),
+            ..Settings::default()
+        });
+        let page = app.get("/open-data").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body
+                .contains("/open-data/2014-12-31/organizations.csv")
+        );
+        assert!(page.body.contains(&manifest.files[0].sha256));
+        let file = app.get("/open-data/2014-12-31/organizations.csv").await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert_eq!(file.body, csv);
+        for bad in [
+            "/open-data/2014-12-31/..%2F..%2Fetc%2Fpasswd",
+            "/open-data/..%2F2014-12-31/organizations.csv",
+            "/open-data/2014-12-30/organizations.csv",
+        ] {
+            assert_eq!(app.get(bad).await.status, StatusCode::NOT_FOUND, "{bad}");
+        }
+        // A second dump of the same day replaces the first; a record added shows up.
+        create(t, &form("新港社区睦邻服务站", "community", "120116001016")).await;
+        let again = shezu::registry::dump::write_dump(&t.db, dir.path(), date)
+            .await
+            .unwrap();
+        assert_eq!(again.organizations, 4);
+        assert_eq!(shezu::registry::dump::dump_dates(dir.path()), vec![date]);
+    }
+);
+
+fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).to_vec()
+}

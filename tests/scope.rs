@@ -74,6 +74,8 @@ const ROUTES: &[&str] = &[
     "/notices",
     "/notices/feed.xml",
     "/notices/{id}",
+    "/open-data",
+    "/open-data/{date}/{file}",
     "/orgs",
     "/orgs/{key}",
     "/static/{name}",
@@ -464,6 +466,7 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             ("/notices/feed.xml", "/notices/feed.xml"),
             ("/api/v1/openapi.json", "/api/v1/openapi.json"),
             ("/api/docs", "/api/docs"),
+            ("/open-data", "/open-data"),
             ("/api/v1/changes", "/api/v1/changes"),
             (
                 "/api/v1/export/organizations",
@@ -504,6 +507,15 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             "{u}: neither the contact phone nor staff names are public"
         );
         check("/orgs/{key}");
+        let res = app.get("/open-data/2014-12-31/organizations.csv").await;
+        expect(
+            "/open-data/{date}/{file}",
+            "GET",
+            404,
+            res.status.as_u16(),
+            &res.body,
+        );
+        check("/open-data/{date}/{file}");
         for path in ["/api/v1/changes", "/api/v1/export/organizations"] {
             let body = app.get(path).await.body;
             assert!(

@@ -2,6 +2,7 @@
 //! from the records, the directory with Chinese search and facets, and public profiles.
 
 pub mod directory;
+pub mod open_data;
 pub mod profile;
 
 use crate::app::AppState;
@@ -22,6 +23,8 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home))
         .route("/orgs", get(directory::directory))
         .route("/orgs/{key}", get(profile::profile))
+        .route("/open-data", get(open_data::open_data))
+        .route("/open-data/{date}/{file}", get(open_data::download))
 }
 
 #[derive(Template)]

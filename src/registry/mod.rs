@@ -2,6 +2,7 @@
 //! organization is created or edited with, and the pure rules that form must satisfy.
 
 pub mod api;
+pub mod dump;
 pub mod open_data;
 pub mod pages;
 pub mod search;

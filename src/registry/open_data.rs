@@ -57,6 +57,17 @@ pub const EXPORT_COLUMNS: [&str; 19] = [
     "brand",
 ];
 
+/// The catalogue key naming an export column (for the data dictionary and the open-data page).
+pub fn column_key(column: &str) -> String {
+    match column {
+        "id" => "dump.column.id".to_owned(),
+        "area_name" => "dump.column.area_name".to_owned(),
+        "scope" => "org.field.business_scope".to_owned(),
+        "registered_capital_yuan" => "dump.column.registered_capital_yuan".to_owned(),
+        other => format!("org.field.{other}"),
+    }
+}
+
 /// One organization as exported: public fields only, codes as machine names.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportRow {
@@ -456,6 +467,16 @@ async fn changes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_column_is_named_in_both_languages() {
+        for column in EXPORT_COLUMNS {
+            let key = column_key(column);
+            for lang in [crate::i18n::Lang::Zh, crate::i18n::Lang::En] {
+                assert_ne!(lang.t(&key), key, "missing catalogue entry {key}");
+            }
+        }
+    }
 
     #[test]
     fn csv_quotes_what_needs_quoting_and_defuses_formulas() {
