@@ -612,6 +612,42 @@ pub fn china_time(t: crate::db::Timestamp) -> String {
         .to_string()
 }
 
+/// Escapes text for XML (feeds, SVG); drops the control characters XML 1.0 forbids.
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 forbids.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Money for a reader: in Chinese, amounts of ten thousand yuan or more in 万元 (exact to the
+/// fen, trailing zeros dropped: 50 万元, 3.00005 万元), smaller ones in 元; in English, yuan
+/// with thousands separators.
+pub fn money(fen: i64, lang: crate::i18n::Lang) -> String {
+    match lang {
+        crate::i18n::Lang::Zh if fen.unsigned_abs() >= 1_000_000 => {
+            let sign = if fen < 0 { "-" } else { "" };
+            let fen = fen.unsigned_abs();
+            let whole = fen / 1_000_000;
+            let fraction = format!("{:06}", fen % 1_000_000);
+            let fraction = fraction.trim_end_matches('0');
+            let dot = if fraction.is_empty() { "" } else { "." };
+            format!("{sign}{whole}{dot}{fraction} {}", lang.t("unit.wan_yuan"))
+        }
+        _ => format!("{} {}", yuan(fen), lang.t("unit.yuan")),
+    }
+}
+
 /// Formats money held in fen as yuan with thousands separators: 3000000_00 → "3,000,000.00".
 pub fn yuan(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };
@@ -630,6 +666,21 @@ pub fn yuan(fen: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_reads_in_wan_yuan_in_chinese() {
+        use crate::i18n::Lang;
+        assert_eq!(money(50_000_000, Lang::Zh), "50 万元");
+        assert_eq!(money(3_000_050, Lang::Zh), "3.00005 万元");
+        assert_eq!(money(300_000_000, Lang::Zh), "300 万元");
+        assert_eq!(money(999_999, Lang::Zh), "9,999.99 元");
+        assert_eq!(money(50_000_000, Lang::En), "500,000.00 yuan");
+    }
+
+    #[test]
+    fn xml_escaping_covers_markup_and_forbidden_characters() {
+        assert_eq!(xml_escape("a<b>&\"'\u{1}c"), "a&lt;b&gt;&amp;&quot;&apos;c");
+    }
 
     #[test]
     fn yuan_groups_thousands() {

@@ -10,6 +10,7 @@ mod consult;
 mod demo;
 mod notices;
 mod open_data;
+mod portal;
 mod referrals;
 mod registry;
 mod schema;

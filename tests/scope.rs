@@ -79,6 +79,7 @@ const ROUTES: &[&str] = &[
     "/orgs",
     "/orgs/{key}",
     "/static/{name}",
+    "/stats",
 ];
 
 #[test]
@@ -467,6 +468,7 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             ("/api/v1/openapi.json", "/api/v1/openapi.json"),
             ("/api/docs", "/api/docs"),
             ("/open-data", "/open-data"),
+            ("/stats", "/stats"),
             ("/api/v1/changes", "/api/v1/changes"),
             (
                 "/api/v1/export/organizations",

@@ -8,7 +8,7 @@ use crate::auth::{CurrentUser, Permission, require};
 use crate::error::{Error, FieldErrors, Result};
 use crate::i18n::{Lang, Msg};
 use crate::web::{
-    Layout, PageCtx, Paging, china_time, page, page_with_errors, redirect_with_flash,
+    Layout, PageCtx, Paging, china_time, page, page_with_errors, redirect_with_flash, xml_escape,
 };
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -138,24 +138,6 @@ async fn show(
         body_html: render_markdown(&row.body),
     };
     page(&view, &view.layout)
-}
-
-/// Escapes text for XML.
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 forbids.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// `GET /notices/feed.xml`: the latest 50 published notices as an Atom feed.
@@ -429,14 +411,4 @@ async fn publish(
             "flash.notice_withdrawn"
         },
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn xml_escaping_covers_markup_and_forbidden_characters() {
-        assert_eq!(xml_escape("a<b>&\"'\u{1}c"), "a&lt;b&gt;&amp;&quot;&apos;c");
-    }
 }

@@ -1,9 +1,11 @@
 //! The public portal (滨海社会组织网): the home page with the registry's key figures counted
 //! from the records, the directory with Chinese search and facets, and public profiles.
 
+pub mod charts;
 pub mod directory;
 pub mod open_data;
 pub mod profile;
+pub mod stats;
 
 use crate::app::AppState;
 use crate::auth::Scope;
@@ -23,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home))
         .route("/orgs", get(directory::directory))
         .route("/orgs/{key}", get(profile::profile))
+        .route("/stats", get(stats::stats))
         .route("/open-data", get(open_data::open_data))
         .route("/open-data/{date}/{file}", get(open_data::download))
 }

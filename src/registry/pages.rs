@@ -10,7 +10,7 @@ use crate::auth::{CurrentUser, Permission, Scope, require};
 use crate::error::{Error, FieldErrors, Result};
 use crate::i18n::{Lang, Msg};
 use crate::web::{
-    Layout, PageCtx, china_time, invalid_page, page, page_with_errors, redirect_with_flash, yuan,
+    Layout, PageCtx, china_time, invalid_page, money, page, page_with_errors, redirect_with_flash,
 };
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -584,9 +584,7 @@ pub fn display_value(lang: Lang, field: &str, value: Option<&str>, refs: &Refere
             .iter()
             .find(|d| d.code == v)
             .map_or(v.to_owned(), |d| d.name(lang).to_owned()),
-        "registered_capital_fen" => v.parse::<i64>().map_or(v.to_owned(), |f| {
-            format!("{} {}", yuan(f), lang.t("unit.yuan"))
-        }),
+        "registered_capital_fen" => v.parse::<i64>().map_or(v.to_owned(), |f| money(f, lang)),
         "direct_registration" | "brand" => lang
             .t(if v == "true" {
                 "common.yes"
@@ -861,7 +859,7 @@ async fn certificate(
         facts.push((
             lang.t("org.field.registered_capital_fen"),
             row.registered_capital_fen
-                .map(|f| format!("{} {}", yuan(f), lang.t("unit.yuan")))
+                .map(|f| money(f, lang))
                 .unwrap_or_default(),
         ));
     }

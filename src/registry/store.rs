@@ -381,6 +381,10 @@ pub enum GroupColumn {
     Grade,
     /// By domain code.
     Domain,
+    /// By year of registration (`YYYY`).
+    RegisteredYear,
+    /// Registered directly, without a supervisory unit (`true` / `false`).
+    DirectRegistration,
 }
 
 impl GroupColumn {
@@ -390,6 +394,11 @@ impl GroupColumn {
             GroupColumn::Status => "o.status",
             GroupColumn::Grade => "o.grade",
             GroupColumn::Domain => "(select code from domains where id = o.domain_id)",
+            // Dates are ISO text on SQLite and `date` on PostgreSQL; both cast to 'YYYY-MM-DD'.
+            GroupColumn::RegisteredYear => "substr(cast(o.registered_on as text), 1, 4)",
+            GroupColumn::DirectRegistration => {
+                "case when o.direct_registration then 'true' else 'false' end"
+            }
         }
     }
 }
