@@ -593,6 +593,11 @@ struct ErrorPage {
 pub async fn static_file(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
     let (body, mime) = match name.as_str() {
         "app.css" => (include_str!("../static/app.css"), "text/css; charset=utf-8"),
+        // htmx 2.0.4 from npm (Zero-Clause BSD, static/vendor/htmx.LICENSE), embedded.
+        "htmx.min.js" => (
+            include_str!("../static/vendor/htmx-2.0.4.min.js"),
+            "text/javascript; charset=utf-8",
+        ),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     (
