@@ -18,6 +18,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Rate limits of the keyless public API.
     pub api_limiter: Arc<crate::api::limit::RateLimiter>,
+    /// Request counts and latencies for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -29,6 +31,7 @@ impl AppState {
             )),
             db,
             settings: Arc::new(settings),
+            metrics: Arc::default(),
         }
     }
 }
@@ -37,6 +40,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(crate::metrics::metrics))
         .route("/static/{name}", get(crate::web::static_file))
         .merge(crate::portal::routes())
         .merge(crate::auth::pages::routes())
@@ -49,6 +53,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::settings::pages::routes())
         .merge(crate::api::routes())
         .fallback(crate::auth::pages::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::measure,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::web::session,

@@ -28,6 +28,8 @@ pub mod demo;
 pub mod error;
 /// The message catalogue (zh-CN, en).
 pub mod i18n;
+/// Request metrics in Prometheus format.
+pub mod metrics;
 /// Notices and policy documents (通知公告, 政策法规).
 pub mod notices;
 /// The public portal.

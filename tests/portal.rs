@@ -189,3 +189,22 @@ db_test!(
         assert_eq!(app.get("/orgs/0").await.status, StatusCode::NOT_FOUND);
     }
 );
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template() {
+    let t = TestDb::new(shezu::db::Backend::Sqlite).await.unwrap();
+    let app = t.app();
+    app.get("/orgs").await;
+    app.get("/orgs/123456").await;
+    app.get("/orgs/654321").await;
+    let text = app.get("/metrics").await.body;
+    assert!(
+        text.contains(
+            "shezu_http_requests_total{route=\"/orgs/{key}\",method=\"GET\",status=\"404\"} 2"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("shezu_http_request_duration_seconds_count{route=\"/orgs\"} 1"));
+    assert!(!text.contains("123456"), "paths never become labels");
+    t.cleanup().await;
+}

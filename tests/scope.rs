@@ -71,6 +71,7 @@ const ROUTES: &[&str] = &[
     "/healthz",
     "/login",
     "/logout",
+    "/metrics",
     "/notices",
     "/notices/feed.xml",
     "/notices/{id}",
@@ -469,6 +470,7 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             ("/api/docs", "/api/docs"),
             ("/open-data", "/open-data"),
             ("/stats", "/stats"),
+            ("/metrics", "/metrics"),
             ("/api/v1/changes", "/api/v1/changes"),
             (
                 "/api/v1/export/organizations",
