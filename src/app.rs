@@ -20,6 +20,8 @@ pub struct AppState {
     pub api_limiter: Arc<crate::api::limit::RateLimiter>,
     /// Request counts and latencies for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Exact totals and facet counts of the registry, in memory.
+    pub facets: Arc<crate::registry::facets::FacetIndex>,
 }
 
 impl AppState {
@@ -32,6 +34,7 @@ impl AppState {
             db,
             settings: Arc::new(settings),
             metrics: Arc::default(),
+            facets: Arc::default(),
         }
     }
 }

@@ -266,6 +266,12 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
                 settings.dump_dir.clone(),
             ));
             let state = AppState::new(db.clone(), settings);
+            // Build the facet index before the first visitor asks for a count.
+            {
+                let mut conn = db.acquire().await?;
+                state.facets.rebuild(&mut conn.conn()).await?;
+            }
+            tokio::spawn(state.facets.clone().rebuild_every(db.clone(), 10));
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;

@@ -114,22 +114,45 @@ db_test!(
         ));
         assert_eq!(total("").await, 2355);
 
-        // Counts come from records: turn one social group into a private non-enterprise unit.
+        // Counts come from records: deregister one social group through the registry.
+        let active = total("kind=social_group&status=active").await;
+        let deregistered = total("kind=social_group&status=deregistered").await;
         let sg = app
-            .get("/api/v1/organizations?kind=social_group&per_page=1")
+            .get("/api/v1/organizations?kind=social_group&status=active&per_page=1")
             .await
             .json();
         let id = sg["items"][0]["id"].as_i64().unwrap();
-        let mut tx = t.db.begin().await.unwrap();
-        shezu::db::Sql::new(
-            "update organizations set kind = 'private_non_enterprise' where id = $1",
+        let mut c = t.db.acquire().await.unwrap();
+        let row = shezu::registry::store::find(
+            &mut c.conn(),
+            &shezu::auth::Scope::All,
+            shezu::registry::OrgId(id),
         )
-        .arg(id)
-        .execute(&mut tx.conn())
+        .await
+        .unwrap()
+        .unwrap();
+        drop(c);
+        let mut form = shezu::registry::OrgForm::from_row(&row);
+        form.status = "deregistered".into();
+        let mut tx = t.db.begin().await.unwrap();
+        shezu::registry::store::update(
+            &mut tx.conn(),
+            &shezu::auth::Scope::All,
+            &shezu::audit::Actor::system("tester"),
+            chrono::Utc::now(),
+            row.org_id(),
+            row.version,
+            &form.parse().unwrap(),
+            Some("注销"),
+        )
         .await
         .unwrap();
         tx.commit().await.unwrap();
-        assert_eq!(total("kind=social_group").await, 325);
-        assert_eq!(total("kind=private_non_enterprise").await, 298);
+        assert_eq!(total("kind=social_group&status=active").await, active - 1);
+        assert_eq!(total("kind=social_group").await, 326, "still on record");
+        assert_eq!(
+            total("kind=social_group&status=deregistered").await,
+            deregistered + 1
+        );
     }
 );

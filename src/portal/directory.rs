@@ -7,7 +7,8 @@ use crate::areas::store as areas;
 use crate::auth::Scope;
 use crate::error::Result;
 use crate::i18n::Lang;
-use crate::registry::api::{ListQuery, ListRequest, facets, parse_filter};
+use crate::registry::api::{ListQuery, ListRequest, counts, parse_filter};
+use crate::registry::facets::FACETS;
 use crate::registry::store::{self, OrgOrder, OrgRow};
 use crate::registry::{Grade, OrgKind, OrgStatus};
 use crate::web::{Layout, PageCtx, page, percent_encode};
@@ -167,14 +168,10 @@ pub async fn directory(
         ..
     } = parse_filter(&mut c, &query).await?;
     let order = order.unwrap_or(OrgOrder::Relevance);
-    let (rows, total) = store::list(&mut c, &scope, &filter, paging, order).await?;
-    let counts = facets(
-        &mut c,
-        &scope,
-        &filter,
-        &["kind", "domain", "area", "status", "grade"],
-    )
-    .await?;
+    let rows = store::list_page(&mut c, &scope, &filter, paging, order).await?;
+    let counted = counts(&app, &mut c, &scope, &filter, &FACETS).await?;
+    let total = counted.total;
+    let counts = counted.facets;
     let count_of = |facet: &str, value: &str| {
         counts
             .get(facet)

@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::auth::Scope;
 use crate::error::Result;
 use crate::registry::OrgKind;
-use crate::registry::store::{self, GroupColumn, OrgFilter};
+use crate::registry::store::OrgFilter;
 use crate::web::{Layout, PageCtx, Paging, page};
 use askama::Template;
 use axum::Router;
@@ -44,13 +44,19 @@ struct HomePage {
 /// `GET /`: what the platform is and the registry's figures.
 pub async fn home(State(app): State<AppState>, ctx: PageCtx) -> Result<Response> {
     let mut conn = app.db.acquire().await?;
-    let counts = store::count_by(
+    let counted = crate::registry::api::counts(
+        &app,
         &mut conn.conn(),
         &Scope::Public,
         &OrgFilter::default(),
-        GroupColumn::Kind,
+        &["kind"],
     )
     .await?;
+    let counts: Vec<(String, i64)> = counted
+        .facets
+        .get("kind")
+        .map(|m| m.iter().map(|(k, n)| (k.clone(), *n)).collect())
+        .unwrap_or_default();
     let by_kind: Vec<(&'static str, &'static str, i64)> = OrgKind::ALL
         .iter()
         .map(|k| {

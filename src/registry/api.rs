@@ -1,6 +1,7 @@
 //! `GET /api/v1/organizations` (filters, paging, facets) and `GET /api/v1/organizations/{key}`:
 //! the public registry as JSON. Callers without a token see public fields only.
 
+use super::facets::Counts;
 use super::store::{self, GroupColumn, OrgFilter, OrgOrder, OrgRow};
 use super::uscc::Uscc;
 use super::{Grade, OrgId, OrgKind, OrgStatus};
@@ -238,12 +239,10 @@ async fn list(
     } else {
         OrgOrder::Relevance
     });
-    let (rows, total) = store::list(&mut c, &scope, &filter, paging, order).await?;
-    let facets = if facet_names.is_empty() {
-        None
-    } else {
-        Some(facets(&mut c, &scope, &filter, &facet_names).await?)
-    };
+    let rows = store::list_page(&mut c, &scope, &filter, paging, order).await?;
+    let counted = counts(&app, &mut c, &scope, &filter, &facet_names).await?;
+    let total = counted.total;
+    let facets = (!facet_names.is_empty()).then_some(counted.facets);
     Ok(Json(OrgPage {
         items: rows
             .iter()
@@ -256,8 +255,36 @@ async fn list(
     }))
 }
 
-/// Exact counts per facet value, each under every filter except its own; the area facet counts
-/// by the child areas of the filtered area (or of the root).
+/// The exact total under `filter` and the facets named: from the in-memory index for the
+/// district-wide scopes, from SQL for narrower ones.
+pub async fn counts(
+    app: &AppState,
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    filter: &OrgFilter,
+    names: &[&'static str],
+) -> Result<Counts, Error> {
+    match scope {
+        Scope::All | Scope::Public => {
+            app.facets.refresh(conn).await?;
+            let candidates = if filter.terms().is_empty() {
+                None
+            } else {
+                Some(store::search_ids(conn, scope, filter).await?)
+            };
+            Ok(app
+                .facets
+                .count(filter, candidates.as_deref(), filter.area, names))
+        }
+        Scope::Limited { .. } => Ok(Counts {
+            total: store::count(conn, scope, filter).await?,
+            facets: facets(conn, scope, filter, names).await?,
+        }),
+    }
+}
+
+/// Exact counts per facet value in SQL, each under every filter except its own; the area facet
+/// counts by the child areas of the filtered area (or of the root).
 pub async fn facets(
     conn: &mut Conn<'_>,
     scope: &Scope,

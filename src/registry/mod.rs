@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod dump;
+pub mod facets;
 pub mod open_data;
 pub mod pages;
 pub mod search;

@@ -261,11 +261,42 @@ pub async fn list(
     paging: Paging,
     order: OrgOrder,
 ) -> Result<(Vec<OrgRow>, i64)> {
+    let total = count(conn, scope, filter).await?;
+    Ok((list_page(conn, scope, filter, paging, order).await?, total))
+}
+
+/// The number of organizations in the caller's scope matching `filter`.
+pub async fn count(conn: &mut Conn<'_>, scope: &Scope, filter: &OrgFilter) -> Result<i64> {
     let backend = conn.backend();
     let mut count = Sql::new("select count(*) from organizations o where 1 = 1");
     scope.restrict_orgs(&mut count, "o");
     filter.apply(&mut count, backend);
-    let total = count.fetch_i64(conn).await?;
+    Ok(count.fetch_i64(conn).await?)
+}
+
+/// The ids of every organization in scope whose name matches the search terms of `filter`
+/// (its other filters are left to the caller).
+pub async fn search_ids(
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    filter: &OrgFilter,
+) -> Result<Vec<i64>> {
+    let mut sql = Sql::new("select o.id from organizations o where 1 = 1");
+    scope.restrict_orgs(&mut sql, "o");
+    search::push_condition(&mut sql, conn.backend(), &filter.terms());
+    let ids: Vec<(i64,)> = sql.fetch_all(conn).await?;
+    Ok(ids.into_iter().map(|(id,)| id).collect())
+}
+
+/// One page of the organizations in the caller's scope matching `filter`, in `order`.
+pub async fn list_page(
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    filter: &OrgFilter,
+    paging: Paging,
+    order: OrgOrder,
+) -> Result<Vec<OrgRow>> {
+    let backend = conn.backend();
     let mut sql = Sql::new(ORG_SELECT_WITH_KEYS);
     scope.restrict_orgs(&mut sql, "o");
     filter.apply(&mut sql, backend);
@@ -291,7 +322,7 @@ pub async fn list(
         .push_arg(paging.per_page)
         .push(" offset ")
         .push_arg(paging.offset());
-    Ok((sql.fetch_all(conn).await?, total))
+    Ok(sql.fetch_all(conn).await?)
 }
 
 /// Up to `limit` organizations in scope matching `filter` with an id above `after`, in id
