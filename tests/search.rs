@@ -212,6 +212,26 @@ async fn facet_index_agrees_with_sql(t: &TestDb) {
             .unwrap();
         assert_eq!(from_index.total, total, "{filter:?}");
         assert_eq!(from_index.facets, sql, "{filter:?}");
+        // Pages in the orders the index keeps are the pages SQL gives.
+        for order in [OrgOrder::Id, OrgOrder::LatestRecord, OrgOrder::Newest] {
+            for page in [1, 2, 7] {
+                let paging = Paging { page, per_page: 20 };
+                let ids = index
+                    .page(
+                        filter,
+                        candidates.as_deref(),
+                        order,
+                        paging.offset() as usize,
+                        20,
+                    )
+                    .unwrap();
+                let rows = store::list_page(&mut c, &Scope::Public, filter, paging, order)
+                    .await
+                    .unwrap();
+                let expected: Vec<i64> = rows.iter().map(|r| r.id).collect();
+                assert_eq!(ids, expected, "{filter:?} {order:?} page {page}");
+            }
+        }
     }
     drop(conn);
     // Another server writes; this one's next count includes it.

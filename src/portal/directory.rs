@@ -7,7 +7,7 @@ use crate::areas::store as areas;
 use crate::auth::Scope;
 use crate::error::Result;
 use crate::i18n::Lang;
-use crate::registry::api::{ListQuery, ListRequest, counts, parse_filter};
+use crate::registry::api::{ListQuery, ListRequest, page_and_counts, parse_filter};
 use crate::registry::facets::FACETS;
 use crate::registry::store::{self, OrgOrder, OrgRow};
 use crate::registry::{Grade, OrgKind, OrgStatus};
@@ -167,9 +167,14 @@ pub async fn directory(
         order,
         ..
     } = parse_filter(&mut c, &query).await?;
-    let order = order.unwrap_or(OrgOrder::Relevance);
-    let rows = store::list_page(&mut c, &scope, &filter, paging, order).await?;
-    let counted = counts(&app, &mut c, &scope, &filter, &FACETS).await?;
+    // Best matches first for a search; otherwise the newest registrations.
+    let order = order.unwrap_or(if filter.terms().is_empty() {
+        OrgOrder::Newest
+    } else {
+        OrgOrder::Relevance
+    });
+    let (rows, counted) =
+        page_and_counts(&app, &mut c, &scope, &filter, paging, order, &FACETS).await?;
     let total = counted.total;
     let counts = counted.facets;
     let count_of = |facet: &str, value: &str| {

@@ -239,8 +239,8 @@ async fn list(
     } else {
         OrgOrder::Relevance
     });
-    let rows = store::list_page(&mut c, &scope, &filter, paging, order).await?;
-    let counted = counts(&app, &mut c, &scope, &filter, &facet_names).await?;
+    let (rows, counted) =
+        page_and_counts(&app, &mut c, &scope, &filter, paging, order, &facet_names).await?;
     let total = counted.total;
     let facets = (!facet_names.is_empty()).then_some(counted.facets);
     Ok(Json(OrgPage {
@@ -253,6 +253,51 @@ async fn list(
         per_page: paging.per_page,
         facets,
     }))
+}
+
+/// One page of organizations with the exact total and the facets named. For the district-wide
+/// scopes the counts — and the page itself, in id or registration order — come from the
+/// in-memory index (the rows are then read by id); otherwise, and for pinyin or relevance
+/// order, from SQL.
+pub async fn page_and_counts(
+    app: &AppState,
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    filter: &OrgFilter,
+    paging: Paging,
+    order: OrgOrder,
+    names: &[&'static str],
+) -> Result<(Vec<OrgRow>, Counts), Error> {
+    if matches!(scope, Scope::Limited { .. }) {
+        let counted = counts(app, conn, scope, filter, names).await?;
+        let rows = store::list_page(conn, scope, filter, paging, order).await?;
+        return Ok((rows, counted));
+    }
+    app.facets.refresh(conn).await?;
+    let candidates = if filter.terms().is_empty() {
+        None
+    } else {
+        Some(store::search_ids(conn, scope, filter).await?)
+    };
+    let counted = app
+        .facets
+        .count(filter, candidates.as_deref(), filter.area, names);
+    let ids = app.facets.page(
+        filter,
+        candidates.as_deref(),
+        order,
+        usize::try_from(paging.offset()).unwrap_or(usize::MAX),
+        usize::try_from(paging.per_page).unwrap_or(0),
+    );
+    let rows = match ids {
+        Some(ids) => {
+            let mut rows = store::find_many(conn, scope, &ids).await?;
+            rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+            rows
+        }
+        None => store::list_page(conn, scope, filter, paging, order).await?,
+    };
+    Ok((rows, counted))
 }
 
 /// The exact total under `filter` and the facets named: from the in-memory index for the

@@ -12,7 +12,7 @@
 //! behind a load balancer agree with the database, not with each other's memory. The index
 //! serves the district-wide scopes (the public, district staff); narrower scopes count in SQL.
 
-use super::store::OrgFilter;
+use super::store::{OrgFilter, OrgOrder};
 use super::{Grade, OrgKind, OrgStatus};
 use crate::areas::AreaId;
 use crate::db::{Conn, Sql};
@@ -41,6 +41,17 @@ struct Columns {
     /// The newest audit sequence number applied.
     seq: i64,
     row_of: HashMap<i64, u32>,
+    /// Each row's organization id.
+    id: Vec<i64>,
+    /// Rows in id order (rows are appended as changes arrive, which is not always id order
+    /// when two writers commit out of id order).
+    by_id: Vec<u32>,
+    /// Registration date as days from the common era (`i32::MIN`: none).
+    registered: Vec<i32>,
+    /// Rows newest registration first (then highest id), kept sorted as changes arrive.
+    by_newest: Vec<u32>,
+    /// False while a build appends rows unsorted; `build` sorts once at the end.
+    building: bool,
     kind: Vec<u16>,
     domain: Vec<u16>,
     area: Vec<u32>,
@@ -82,6 +93,7 @@ struct FacetRow {
     area_id: i64,
     status: String,
     grade: Option<String>,
+    registered_on: Option<chrono::NaiveDate>,
 }
 
 impl Columns {
@@ -101,8 +113,16 @@ impl Columns {
             .as_deref()
             .and_then(Grade::parse)
             .map_or(NONE, |g| position(Grade::ALL, &g));
+        let registered = r
+            .registered_on
+            .map_or(i32::MIN, |d| chrono::Datelike::num_days_from_ce(&d));
         match self.row_of.get(&r.id) {
             Some(&i) => {
+                if self.registered[i as usize] != registered {
+                    self.by_newest.retain(|&p| p != i);
+                    self.registered[i as usize] = registered;
+                    self.insert_newest(i);
+                }
                 let i = i as usize;
                 self.kind[i] = kind;
                 self.domain[i] = domain;
@@ -111,21 +131,105 @@ impl Columns {
                 self.grade[i] = grade;
             }
             None => {
-                self.row_of.insert(r.id, self.kind.len() as u32);
+                let row = self.kind.len() as u32;
+                self.row_of.insert(r.id, row);
+                match self.by_id.last().map(|&p| self.id[p as usize]) {
+                    Some(last) if last > r.id => {
+                        let at = self.by_id.partition_point(|&p| self.id[p as usize] < r.id);
+                        self.by_id.insert(at, row);
+                    }
+                    _ => self.by_id.push(row),
+                }
+                self.id.push(r.id);
                 self.kind.push(kind);
                 self.domain.push(domain);
                 self.area.push(area);
                 self.status.push(status);
                 self.grade.push(grade);
+                self.registered.push(registered);
+                if self.building {
+                    self.by_newest.push(row);
+                } else {
+                    self.insert_newest(row);
+                }
             }
         }
         true
+    }
+
+    /// The sort key of the newest-first order (smaller first).
+    fn newest_key(&self, row: u32) -> (std::cmp::Reverse<i32>, std::cmp::Reverse<i64>) {
+        (
+            std::cmp::Reverse(self.registered[row as usize]),
+            std::cmp::Reverse(self.id[row as usize]),
+        )
+    }
+
+    fn insert_newest(&mut self, row: u32) {
+        let key = self.newest_key(row);
+        let at = self
+            .by_newest
+            .partition_point(|&p| self.newest_key(p) < key);
+        self.by_newest.insert(at, row);
+    }
+}
+
+/// Filter bits: which filters a row fails.
+const KIND: u8 = 1;
+const DOMAIN: u8 = 2;
+const AREA: u8 = 4;
+const STATUS: u8 = 8;
+const GRADE: u8 = 16;
+
+/// A filter turned into column values (NONE / MAX: no such value, so nothing matches).
+struct Matcher {
+    kind: Option<u16>,
+    domain: Option<u16>,
+    area: Option<u32>,
+    status: Option<u16>,
+    grade: Option<u16>,
+}
+
+impl Matcher {
+    fn new(c: &Columns, filter: &OrgFilter) -> Matcher {
+        Matcher {
+            kind: filter.kind.map(|k| position(OrgKind::ALL, &k)),
+            domain: filter.domain.as_ref().map(|d| position(&c.domain_codes, d)),
+            area: filter
+                .area
+                .map(|a| c.areas.index_of.get(&a.0).copied().unwrap_or(u32::MAX)),
+            status: filter.status.map(|s| position(OrgStatus::ALL, &s)),
+            grade: filter.grade.map(|g| position(Grade::ALL, &g)),
+        }
+    }
+
+    /// The filters row `i` fails, as bits (0: it matches).
+    fn failed(&self, c: &Columns, i: usize) -> u8 {
+        let mut failed = 0u8;
+        if self.kind.is_some_and(|w| c.kind[i] != w) {
+            failed |= KIND;
+        }
+        if self.domain.is_some_and(|w| c.domain[i] != w) {
+            failed |= DOMAIN;
+        }
+        if let Some(w) = self.area
+            && !c.areas.chain[c.area[i] as usize].contains(&w)
+        {
+            failed |= AREA;
+        }
+        if self.status.is_some_and(|w| c.status[i] != w) {
+            failed |= STATUS;
+        }
+        if self.grade.is_some_and(|w| c.grade[i] != w) {
+            failed |= GRADE;
+        }
+        failed
     }
 }
 
 /// The columns' select list.
 const FACET_SELECT: &str =
-    "select id, kind, domain_id, area_id, status, grade from organizations o";
+    "select id, kind, domain_id, area_id, status, grade, registered_on from organizations o";
 
 /// The newest audit sequence number (a primary-key lookup).
 async fn newest_seq(conn: &mut Conn<'_>) -> Result<i64> {
@@ -165,6 +269,7 @@ async fn build(conn: &mut Conn<'_>) -> Result<Columns> {
             .map(|(i, (id, _))| (*id, i as u16))
             .collect(),
         domain_codes: domains.into_iter().map(|(_, code)| code).collect(),
+        building: true,
         ..Columns::default()
     };
     let rows: Vec<FacetRow> = Sql::new(&format!("{FACET_SELECT} order by id"))
@@ -173,6 +278,10 @@ async fn build(conn: &mut Conn<'_>) -> Result<Columns> {
     for r in &rows {
         columns.put(r);
     }
+    let mut newest = std::mem::take(&mut columns.by_newest);
+    newest.sort_unstable_by_key(|&p| columns.newest_key(p));
+    columns.by_newest = newest;
+    columns.building = false;
     Ok(columns)
 }
 
@@ -246,6 +355,50 @@ impl FacetIndex {
         }
     }
 
+    /// The ids of one page of organizations matching `filter` (and among `candidates`, when
+    /// searching) in `order`; `None` before the first build or for an order the index does
+    /// not keep (names in pinyin order, search relevance).
+    pub fn page(
+        &self,
+        filter: &OrgFilter,
+        candidates: Option<&[i64]>,
+        order: OrgOrder,
+        offset: usize,
+        limit: usize,
+    ) -> Option<Vec<i64>> {
+        let guard = self.columns.read().unwrap_or_else(|e| e.into_inner());
+        let c = guard.as_ref()?;
+        let matcher = Matcher::new(c, filter);
+        let matching = |row: &u32| matcher.failed(c, *row as usize) == 0;
+        let take = |rows: &mut dyn Iterator<Item = u32>| -> Vec<i64> {
+            rows.filter(|r| matching(r))
+                .skip(offset)
+                .take(limit)
+                .map(|r| c.id[r as usize])
+                .collect()
+        };
+        match (order, candidates) {
+            (OrgOrder::Id | OrgOrder::LatestRecord | OrgOrder::Newest, Some(ids)) => {
+                let mut rows: Vec<u32> = ids
+                    .iter()
+                    .filter_map(|id| c.row_of.get(id).copied())
+                    .collect();
+                match order {
+                    OrgOrder::Newest => rows.sort_unstable_by_key(|&r| c.newest_key(r)),
+                    OrgOrder::LatestRecord => {
+                        rows.sort_unstable_by_key(|&r| std::cmp::Reverse(c.id[r as usize]))
+                    }
+                    _ => rows.sort_unstable_by_key(|&r| c.id[r as usize]),
+                }
+                Some(take(&mut rows.into_iter()))
+            }
+            (OrgOrder::Id, None) => Some(take(&mut c.by_id.iter().copied())),
+            (OrgOrder::LatestRecord, None) => Some(take(&mut c.by_id.iter().rev().copied())),
+            (OrgOrder::Newest, None) => Some(take(&mut c.by_newest.iter().copied())),
+            (OrgOrder::Relevance | OrgOrder::Name, _) => None,
+        }
+    }
+
     fn read_seq(&self) -> Option<i64> {
         self.columns
             .read()
@@ -268,24 +421,12 @@ impl FacetIndex {
         let Some(c) = guard.as_ref() else {
             return Counts::default();
         };
-        // The wanted value of each filter (NONE: no such value exists, so nothing matches).
-        let want_kind = filter.kind.map(|k| position(OrgKind::ALL, &k));
-        let want_status = filter.status.map(|s| position(OrgStatus::ALL, &s));
-        let want_grade = filter.grade.map(|g| position(Grade::ALL, &g));
-        let want_domain = filter.domain.as_ref().map(|d| position(&c.domain_codes, d));
-        let want_area = filter
-            .area
-            .map(|a| c.areas.index_of.get(&a.0).copied().unwrap_or(u32::MAX));
+        let matcher = Matcher::new(c, filter);
         let parent = area_parent
             .and_then(|a| c.areas.index_of.get(&a.0).copied())
             .or_else(|| c.areas.chain.first().map(|chain| chain[0]));
         let parent_depth = parent.map(|p| c.areas.chain[p as usize].len());
 
-        const KIND: u8 = 1;
-        const DOMAIN: u8 = 2;
-        const AREA: u8 = 4;
-        const STATUS: u8 = 8;
-        const GRADE: u8 = 16;
         let mut total = 0i64;
         let mut kind_counts = vec![0i64; OrgKind::ALL.len()];
         let mut status_counts = vec![0i64; OrgStatus::ALL.len()];
@@ -294,24 +435,7 @@ impl FacetIndex {
         let mut area_counts: HashMap<u32, i64> = HashMap::new();
         let mut visit = |i: usize| {
             let chain = &c.areas.chain[c.area[i] as usize];
-            let mut failed = 0u8;
-            if want_kind.is_some_and(|w| c.kind[i] != w) {
-                failed |= KIND;
-            }
-            if want_domain.is_some_and(|w| c.domain[i] != w) {
-                failed |= DOMAIN;
-            }
-            if let Some(w) = want_area
-                && !chain.contains(&w)
-            {
-                failed |= AREA;
-            }
-            if want_status.is_some_and(|w| c.status[i] != w) {
-                failed |= STATUS;
-            }
-            if want_grade.is_some_and(|w| c.grade[i] != w) {
-                failed |= GRADE;
-            }
+            let failed = matcher.failed(c, i);
             // Counted in the total and every facet, or only in the one facet it fails.
             let counts_for = |facet: u8| failed == 0 || failed == facet;
             if failed == 0 {

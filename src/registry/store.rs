@@ -309,7 +309,8 @@ pub async fn list_page(
             sql.push(" order by s.pinyin, o.id");
         }
         (OrgOrder::Newest, _) => {
-            sql.push(" order by o.registered_on desc, o.id desc");
+            // Undated records last on both databases (PostgreSQL puts nulls first in `desc`).
+            sql.push(" order by o.registered_on is null, o.registered_on desc, o.id desc");
         }
         (OrgOrder::LatestRecord, _) => {
             sql.push(" order by o.id desc");
