@@ -199,11 +199,15 @@ async fn facet_index_agrees_with_sql(t: &TestDb) {
         let candidates = if filter.terms().is_empty() {
             None
         } else {
-            Some(
-                store::search_ids(&mut c, &Scope::Public, filter)
-                    .await
-                    .unwrap(),
-            )
+            let from_index = shezu::registry::search::matching_ids(&mut c, &filter.terms())
+                .await
+                .unwrap();
+            let mut from_sql = store::search_ids(&mut c, &Scope::Public, filter)
+                .await
+                .unwrap();
+            from_sql.sort_unstable();
+            assert_eq!(from_index, from_sql, "{filter:?}");
+            Some(from_index)
         };
         let from_index = index.count(filter, candidates.as_deref(), filter.area, &FACETS);
         let total = store::count(&mut c, &Scope::Public, filter).await.unwrap();
@@ -213,7 +217,13 @@ async fn facet_index_agrees_with_sql(t: &TestDb) {
         assert_eq!(from_index.total, total, "{filter:?}");
         assert_eq!(from_index.facets, sql, "{filter:?}");
         // Pages in the orders the index keeps are the pages SQL gives.
-        for order in [OrgOrder::Id, OrgOrder::LatestRecord, OrgOrder::Newest] {
+        for order in [
+            OrgOrder::Id,
+            OrgOrder::LatestRecord,
+            OrgOrder::Newest,
+            OrgOrder::Name,
+            OrgOrder::Relevance,
+        ] {
             for page in [1, 2, 7] {
                 let paging = Paging { page, per_page: 20 };
                 let ids = index
@@ -221,8 +231,8 @@ async fn facet_index_agrees_with_sql(t: &TestDb) {
                         filter,
                         candidates.as_deref(),
                         order,
-                        paging.offset() as usize,
-                        20,
+                        (paging.offset() as usize, 20),
+                        &[],
                     )
                     .unwrap();
                 let rows = store::list_page(&mut c, &Scope::Public, filter, paging, order)

@@ -274,20 +274,29 @@ pub async fn page_and_counts(
         return Ok((rows, counted));
     }
     app.facets.refresh(conn).await?;
-    let candidates = if filter.terms().is_empty() {
+    let terms = filter.terms();
+    let candidates = if terms.is_empty() {
         None
     } else {
-        Some(store::search_ids(conn, scope, filter).await?)
+        Some(super::search::matching_ids(conn, &terms).await?)
     };
     let counted = app
         .facets
         .count(filter, candidates.as_deref(), filter.area, names);
+    // A full credit code typed as the query ranks its organization first.
+    let exact = match terms.first() {
+        Some(t) if t.len() == 18 => store::ids_with_uscc(conn, &t.to_ascii_uppercase()).await?,
+        _ => Vec::new(),
+    };
     let ids = app.facets.page(
         filter,
         candidates.as_deref(),
         order,
-        usize::try_from(paging.offset()).unwrap_or(usize::MAX),
-        usize::try_from(paging.per_page).unwrap_or(0),
+        (
+            usize::try_from(paging.offset()).unwrap_or(usize::MAX),
+            usize::try_from(paging.per_page).unwrap_or(0),
+        ),
+        &exact,
     );
     let rows = match ids {
         Some(ids) => {
@@ -312,10 +321,11 @@ pub async fn counts(
     match scope {
         Scope::All | Scope::Public => {
             app.facets.refresh(conn).await?;
-            let candidates = if filter.terms().is_empty() {
+            let terms = filter.terms();
+            let candidates = if terms.is_empty() {
                 None
             } else {
-                Some(store::search_ids(conn, scope, filter).await?)
+                Some(super::search::matching_ids(conn, &terms).await?)
             };
             Ok(app
                 .facets

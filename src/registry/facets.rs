@@ -50,6 +50,13 @@ struct Columns {
     registered: Vec<i32>,
     /// Rows newest registration first (then highest id), kept sorted as changes arrive.
     by_newest: Vec<u32>,
+    /// Folded name, full pinyin and initials (as in `org_search`), for relevance and pinyin
+    /// order without a database sort.
+    name: Vec<Box<str>>,
+    pinyin: Vec<Box<str>>,
+    initials: Vec<Box<str>>,
+    /// Rows by pinyin (then id), kept sorted as changes arrive.
+    by_pinyin: Vec<u32>,
     /// False while a build appends rows unsorted; `build` sorts once at the end.
     building: bool,
     kind: Vec<u16>,
@@ -94,6 +101,9 @@ struct FacetRow {
     status: String,
     grade: Option<String>,
     registered_on: Option<chrono::NaiveDate>,
+    search_name: Option<String>,
+    pinyin: Option<String>,
+    initials: Option<String>,
 }
 
 impl Columns {
@@ -116,6 +126,9 @@ impl Columns {
         let registered = r
             .registered_on
             .map_or(i32::MIN, |d| chrono::Datelike::num_days_from_ce(&d));
+        let text = |v: &Option<String>| v.as_deref().unwrap_or_default().into();
+        let (name, pinyin, initials): (Box<str>, Box<str>, Box<str>) =
+            (text(&r.search_name), text(&r.pinyin), text(&r.initials));
         match self.row_of.get(&r.id) {
             Some(&i) => {
                 if self.registered[i as usize] != registered {
@@ -123,6 +136,13 @@ impl Columns {
                     self.registered[i as usize] = registered;
                     self.insert_newest(i);
                 }
+                if self.pinyin[i as usize] != pinyin {
+                    self.by_pinyin.retain(|&p| p != i);
+                    self.pinyin[i as usize] = pinyin;
+                    self.insert_pinyin(i);
+                }
+                self.name[i as usize] = name;
+                self.initials[i as usize] = initials;
                 let i = i as usize;
                 self.kind[i] = kind;
                 self.domain[i] = domain;
@@ -147,10 +167,15 @@ impl Columns {
                 self.status.push(status);
                 self.grade.push(grade);
                 self.registered.push(registered);
+                self.name.push(name);
+                self.pinyin.push(pinyin);
+                self.initials.push(initials);
                 if self.building {
                     self.by_newest.push(row);
+                    self.by_pinyin.push(row);
                 } else {
                     self.insert_newest(row);
+                    self.insert_pinyin(row);
                 }
             }
         }
@@ -163,6 +188,35 @@ impl Columns {
             std::cmp::Reverse(self.registered[row as usize]),
             std::cmp::Reverse(self.id[row as usize]),
         )
+    }
+
+    /// The sort key of pinyin order.
+    fn pinyin_key(&self, row: u32) -> (&str, i64) {
+        (&self.pinyin[row as usize], self.id[row as usize])
+    }
+
+    fn insert_pinyin(&mut self, row: u32) {
+        let at = self
+            .by_pinyin
+            .partition_point(|&p| self.pinyin_key(p) < self.pinyin_key(row));
+        self.by_pinyin.insert(at, row);
+    }
+
+    /// How well row `r` matches a search whose first term is `term` (smaller is better): the
+    /// exact name (or credit code: `exact`), a name that begins with it, pinyin or initials that
+    /// begin with it, anything else. The same order as `search::push_relevance_order`.
+    fn relevance_key(&self, r: u32, term: &str, exact: &[i64]) -> (u8, usize, i64) {
+        let i = r as usize;
+        let category = if &*self.name[i] == term || exact.contains(&self.id[i]) {
+            0
+        } else if self.name[i].starts_with(term) {
+            1
+        } else if self.pinyin[i].starts_with(term) || self.initials[i].starts_with(term) {
+            2
+        } else {
+            3
+        };
+        (category, self.name[i].chars().count(), self.id[i])
     }
 
     fn insert_newest(&mut self, row: u32) {
@@ -228,8 +282,7 @@ impl Matcher {
 }
 
 /// The columns' select list.
-const FACET_SELECT: &str =
-    "select id, kind, domain_id, area_id, status, grade, registered_on from organizations o";
+const FACET_SELECT: &str = "select o.id, o.kind, o.domain_id, o.area_id, o.status, o.grade, o.registered_on, s.name as search_name, s.pinyin, s.initials from organizations o left join org_search s on s.org_id = o.id";
 
 /// The newest audit sequence number (a primary-key lookup).
 async fn newest_seq(conn: &mut Conn<'_>) -> Result<i64> {
@@ -272,7 +325,7 @@ async fn build(conn: &mut Conn<'_>) -> Result<Columns> {
         building: true,
         ..Columns::default()
     };
-    let rows: Vec<FacetRow> = Sql::new(&format!("{FACET_SELECT} order by id"))
+    let rows: Vec<FacetRow> = Sql::new(&format!("{FACET_SELECT} order by o.id"))
         .fetch_all(conn)
         .await?;
     for r in &rows {
@@ -281,6 +334,9 @@ async fn build(conn: &mut Conn<'_>) -> Result<Columns> {
     let mut newest = std::mem::take(&mut columns.by_newest);
     newest.sort_unstable_by_key(|&p| columns.newest_key(p));
     columns.by_newest = newest;
+    let mut by_pinyin = std::mem::take(&mut columns.by_pinyin);
+    by_pinyin.sort_unstable_by(|&a, &b| columns.pinyin_key(a).cmp(&columns.pinyin_key(b)));
+    columns.by_pinyin = by_pinyin;
     columns.building = false;
     Ok(columns)
 }
@@ -356,15 +412,16 @@ impl FacetIndex {
     }
 
     /// The ids of one page of organizations matching `filter` (and among `candidates`, when
-    /// searching) in `order`; `None` before the first build or for an order the index does
-    /// not keep (names in pinyin order, search relevance).
+    /// searching) in `order`; `None` before the first build. Relevance needs the search's
+    /// first folded term and the ids whose credit code equals it (`exact`); without a search
+    /// it means pinyin order.
     pub fn page(
         &self,
         filter: &OrgFilter,
         candidates: Option<&[i64]>,
         order: OrgOrder,
-        offset: usize,
-        limit: usize,
+        (offset, limit): (usize, usize),
+        exact: &[i64],
     ) -> Option<Vec<i64>> {
         let guard = self.columns.read().unwrap_or_else(|e| e.into_inner());
         let c = guard.as_ref()?;
@@ -377,25 +434,42 @@ impl FacetIndex {
                 .map(|r| c.id[r as usize])
                 .collect()
         };
-        match (order, candidates) {
-            (OrgOrder::Id | OrgOrder::LatestRecord | OrgOrder::Newest, Some(ids)) => {
+        let first_term = filter.terms().into_iter().next();
+        match candidates {
+            Some(ids) => {
+                // Filter first, then sort only what matched.
                 let mut rows: Vec<u32> = ids
                     .iter()
                     .filter_map(|id| c.row_of.get(id).copied())
+                    .filter(|r| matching(r))
                     .collect();
-                match order {
-                    OrgOrder::Newest => rows.sort_unstable_by_key(|&r| c.newest_key(r)),
-                    OrgOrder::LatestRecord => {
+                match (order, &first_term) {
+                    (OrgOrder::Relevance, Some(term)) => {
+                        rows.sort_by_cached_key(|&r| c.relevance_key(r, term, exact))
+                    }
+                    (OrgOrder::Relevance | OrgOrder::Name, _) => {
+                        rows.sort_unstable_by(|&a, &b| c.pinyin_key(a).cmp(&c.pinyin_key(b)))
+                    }
+                    (OrgOrder::Newest, _) => rows.sort_unstable_by_key(|&r| c.newest_key(r)),
+                    (OrgOrder::LatestRecord, _) => {
                         rows.sort_unstable_by_key(|&r| std::cmp::Reverse(c.id[r as usize]))
                     }
-                    _ => rows.sort_unstable_by_key(|&r| c.id[r as usize]),
+                    (OrgOrder::Id, _) => rows.sort_unstable_by_key(|&r| c.id[r as usize]),
                 }
-                Some(take(&mut rows.into_iter()))
+                Some(
+                    rows.into_iter()
+                        .skip(offset)
+                        .take(limit)
+                        .map(|r| c.id[r as usize])
+                        .collect(),
+                )
             }
-            (OrgOrder::Id, None) => Some(take(&mut c.by_id.iter().copied())),
-            (OrgOrder::LatestRecord, None) => Some(take(&mut c.by_id.iter().rev().copied())),
-            (OrgOrder::Newest, None) => Some(take(&mut c.by_newest.iter().copied())),
-            (OrgOrder::Relevance | OrgOrder::Name, _) => None,
+            None => Some(match order {
+                OrgOrder::Id => take(&mut c.by_id.iter().copied()),
+                OrgOrder::LatestRecord => take(&mut c.by_id.iter().rev().copied()),
+                OrgOrder::Newest => take(&mut c.by_newest.iter().copied()),
+                OrgOrder::Relevance | OrgOrder::Name => take(&mut c.by_pinyin.iter().copied()),
+            }),
         }
     }
 

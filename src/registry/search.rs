@@ -294,6 +294,40 @@ pub fn push_condition(sql: &mut Sql, backend: Backend, terms: &[String]) {
     }
 }
 
+/// The ids of every organization matching every term, read from the index alone (no join
+/// with `organizations`: the district-wide scopes see every organization); credit-code
+/// prefixes add the organizations whose code begins with the term.
+pub async fn matching_ids(conn: &mut Conn<'_>, terms: &[String]) -> Result<Vec<i64>> {
+    let mut result: Option<std::collections::HashSet<i64>> = None;
+    for term in terms {
+        let mut sql = if conn.backend() == Backend::Postgres {
+            let mut sql = Sql::new("select org_id from org_search_fts where tokens @@ ");
+            sql.push_arg(tsquery(term)).push("::tsquery");
+            sql
+        } else {
+            let mut sql = Sql::new("select rowid from org_search_fts where org_search_fts match ");
+            sql.push_arg(fts5_query(term));
+            sql
+        };
+        if looks_like_code_prefix(term) {
+            sql.push(" union select id from organizations where uscc like ")
+                .push_arg(format!("{}%", term.to_ascii_uppercase()));
+        }
+        let ids: Vec<(i64,)> = sql.fetch_all(conn).await?;
+        let ids: std::collections::HashSet<i64> = ids.into_iter().map(|(id,)| id).collect();
+        result = Some(match result {
+            None => ids,
+            Some(before) => before.intersection(&ids).copied().collect(),
+        });
+        if result.as_ref().is_some_and(|r| r.is_empty()) {
+            break;
+        }
+    }
+    let mut ids: Vec<i64> = result.unwrap_or_default().into_iter().collect();
+    ids.sort_unstable();
+    Ok(ids)
+}
+
 /// Six or more letters and digits with at least one digit: a credit code or its beginning.
 fn looks_like_code_prefix(term: &str) -> bool {
     term.len() >= 6

@@ -288,6 +288,16 @@ pub async fn search_ids(
     Ok(ids.into_iter().map(|(id,)| id).collect())
 }
 
+/// The ids of the organizations with this credit code (at most one), whatever the scope:
+/// callers use it only to rank rows they already may see.
+pub async fn ids_with_uscc(conn: &mut Conn<'_>, code: &str) -> Result<Vec<i64>> {
+    let ids: Vec<(i64,)> = Sql::new("select id from organizations where uscc = $1")
+        .arg(code)
+        .fetch_all(conn)
+        .await?;
+    Ok(ids.into_iter().map(|(id,)| id).collect())
+}
+
 /// One page of the organizations in the caller's scope matching `filter`, in `order`.
 pub async fn list_page(
     conn: &mut Conn<'_>,
