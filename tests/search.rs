@@ -270,7 +270,7 @@ async fn facet_index_agrees_with_sql(t: &TestDb) {
         ..OrgForm::default()
     };
     let mut tx = t.db.begin().await.unwrap();
-    store::create(
+    let created = store::create(
         &mut tx.conn(),
         &Scope::All,
         &shezu::audit::Actor::system("other-server"),
@@ -286,6 +286,39 @@ async fn facet_index_agrees_with_sql(t: &TestDb) {
         .await
         .json();
     assert_eq!(after["total"].as_i64().unwrap(), before + 1);
+    // It moves to 大港: both areas' counts follow.
+    let in_area = |code: &'static str| {
+        let app = &app;
+        async move {
+            app.get(&format!(
+                "/api/v1/organizations?kind=private_non_enterprise&area={code}"
+            ))
+            .await
+            .json()["total"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let (tanggu, dagang) = (in_area("120116001016").await, in_area("120116051").await);
+    let mut moved = form.clone();
+    moved.area_code = "120116051".into();
+    moved.uscc = created.uscc.clone().unwrap();
+    let mut tx = t.db.begin().await.unwrap();
+    store::update(
+        &mut tx.conn(),
+        &Scope::All,
+        &shezu::audit::Actor::system("other-server"),
+        Utc::now(),
+        created.org_id(),
+        created.version,
+        &moved.parse().unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(in_area("120116001016").await, tanggu - 1);
+    assert_eq!(in_area("120116051").await, dagang + 1);
 }
 
 db_test!(

@@ -274,15 +274,9 @@ pub async fn page_and_counts(
         return Ok((rows, counted));
     }
     app.facets.refresh(conn).await?;
+    let candidates = search_matches(app, conn, filter).await?;
+    let counted = counts_from_index(app, filter, candidates.as_deref().map(Vec::as_slice), names);
     let terms = filter.terms();
-    let candidates = if terms.is_empty() {
-        None
-    } else {
-        Some(super::search::matching_ids(conn, &terms).await?)
-    };
-    let counted = app
-        .facets
-        .count(filter, candidates.as_deref(), filter.area, names);
     // A full credit code typed as the query ranks its organization first.
     let exact = match terms.first() {
         Some(t) if t.len() == 18 => store::ids_with_uscc(conn, &t.to_ascii_uppercase()).await?,
@@ -290,7 +284,7 @@ pub async fn page_and_counts(
     };
     let ids = app.facets.page(
         filter,
-        candidates.as_deref(),
+        candidates.as_deref().map(Vec::as_slice),
         order,
         (
             usize::try_from(paging.offset()).unwrap_or(usize::MAX),
@@ -309,6 +303,45 @@ pub async fn page_and_counts(
     Ok((rows, counted))
 }
 
+/// The organizations the search terms of `filter` match (`None` without a search), remembered
+/// until the registry changes.
+async fn search_matches(
+    app: &AppState,
+    conn: &mut Conn<'_>,
+    filter: &OrgFilter,
+) -> Result<Option<std::sync::Arc<Vec<i64>>>, Error> {
+    let terms = filter.terms();
+    if terms.is_empty() {
+        return Ok(None);
+    }
+    if let Some(hit) = app.facets.matches_cached(&terms) {
+        return Ok(Some(hit));
+    }
+    let ids = std::sync::Arc::new(super::search::matching_ids(conn, &terms).await?);
+    app.facets.remember_matches(&terms, ids.clone());
+    Ok(Some(ids))
+}
+
+/// Counts from the index, remembered until the registry changes.
+fn counts_from_index(
+    app: &AppState,
+    filter: &OrgFilter,
+    candidates: Option<&[i64]>,
+    names: &[&'static str],
+) -> Counts {
+    let key = format!(
+        "{:?}|{:?}|{names:?}",
+        filter.terms(),
+        OrgFilter {
+            q: None,
+            ..filter.clone()
+        }
+    );
+    app.facets.counts_cached(key, || {
+        app.facets.count(filter, candidates, filter.area, names)
+    })
+}
+
 /// The exact total under `filter` and the facets named: from the in-memory index for the
 /// district-wide scopes, from SQL for narrower ones.
 pub async fn counts(
@@ -321,15 +354,13 @@ pub async fn counts(
     match scope {
         Scope::All | Scope::Public => {
             app.facets.refresh(conn).await?;
-            let terms = filter.terms();
-            let candidates = if terms.is_empty() {
-                None
-            } else {
-                Some(super::search::matching_ids(conn, &terms).await?)
-            };
-            Ok(app
-                .facets
-                .count(filter, candidates.as_deref(), filter.area, names))
+            let candidates = search_matches(app, conn, filter).await?;
+            Ok(counts_from_index(
+                app,
+                filter,
+                candidates.as_deref().map(Vec::as_slice),
+                names,
+            ))
         }
         Scope::Limited { .. } => Ok(Counts {
             total: store::count(conn, scope, filter).await?,

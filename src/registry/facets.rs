@@ -57,6 +57,9 @@ struct Columns {
     initials: Vec<Box<str>>,
     /// Rows by pinyin (then id), kept sorted as changes arrive.
     by_pinyin: Vec<u32>,
+    /// The rows located in each area (by area index), so that an area filter visits only its
+    /// subtree.
+    rows_in_area: Vec<Vec<u32>>,
     /// False while a build appends rows unsorted; `build` sorts once at the end.
     building: bool,
     kind: Vec<u16>,
@@ -75,7 +78,21 @@ pub struct FacetIndex {
     columns: RwLock<Option<Columns>>,
     /// One refresher at a time; readers never wait for the database.
     refreshing: tokio::sync::Mutex<()>,
+    /// Answers already computed at the current sequence number (popular searches and the
+    /// landing page), dropped as soon as anything changes.
+    answers: std::sync::Mutex<Answers>,
 }
+
+/// Remembered answers, valid for one sequence number.
+#[derive(Debug, Default)]
+struct Answers {
+    seq: i64,
+    counts: HashMap<String, Counts>,
+    matches: HashMap<String, std::sync::Arc<Vec<i64>>>,
+}
+
+/// Answers kept per kind before the memory is cleared.
+const MAX_ANSWERS: usize = 256;
 
 /// Exact counts: the total under every filter, and each facet under the other filters.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -143,6 +160,10 @@ impl Columns {
                 }
                 self.name[i as usize] = name;
                 self.initials[i as usize] = initials;
+                if self.area[i as usize] != area {
+                    self.rows_in_area[self.area[i as usize] as usize].retain(|&p| p != i);
+                    self.rows_in_area[area as usize].push(i);
+                }
                 let i = i as usize;
                 self.kind[i] = kind;
                 self.domain[i] = domain;
@@ -167,6 +188,7 @@ impl Columns {
                 self.status.push(status);
                 self.grade.push(grade);
                 self.registered.push(registered);
+                self.rows_in_area[area as usize].push(row);
                 self.name.push(name);
                 self.pinyin.push(pinyin);
                 self.initials.push(initials);
@@ -187,6 +209,20 @@ impl Columns {
         (
             std::cmp::Reverse(self.registered[row as usize]),
             std::cmp::Reverse(self.id[row as usize]),
+        )
+    }
+
+    /// The rows in the subtree of area index `area`, or `None` for no area filter.
+    fn subtree_rows(&self, area: Option<u32>) -> Option<Vec<u32>> {
+        let area = area?;
+        Some(
+            self.areas
+                .chain
+                .iter()
+                .enumerate()
+                .filter(|(_, chain)| chain.contains(&area))
+                .flat_map(|(a, _)| self.rows_in_area[a].iter().copied())
+                .collect(),
         )
     }
 
@@ -315,6 +351,7 @@ async fn build(conn: &mut Conn<'_>) -> Result<Columns> {
         .await?;
     let mut columns = Columns {
         seq,
+        rows_in_area: vec![Vec::new(); table.code.len()],
         areas: table,
         domain_index: domains
             .iter()
@@ -435,14 +472,19 @@ impl FacetIndex {
                 .collect()
         };
         let first_term = filter.terms().into_iter().next();
-        match candidates {
-            Some(ids) => {
-                // Filter first, then sort only what matched.
-                let mut rows: Vec<u32> = ids
-                    .iter()
+        // A search, or an area, narrows the rows to look at; they are then sorted.
+        let narrowed: Option<Vec<u32>> = match candidates {
+            Some(ids) => Some(
+                ids.iter()
                     .filter_map(|id| c.row_of.get(id).copied())
-                    .filter(|r| matching(r))
-                    .collect();
+                    .collect(),
+            ),
+            None => c.subtree_rows(matcher.area),
+        };
+        match narrowed {
+            Some(rows) => {
+                // Filter first, then sort only what matched.
+                let mut rows: Vec<u32> = rows.into_iter().filter(|r| matching(r)).collect();
                 match (order, &first_term) {
                     (OrgOrder::Relevance, Some(term)) => {
                         rows.sort_by_cached_key(|&r| c.relevance_key(r, term, exact))
@@ -471,6 +513,53 @@ impl FacetIndex {
                 OrgOrder::Relevance | OrgOrder::Name => take(&mut c.by_pinyin.iter().copied()),
             }),
         }
+    }
+
+    /// The counts for `key` (filter and facets, as the caller spells them) at the current
+    /// sequence number, computing them with `compute` if they are not remembered.
+    pub fn counts_cached(&self, key: String, compute: impl FnOnce() -> Counts) -> Counts {
+        let seq = self.read_seq().unwrap_or(-1);
+        if let Some(hit) = self.answers(seq, |a| a.counts.get(&key).cloned()) {
+            return hit;
+        }
+        let counts = compute();
+        self.answers(seq, |a| {
+            if a.counts.len() >= MAX_ANSWERS {
+                a.counts.clear();
+            }
+            a.counts.insert(key, counts.clone());
+        });
+        counts
+    }
+
+    /// The search matches remembered for `terms` at the current sequence number.
+    pub fn matches_cached(&self, terms: &[String]) -> Option<std::sync::Arc<Vec<i64>>> {
+        let seq = self.read_seq().unwrap_or(-1);
+        self.answers(seq, |a| a.matches.get(&terms.join(" ")).cloned())
+    }
+
+    /// Remembers the search matches for `terms`.
+    pub fn remember_matches(&self, terms: &[String], ids: std::sync::Arc<Vec<i64>>) {
+        let seq = self.read_seq().unwrap_or(-1);
+        self.answers(seq, |a| {
+            if a.matches.len() >= MAX_ANSWERS {
+                a.matches.clear();
+            }
+            a.matches.insert(terms.join(" "), ids);
+        });
+    }
+
+    /// Runs `f` on the remembered answers, first forgetting them if they belong to another
+    /// sequence number.
+    fn answers<T>(&self, seq: i64, f: impl FnOnce(&mut Answers) -> T) -> T {
+        let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        if answers.seq != seq {
+            *answers = Answers {
+                seq,
+                ..Answers::default()
+            };
+        }
+        f(&mut answers)
     }
 
     fn read_seq(&self) -> Option<i64> {
@@ -543,7 +632,12 @@ impl FacetIndex {
                     }
                 }
             }
-            None => (0..c.kind.len()).for_each(&mut visit),
+            // Rows outside a filtered area count towards nothing (the area facet counts the
+            // filtered area's children), so an area filter visits only its subtree.
+            None => match c.subtree_rows(matcher.area) {
+                Some(rows) => rows.into_iter().for_each(|r| visit(r as usize)),
+                None => (0..c.kind.len()).for_each(&mut visit),
+            },
         }
         let named = |counts: Vec<i64>, name: &dyn Fn(usize) -> String| {
             counts

@@ -298,34 +298,56 @@ pub fn push_condition(sql: &mut Sql, backend: Backend, terms: &[String]) {
 /// with `organizations`: the district-wide scopes see every organization); credit-code
 /// prefixes add the organizations whose code begins with the term.
 pub async fn matching_ids(conn: &mut Conn<'_>, terms: &[String]) -> Result<Vec<i64>> {
-    let mut result: Option<std::collections::HashSet<i64>> = None;
+    let pg = conn.backend() == Backend::Postgres;
+    let mut result: Option<Vec<i64>> = None;
     for term in terms {
-        let mut sql = if conn.backend() == Backend::Postgres {
-            let mut sql = Sql::new("select org_id from org_search_fts where tokens @@ ");
-            sql.push_arg(tsquery(term)).push("::tsquery");
-            sql
+        // Tens of thousands of ids come back as one comma-separated text value: one row to
+        // decode instead of one per id, which is where the time went.
+        let mut sql = Sql::new(if pg {
+            "select coalesce(string_agg(id::text, ','), '') from (select org_id as id from org_search_fts where tokens @@ "
         } else {
-            let mut sql = Sql::new("select rowid from org_search_fts where org_search_fts match ");
+            "select coalesce(group_concat(id), '') from (select rowid as id from org_search_fts where org_search_fts match "
+        });
+        if pg {
+            sql.push_arg(tsquery(term)).push("::tsquery");
+        } else {
             sql.push_arg(fts5_query(term));
-            sql
-        };
+        }
         if looks_like_code_prefix(term) {
             sql.push(" union select id from organizations where uscc like ")
                 .push_arg(format!("{}%", term.to_ascii_uppercase()));
         }
-        let ids: Vec<(i64,)> = sql.fetch_all(conn).await?;
-        let ids: std::collections::HashSet<i64> = ids.into_iter().map(|(id,)| id).collect();
+        sql.push(") m");
+        let (text,): (String,) = sql.fetch_one(conn).await?;
+        let mut ids: Vec<i64> = text.split(',').filter_map(|id| id.parse().ok()).collect();
+        ids.sort_unstable();
+        ids.dedup();
         result = Some(match result {
             None => ids,
-            Some(before) => before.intersection(&ids).copied().collect(),
+            Some(before) => intersect_sorted(&before, &ids),
         });
         if result.as_ref().is_some_and(|r| r.is_empty()) {
             break;
         }
     }
-    let mut ids: Vec<i64> = result.unwrap_or_default().into_iter().collect();
-    ids.sort_unstable();
-    Ok(ids)
+    Ok(result.unwrap_or_default())
+}
+
+/// The ids in both sorted lists.
+fn intersect_sorted(a: &[i64], b: &[i64]) -> Vec<i64> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
 }
 
 /// Six or more letters and digits with at least one digit: a credit code or its beginning.
@@ -512,6 +534,12 @@ mod tests {
             MAX_TERM_CHARS
         );
         assert_eq!(query_terms("a b c d e f g h").len(), MAX_TERMS);
+    }
+
+    #[test]
+    fn sorted_lists_intersect() {
+        assert_eq!(intersect_sorted(&[1, 3, 5, 9], &[2, 3, 9, 10]), vec![3, 9]);
+        assert!(intersect_sorted(&[], &[1]).is_empty());
     }
 
     #[test]
