@@ -595,7 +595,16 @@ impl FacetIndex {
         let mut status_counts = vec![0i64; OrgStatus::ALL.len()];
         let mut grade_counts = vec![0i64; Grade::ALL.len()];
         let mut domain_counts = vec![0i64; c.domain_codes.len()];
-        let mut area_counts: HashMap<u32, i64> = HashMap::new();
+        let mut area_counts = vec![0i64; c.areas.code.len()];
+        // Only the facets asked for are counted (the total always is).
+        let wants = |facet: &str| facets.contains(&facet);
+        let (want_kind, want_status, want_grade, want_domain, want_area) = (
+            wants("kind"),
+            wants("status"),
+            wants("grade"),
+            wants("domain"),
+            wants("area"),
+        );
         let mut visit = |i: usize| {
             let chain = &c.areas.chain[c.area[i] as usize];
             let failed = matcher.failed(c, i);
@@ -604,24 +613,25 @@ impl FacetIndex {
             if failed == 0 {
                 total += 1;
             }
-            if counts_for(KIND) && c.kind[i] != NONE {
+            if want_kind && counts_for(KIND) && c.kind[i] != NONE {
                 kind_counts[c.kind[i] as usize] += 1;
             }
-            if counts_for(STATUS) && c.status[i] != NONE {
+            if want_status && counts_for(STATUS) && c.status[i] != NONE {
                 status_counts[c.status[i] as usize] += 1;
             }
-            if counts_for(GRADE) && c.grade[i] != NONE {
+            if want_grade && counts_for(GRADE) && c.grade[i] != NONE {
                 grade_counts[c.grade[i] as usize] += 1;
             }
-            if counts_for(DOMAIN) {
+            if want_domain && counts_for(DOMAIN) {
                 domain_counts[c.domain[i] as usize] += 1;
             }
-            if counts_for(AREA)
+            if want_area
+                && counts_for(AREA)
                 && let (Some(p), Some(depth)) = (parent, parent_depth)
                 && chain.get(depth - 1) == Some(&p)
                 && let Some(child) = chain.get(depth)
             {
-                *area_counts.entry(*child).or_default() += 1;
+                area_counts[*child as usize] += 1;
             }
         };
         match candidates {
@@ -658,14 +668,36 @@ impl FacetIndex {
                 }),
                 "grade" => named(grade_counts.clone(), &|i| Grade::ALL[i].as_str().to_owned()),
                 "domain" => named(domain_counts.clone(), &|i| c.domain_codes[i].clone()),
-                "area" => area_counts
-                    .iter()
-                    .map(|(a, n)| (c.areas.code[*a as usize].clone(), *n))
-                    .collect(),
+                "area" => named(area_counts.clone(), &|i| c.areas.code[i].clone()),
                 _ => continue,
             };
             out.insert(*facet, counts);
         }
         Counts { total, facets: out }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_remembered_until_the_sequence_moves() {
+        let index = FacetIndex::default();
+        *index.columns.write().unwrap() = Some(Columns::default());
+        let mut computed = 0;
+        for _ in 0..3 {
+            index.counts_cached("k".into(), || {
+                computed += 1;
+                Counts::default()
+            });
+        }
+        assert_eq!(computed, 1);
+        index.columns.write().unwrap().as_mut().unwrap().seq = 7;
+        index.counts_cached("k".into(), || {
+            computed += 1;
+            Counts::default()
+        });
+        assert_eq!(computed, 2, "a new sequence number forgets old answers");
     }
 }
