@@ -40,7 +40,11 @@ struct AreaTable {
 struct Columns {
     /// The newest audit sequence number applied.
     seq: i64,
-    row_of: HashMap<i64, u32>,
+    /// Row of each organization id (`u32::MAX`: none); ids are dense, so a vector beats a hash
+    /// map when tens of thousands of search matches are looked up per request.
+    row_by_id: Vec<u32>,
+    /// Characters in the folded name (relevance puts shorter names first).
+    name_len: Vec<u16>,
     /// Each row's organization id.
     id: Vec<i64>,
     /// Rows in id order (rows are appended as changes arrive, which is not always id order
@@ -89,6 +93,8 @@ struct Answers {
     seq: i64,
     counts: HashMap<String, Counts>,
     matches: HashMap<String, std::sync::Arc<Vec<i64>>>,
+    /// Ids in the order a narrowed page asked for.
+    orders: HashMap<String, std::sync::Arc<Vec<i64>>>,
 }
 
 /// Answers kept per kind before the memory is cleared.
@@ -146,8 +152,9 @@ impl Columns {
         let text = |v: &Option<String>| v.as_deref().unwrap_or_default().into();
         let (name, pinyin, initials): (Box<str>, Box<str>, Box<str>) =
             (text(&r.search_name), text(&r.pinyin), text(&r.initials));
-        match self.row_of.get(&r.id) {
-            Some(&i) => {
+        let name_len = u16::try_from(name.chars().count()).unwrap_or(u16::MAX);
+        match self.row(r.id) {
+            Some(i) => {
                 if self.registered[i as usize] != registered {
                     self.by_newest.retain(|&p| p != i);
                     self.registered[i as usize] = registered;
@@ -158,6 +165,7 @@ impl Columns {
                     self.pinyin[i as usize] = pinyin;
                     self.insert_pinyin(i);
                 }
+                self.name_len[i as usize] = name_len;
                 self.name[i as usize] = name;
                 self.initials[i as usize] = initials;
                 if self.area[i as usize] != area {
@@ -173,7 +181,12 @@ impl Columns {
             }
             None => {
                 let row = self.kind.len() as u32;
-                self.row_of.insert(r.id, row);
+                let slot = usize::try_from(r.id).unwrap_or(0);
+                if self.row_by_id.len() <= slot {
+                    self.row_by_id.resize(slot + 1, u32::MAX);
+                }
+                self.row_by_id[slot] = row;
+                self.name_len.push(name_len);
                 match self.by_id.last().map(|&p| self.id[p as usize]) {
                     Some(last) if last > r.id => {
                         let at = self.by_id.partition_point(|&p| self.id[p as usize] < r.id);
@@ -210,6 +223,14 @@ impl Columns {
             std::cmp::Reverse(self.registered[row as usize]),
             std::cmp::Reverse(self.id[row as usize]),
         )
+    }
+
+    /// The row of organization `id`, if it has one.
+    fn row(&self, id: i64) -> Option<u32> {
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| self.row_by_id.get(i).copied())
+            .filter(|r| *r != u32::MAX)
     }
 
     /// The rows in the subtree of area index `area`, or `None` for no area filter.
@@ -252,7 +273,7 @@ impl Columns {
         } else {
             3
         };
-        (category, self.name[i].chars().count(), self.id[i])
+        (category, usize::from(self.name_len[i]), self.id[i])
     }
 
     fn insert_newest(&mut self, row: u32) {
@@ -472,19 +493,26 @@ impl FacetIndex {
                 .collect()
         };
         let first_term = filter.terms().into_iter().next();
-        // A search, or an area, narrows the rows to look at; they are then sorted.
-        let narrowed: Option<Vec<u32>> = match candidates {
-            Some(ids) => Some(
-                ids.iter()
-                    .filter_map(|id| c.row_of.get(id).copied())
-                    .collect(),
-            ),
-            None => c.subtree_rows(matcher.area),
-        };
-        match narrowed {
-            Some(rows) => {
+        // A search, or an area, narrows the rows to look at; they are then sorted once and the
+        // order remembered until the registry changes (popular searches, paging through one).
+        if candidates.is_none() && matcher.area.is_none() {
+            return Some(match order {
+                OrgOrder::Id => take(&mut c.by_id.iter().copied()),
+                OrgOrder::LatestRecord => take(&mut c.by_id.iter().rev().copied()),
+                OrgOrder::Newest => take(&mut c.by_newest.iter().copied()),
+                OrgOrder::Relevance | OrgOrder::Name => take(&mut c.by_pinyin.iter().copied()),
+            });
+        }
+        let key = format!("{filter:?}|{order:?}|{exact:?}");
+        let ordered = match self.answers(c.seq, |a| a.orders.get(&key).cloned()) {
+            Some(hit) => hit,
+            None => {
+                let narrowed: Vec<u32> = match candidates {
+                    Some(ids) => ids.iter().filter_map(|id| c.row(*id)).collect(),
+                    None => c.subtree_rows(matcher.area).unwrap_or_default(),
+                };
                 // Filter first, then sort only what matched.
-                let mut rows: Vec<u32> = rows.into_iter().filter(|r| matching(r)).collect();
+                let mut rows: Vec<u32> = narrowed.into_iter().filter(|r| matching(r)).collect();
                 match (order, &first_term) {
                     (OrgOrder::Relevance, Some(term)) => {
                         rows.sort_by_cached_key(|&r| c.relevance_key(r, term, exact))
@@ -498,21 +526,18 @@ impl FacetIndex {
                     }
                     (OrgOrder::Id, _) => rows.sort_unstable_by_key(|&r| c.id[r as usize]),
                 }
-                Some(
-                    rows.into_iter()
-                        .skip(offset)
-                        .take(limit)
-                        .map(|r| c.id[r as usize])
-                        .collect(),
-                )
+                let ordered: std::sync::Arc<Vec<i64>> =
+                    std::sync::Arc::new(rows.into_iter().map(|r| c.id[r as usize]).collect());
+                self.answers(c.seq, |a| {
+                    if a.orders.len() >= MAX_ANSWERS {
+                        a.orders.clear();
+                    }
+                    a.orders.insert(key, ordered.clone());
+                });
+                ordered
             }
-            None => Some(match order {
-                OrgOrder::Id => take(&mut c.by_id.iter().copied()),
-                OrgOrder::LatestRecord => take(&mut c.by_id.iter().rev().copied()),
-                OrgOrder::Newest => take(&mut c.by_newest.iter().copied()),
-                OrgOrder::Relevance | OrgOrder::Name => take(&mut c.by_pinyin.iter().copied()),
-            }),
-        }
+        };
+        Some(ordered.iter().skip(offset).take(limit).copied().collect())
     }
 
     /// The counts for `key` (filter and facets, as the caller spells them) at the current
@@ -637,7 +662,7 @@ impl FacetIndex {
         match candidates {
             Some(ids) => {
                 for id in ids {
-                    if let Some(&i) = c.row_of.get(id) {
+                    if let Some(i) = c.row(*id) {
                         visit(i as usize);
                     }
                 }
