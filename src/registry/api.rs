@@ -256,9 +256,8 @@ async fn list(
 }
 
 /// One page of organizations with the exact total and the facets named. For the district-wide
-/// scopes the counts — and the page itself, in id or registration order — come from the
-/// in-memory index (the rows are then read by id); otherwise, and for pinyin or relevance
-/// order, from SQL.
+/// scopes the counts and the page's ids, in every order, come from the in-memory index (the
+/// rows are then read by id); narrower scopes count and page in SQL.
 pub async fn page_and_counts(
     app: &AppState,
     conn: &mut Conn<'_>,
