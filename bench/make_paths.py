@@ -8,7 +8,15 @@ deterministic random ids (random.Random(7)), the same street x type x 5 pages, s
 same way. ORGS.csv is gen_orgs.py's CSV; STREETS.tsv (written by the loader,
 benches/directory_load.rs --streets-out) maps each generated street to its area code.
 Datasette pages with keyset `_next`; shezu's API pages with `page=` (offset), as its clients do.
+
+Two more scenarios, beyond the peers' mix, defeat answers remembered by the server (shezu keeps
+recent counts and search matches until the registry changes, at most 256 of each), so they show
+what an answer costs when it is not remembered:
+  ax   facets kind,area + total under 1,440 distinct filters (kind x domain x status x grade)
+  b2x  distinct 2-character Chinese terms that match 0.3-8 % of the names each (683 terms at
+       1M, each matching 3,000-80,000 names: a wide band around 养老's 37,574), with total
 """
+import collections
 import csv
 import random
 import sys
@@ -24,11 +32,14 @@ API = "/api/v1/organizations"
 
 n = 0
 streets, types = set(), set()
+pairs = collections.Counter()  # names containing each 2-character string
 with open(orgs_csv, newline="", encoding="utf-8") as f:
     for row in csv.DictReader(f):
         n = max(n, int(row["id"]))
         streets.add(row["street"])
         types.add(row["org_type"])
+        name = row["name"]
+        pairs.update(set(name[i:i + 2] for i in range(len(name) - 1)))
 streets, types = sorted(streets), sorted(types)  # = SQLite's "order by 1" (code point order)
 area = {}
 with open(streets_tsv, encoding="utf-8") as f:
@@ -57,6 +68,27 @@ for s in streets:
             paths.append(API + "?" + urlencode(q))
 rng.shuffle(paths)
 w("d_filter", paths)
+# Beyond the peers' mix: answers the server cannot have remembered (see the docstring).
+rx = random.Random(11)
+combos = []
+for kind in [""] + sorted(KIND.values()):
+    for domain in ["elderly_care", "social_work", "education", "culture", "sports", "health",
+                   "charity", "science_technology", "industry_commerce", "legal_services",
+                   "ecology", "community_service"]:
+        for status in ["active", "abnormal", "deregistered", "revoked"]:
+            for grade in ["", "1A", "2A", "3A", "4A", "5A"]:
+                q = {"facets": "kind,area", "per_page": PAGE, "domain": domain, "status": status}
+                if kind:
+                    q["kind"] = kind
+                if grade:
+                    q["grade"] = grade
+                combos.append(API + "?" + urlencode(q))
+rx.shuffle(combos)
+w("ax_facets_uncached", combos)
+terms = sorted(p for p, c in pairs.items()
+               if 0.003 * n <= c <= 0.08 * n and all("\u4e00" <= ch <= "\u9fff" for ch in p))
+rx.shuffle(terms)
+w("b2x_search2_uncached", [API + "?" + urlencode({"q": t, "per_page": PAGE}) for t in terms])
 # The public HTML directory: one page with its total and all five facets.
 w("html_search2", ["/orgs?" + urlencode({"q": "养老"})])
 print("wrote shezu paths for %d organizations to %s" % (n, out))

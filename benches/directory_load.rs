@@ -6,6 +6,12 @@
 //!     cargo bench --bench directory_load -- --csv orgs_1m.csv --database sqlite:/var/tmp/x.db \
 //!         [--limit N] [--batch N] [--commit-every 50000] [--streets-out streets.tsv] [--analyze]
 //!
+//!     cargo bench --bench directory_load -- --probe --database URL
+//!
+//! `--probe` times, in process and through sqlx, the statements behind the directory on a loaded
+//! database (full-text candidates, the GROUP BYs the facet index replaces, a record by id), to
+//! tell which one a slow scenario waits on.
+//!
 //! Works on SQLite (`sqlite:PATH`) and PostgreSQL (`postgres://…`). The database must hold no
 //! organizations yet (migrations are applied here; the Binhai area tree is loaded if missing).
 //! Row ids are the CSV ids, so the benchmark's random record ids are the peers' ids.
@@ -40,6 +46,7 @@ struct Options {
     commit_every: usize,
     streets_out: Option<String>,
     analyze: bool,
+    probe: bool,
 }
 
 fn options() -> Options {
@@ -51,6 +58,7 @@ fn options() -> Options {
         commit_every: 50_000,
         streets_out: None,
         analyze: false,
+        probe: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -71,10 +79,11 @@ fn options() -> Options {
             }
             "--streets-out" => o.streets_out = Some(value()),
             "--analyze" => o.analyze = true,
+            "--probe" => o.probe = true,
             other => usage(&format!("unknown argument {other}")),
         }
     }
-    if o.csv.is_empty() || o.database.is_empty() {
+    if (o.csv.is_empty() && !o.probe) || o.database.is_empty() {
         usage("--csv and --database are required");
     }
     o
@@ -82,7 +91,7 @@ fn options() -> Options {
 
 fn usage(problem: &str) -> ! {
     eprintln!(
-        "directory_load: {problem}\nusage: cargo bench --bench directory_load -- --csv FILE --database URL [--limit N] [--batch N] [--commit-every N] [--streets-out FILE] [--analyze]"
+        "directory_load: {problem}\nusage: cargo bench --bench directory_load -- --csv FILE --database URL [--limit N] [--batch N] [--commit-every N] [--streets-out FILE] [--analyze]\n       cargo bench --bench directory_load -- --probe --database URL"
     );
     std::process::exit(2)
 }
@@ -396,6 +405,10 @@ impl Loader {
 #[tokio::main]
 async fn main() {
     let o = options();
+    if o.probe {
+        probe(&o.database).await;
+        return;
+    }
     let started = Instant::now();
     let db = Db::connect(&o.database).await.expect("connect");
     shezu::db::migrate(&db).await.expect("migrate");
@@ -644,4 +657,111 @@ async fn main() {
         done as f64 / total,
         size as f64 / 1e6
     );
+}
+
+/// A term as the index stores it: base-32 code points (see `shezu::registry::search`), as an
+/// FTS5 phrase and as a tsquery.
+fn term_queries(term: &str) -> (String, String) {
+    const DIGITS: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
+    let enc = |c: char| {
+        let n = (c as u32).min(0xF_FFFF);
+        [15, 10, 5, 0]
+            .iter()
+            .map(|s| DIGITS[((n >> s) & 31) as usize] as char)
+            .collect::<String>()
+    };
+    let chars: Vec<char> = shezu::registry::search::fold(term).chars().collect();
+    let pairs: Vec<String> = chars
+        .windows(2)
+        .map(|p| format!("{}{}", enc(p[0]), enc(p[1])))
+        .collect();
+    let fts5 = format!("\"{}\"", pairs.join(" "));
+    let tsquery = pairs
+        .iter()
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(" <-> ");
+    (fts5, tsquery)
+}
+
+/// Times one statement: a first run, then the median and worst of `runs` more.
+async fn time_statement<T: shezu::db::Row>(db: &Db, label: &str, sql: Sql, runs: usize) -> Vec<T> {
+    let mut conn = db.acquire().await.expect("connection");
+    let t = Instant::now();
+    let mut rows: Vec<T> = sql.fetch_all(&mut conn.conn()).await.expect(label);
+    let first = t.elapsed().as_secs_f64() * 1000.0;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        rows = sql.fetch_all(&mut conn.conn()).await.expect(label);
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    let (p50, worst) = match times.as_slice() {
+        [] => (first, first),
+        t => (t[t.len() / 2], t[t.len() - 1]),
+    };
+    println!(
+        "  {label:<58} {:>8} rows  first {first:>8.1} ms  p50 {p50:>8.1} ms  max {worst:>8.1} ms",
+        rows.len()
+    );
+    rows
+}
+
+/// `--probe`: the statements behind the directory, timed in process.
+async fn probe(url: &str) {
+    let db = Db::connect(url).await.expect("connect");
+    let pg = db.backend() == Backend::Postgres;
+    println!(
+        "statements on {} (first run, then p50 and max of 10 more):",
+        if pg { "PostgreSQL" } else { "SQLite" }
+    );
+    for term in ["养老", "居家养老", "志愿服务", "书法家协会"] {
+        let (fts5, tsquery) = term_queries(term);
+        let (ids, count) = if pg {
+            (
+                Sql::new("select org_id from org_search_fts where tokens @@ $1::tsquery")
+                    .arg(tsquery.as_str()),
+                Sql::new("select count(*) from org_search_fts where tokens @@ $1::tsquery")
+                    .arg(tsquery.as_str()),
+            )
+        } else {
+            (
+                Sql::new("select rowid from org_search_fts where org_search_fts match $1")
+                    .arg(fts5.as_str()),
+                Sql::new("select count(*) from org_search_fts where org_search_fts match $1")
+                    .arg(fts5.as_str()),
+            )
+        };
+        time_statement::<(i64,)>(&db, &format!("full-text ids for {term}"), ids, 10).await;
+        time_statement::<(i64,)>(&db, &format!("full-text count for {term}"), count, 10).await;
+    }
+    let kind = Sql::new("select o.kind, count(*) from organizations o group by o.kind");
+    time_statement::<(String, i64)>(&db, "SQL facet: kind (GROUP BY over all)", kind, 3).await;
+    let area = Sql::new(
+        "select a.code, count(*) from organizations o join area_closure c on c.descendant_id = o.area_id join areas a on a.id = c.ancestor_id where a.parent_id = (select id from areas where parent_id is null order by id limit 1) group by a.code",
+    );
+    time_statement::<(String, i64)>(&db, "SQL facet: area children of the root", area, 3).await;
+    let total = Sql::new("select count(*) from organizations");
+    time_statement::<(i64,)>(&db, "SQL total: count(*) over all", total, 3).await;
+    let d = Sql::new(
+        "select count(*) from organizations o where o.kind = 'private_non_enterprise' and o.area_id in (select descendant_id from area_closure where ancestor_id in (select id from areas where code = '120116001'))",
+    );
+    time_statement::<(i64,)>(&db, "SQL total: street 塘沽 + kind", d, 3).await;
+    let columns = Sql::new(
+        "select o.id, o.kind, o.area_id, s.name, s.pinyin, s.initials from organizations o left join org_search s on s.org_id = o.id order by o.id",
+    );
+    time_statement::<(i64, String, i64, String, String, String)>(
+        &db,
+        "all rows' facet columns and search keys (index build)",
+        columns,
+        0,
+    )
+    .await;
+    let one = Sql::new(
+        "select o.id, o.name, d.code, a.code from organizations o join domains d on d.id = o.domain_id join areas a on a.id = o.area_id where o.id = $1",
+    )
+    .arg(339_564i64);
+    time_statement::<(i64, String, String, String)>(&db, "one record by id", one, 100).await;
+    db.close().await;
 }
