@@ -475,6 +475,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_referrals.sql"),
     migration!(8, "0008_search.sql"),
     migration!(9, "0009_notices.sql"),
+    migration!(10, "0010_area_kind_index.sql"),
 ];
 
 /// The names of all embedded migration files (for the parity test).
