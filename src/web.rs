@@ -465,6 +465,14 @@ pub fn invalid_page<T: Template>(template: &T, layout: &Layout) -> Result<Respon
     Ok(response)
 }
 
+/// The message shown under `field` in a form's rendered errors, or "" (used by templates).
+pub fn field_error<'a>(errors: &'a [(String, String)], field: &str) -> &'a str {
+    errors
+        .iter()
+        .find(|(f, _)| f == field)
+        .map_or("", |(_, m)| m.as_str())
+}
+
 /// A page number and size taken from the query string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Paging {

@@ -163,10 +163,7 @@ struct FormPage {
 impl FormPage {
     /// The error shown under `field` (used by the shared fields template).
     fn error(&self, field: &str) -> &str {
-        self.errors
-            .iter()
-            .find(|(f, _)| f == field)
-            .map_or("", |(_, m)| m.as_str())
+        crate::web::field_error(&self.errors, field)
     }
 
     fn direct_checked(&self) -> bool {

@@ -216,10 +216,7 @@ struct AdminPage {
 impl AdminPage {
     /// The error shown under `field`, if any.
     fn error(&self, field: &str) -> &str {
-        self.errors
-            .iter()
-            .find(|(f, _)| f == field)
-            .map_or("", |(_, m)| m.as_str())
+        crate::web::field_error(&self.errors, field)
     }
 }
 
