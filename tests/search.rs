@@ -202,10 +202,19 @@ async fn facet_index_agrees_with_sql(t: &TestDb) {
             let from_index = shezu::registry::search::matching_ids(&mut c, &filter.terms())
                 .await
                 .unwrap();
-            let mut from_sql = store::search_ids(&mut c, &Scope::Public, filter)
+            // The SQL path: the same terms as a registry query, every page at once.
+            let only_terms = OrgFilter {
+                q: filter.q.clone(),
+                ..OrgFilter::default()
+            };
+            let all = Paging {
+                page: 1,
+                per_page: 1_000_000,
+            };
+            let rows = store::list_page(&mut c, &Scope::Public, &only_terms, all, OrgOrder::Id)
                 .await
                 .unwrap();
-            from_sql.sort_unstable();
+            let from_sql: Vec<i64> = rows.iter().map(|r| r.id).collect();
             assert_eq!(from_index, from_sql, "{filter:?}");
             Some(from_index)
         };

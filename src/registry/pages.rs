@@ -1,7 +1,7 @@
 //! The back office for the registry: organization list with filters, create, edit, and the
 //! profile with its timeline and "as of" view; the domain dictionary.
 
-use super::api::{ListQuery, ListRequest, parse_filter};
+use super::api::{ListQuery, ListRequest, page_and_counts, parse_filter};
 use super::store::{self, DomainDraft, DomainRow, OrgOrder, Updated};
 use super::{Grade, HISTORY_FIELDS, OrgForm, OrgId, OrgKind, OrgStatus};
 use crate::app::AppState;
@@ -10,7 +10,8 @@ use crate::auth::{CurrentUser, Permission, Scope, require};
 use crate::error::{Error, FieldErrors, Result};
 use crate::i18n::{Lang, Msg};
 use crate::web::{
-    Layout, PageCtx, china_time, invalid_page, money, page, page_with_errors, redirect_with_flash,
+    Layout, PageCtx, china_time, invalid_page, money, page, page_with_errors, percent_encode,
+    redirect_with_flash,
 };
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -156,18 +157,6 @@ struct ListPage {
     filter_query: String,
 }
 
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 async fn list(
     State(app): State<AppState>,
     ctx: PageCtx,
@@ -180,8 +169,17 @@ async fn list(
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     let ListRequest { filter, paging, .. } = parse_filter(&mut c, &query).await?;
-    let (rows, total) =
-        store::list(&mut c, &scope, &filter, paging, OrgOrder::LatestRecord).await?;
+    let (rows, counted) = page_and_counts(
+        &app,
+        &mut c,
+        &scope,
+        &filter,
+        paging,
+        OrgOrder::LatestRecord,
+        &[],
+    )
+    .await?;
+    let total = counted.total;
     let domains = store::list_domains(&mut c).await?;
     let all_areas = areas::list_all(&mut c).await?;
     let get = |k: &str| {
@@ -193,7 +191,7 @@ async fn list(
     let filter_query = ["q", "kind", "domain", "area", "status"]
         .iter()
         .filter(|k| !get(k).is_empty())
-        .map(|k| format!("{k}={}&", encode(get(k))))
+        .map(|k| format!("{k}={}&", percent_encode(get(k))))
         .collect::<String>();
     let view = ListPage {
         layout: ctx.layout("registry.list.title"),

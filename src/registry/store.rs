@@ -274,20 +274,6 @@ pub async fn count(conn: &mut Conn<'_>, scope: &Scope, filter: &OrgFilter) -> Re
     Ok(count.fetch_i64(conn).await?)
 }
 
-/// The ids of every organization in scope whose name matches the search terms of `filter`
-/// (its other filters are left to the caller).
-pub async fn search_ids(
-    conn: &mut Conn<'_>,
-    scope: &Scope,
-    filter: &OrgFilter,
-) -> Result<Vec<i64>> {
-    let mut sql = Sql::new("select o.id from organizations o where 1 = 1");
-    scope.restrict_orgs(&mut sql, "o");
-    search::push_condition(&mut sql, conn.backend(), &filter.terms());
-    let ids: Vec<(i64,)> = sql.fetch_all(conn).await?;
-    Ok(ids.into_iter().map(|(id,)| id).collect())
-}
-
 /// The ids of the organizations with this credit code (at most one), whatever the scope:
 /// callers use it only to rank rows they already may see.
 pub async fn ids_with_uscc(conn: &mut Conn<'_>, code: &str) -> Result<Vec<i64>> {
