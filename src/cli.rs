@@ -249,11 +249,12 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
             settings,
         } => {
             let db = open(&database).await?;
+            let mut demo_loaded = false;
             if demo {
                 match crate::demo::load(&db, crate::demo::DEFAULT_SEED).await {
                     Ok(summary) => {
                         tracing::info!(%summary, "demo district loaded");
-                        print_demo_accounts(addr);
+                        demo_loaded = true;
                     }
                     Err(crate::demo::DemoError::NotEmpty) => {
                         tracing::info!("database already has records; demo not loaded again")
@@ -275,7 +276,16 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
-            tracing::info!("shezu listening on http://{addr}");
+            // The bound address, not the asked one: `--addr 127.0.0.1:0` picks a free port,
+            // and scripts (the browser suite) read it from this line.
+            let addr = listener.local_addr()?;
+            if demo_loaded {
+                print_demo_accounts(addr);
+            }
+            println!(
+                "{}",
+                Lang::Zh.tf("cli.listening", &[("addr", &addr.to_string())])
+            );
             axum::serve(
                 listener,
                 router(state).into_make_service_with_connect_info::<SocketAddr>(),

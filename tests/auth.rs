@@ -645,3 +645,33 @@ fn audit_verify_refuses_a_missing_database_instead_of_creating_one() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("不存在"));
     assert!(!path.exists(), "nothing was created");
 }
+
+db_test!(
+    each_account_lands_on_a_page_it_may_open_after_signing_in,
+    |t| async move {
+        load_areas(t).await;
+        for (username, role, area, landing) in [
+            ("registrar1", "registrar", None, "/admin/orgs"),
+            ("window1", "window", None, "/admin/orgs"),
+            ("tanggu1", "area_officer", Some("120116001"), "/admin/orgs"),
+            // An applicant holds no organization yet: the registry would refuse them.
+            ("applicant1", "org", None, "/applications"),
+            ("expert1", "expert", None, "/account"),
+        ] {
+            t.user(username, role, area, None).await;
+            let app = t.app();
+            let signed_in = app
+                .post_form("/login", &[("username", username), ("password", PASSWORD)])
+                .await;
+            assert_eq!(signed_in.location(), "/admin", "{username}");
+            let app = app.signed_in(username, PASSWORD).await;
+            let first = app.get("/admin").await;
+            assert_eq!(first.location(), landing, "{username}");
+            assert_eq!(
+                app.get(landing).await.status,
+                StatusCode::OK,
+                "{username} may open {landing}"
+            );
+        }
+    }
+);

@@ -6,6 +6,7 @@ mod common;
 mod api;
 mod approvals;
 mod auth;
+mod browser;
 mod consult;
 mod demo;
 mod notices;

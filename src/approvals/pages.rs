@@ -531,6 +531,11 @@ async fn show(
     let missing = store::missing_documents(&mut conn.conn(), &row).await?;
     let calendar = store::calendar(&mut conn.conn()).await?;
     let form = row.form();
+    let domain = crate::registry::store::list_domains(&mut conn.conn())
+        .await?
+        .into_iter()
+        .find(|d| d.code == form.domain)
+        .map_or(form.domain.clone(), |d| d.name(lang).to_owned());
     let facts = vec![
         (lang.t("org.field.name"), form.name.clone()),
         (
@@ -538,7 +543,7 @@ async fn show(
             crate::registry::OrgKind::parse(&form.kind)
                 .map_or(form.kind.clone(), |k| k.label(lang).to_owned()),
         ),
-        (lang.t("org.field.domain"), form.domain.clone()),
+        (lang.t("org.field.domain"), domain),
         (
             lang.t("org.field.area_code"),
             format!("{}（{}）", row.area_name, row.area_code),

@@ -36,7 +36,7 @@ pub struct ApplicationRow {
     pub org_id: Option<i64>,
     /// Who filed it.
     pub applicant_user_id: i64,
-    /// Their account name.
+    /// Their name and account name, as shown ("冯涛（shenqing）").
     pub applicant: String,
     /// The form, as JSON of `OrgForm`.
     pub form: String,
@@ -44,7 +44,7 @@ pub struct ApplicationRow {
     pub consent_unit: Option<String>,
     /// First-inquiry owner (首问负责人).
     pub owner_user_id: Option<i64>,
-    /// Their account name.
+    /// Their name and account name, as shown.
     pub owner: Option<String>,
     /// Statutory limit in days, fixed when the application was made.
     pub limit_days: i64,
@@ -94,7 +94,7 @@ pub fn china_date(t: Timestamp) -> NaiveDate {
     (t + chrono::Duration::hours(8)).date_naive()
 }
 
-const SELECT: &str = "select a.id, a.kind, a.state, a.org_kind, a.org_name, a.area_id, ar.code as area_code, ar.name as area_name, a.org_id, a.applicant_user_id, u.username as applicant, a.form, a.consent_unit, a.owner_user_id, o.username as owner, a.limit_days, a.paused_days, a.submitted_at, a.accepted_at, a.returned_at, a.decided_at, a.version, a.created_at, a.charter_party_clause from applications a join areas ar on ar.id = a.area_id join users u on u.id = a.applicant_user_id left join users o on o.id = a.owner_user_id where 1 = 1";
+const SELECT: &str = "select a.id, a.kind, a.state, a.org_kind, a.org_name, a.area_id, ar.code as area_code, ar.name as area_name, a.org_id, a.applicant_user_id, case when u.display_name in ('', u.username) then u.username else u.display_name || '（' || u.username || '）' end as applicant, a.form, a.consent_unit, a.owner_user_id, case when o.display_name in ('', o.username) then o.username else o.display_name || '（' || o.username || '）' end as owner, a.limit_days, a.paused_days, a.submitted_at, a.accepted_at, a.returned_at, a.decided_at, a.version, a.created_at, a.charter_party_clause from applications a join areas ar on ar.id = a.area_id join users u on u.id = a.applicant_user_id left join users o on o.id = a.owner_user_id where 1 = 1";
 
 /// Who is looking at applications.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use crate::web::{
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use chrono::{Duration, Utc};
@@ -27,6 +27,7 @@ use serde::Deserialize;
 /// Every route of this module.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/admin", get(landing))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/account", get(account))
@@ -63,8 +64,24 @@ fn safe_next(next: &str) -> String {
     if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
         next.to_owned()
     } else {
-        "/admin/orgs".to_owned()
+        "/admin".to_owned()
     }
+}
+
+/// `/admin`, where a sign-in without a `next` lands: each account's own first page — the
+/// online services for an organization or applicant (who may hold no organization yet), the
+/// registry for staff who read it, the queue for window staff, else the account page; never a
+/// page the account may not open.
+async fn landing(user: CurrentUser) -> Redirect {
+    Redirect::to(if user.can(Permission::Apply) {
+        "/applications"
+    } else if user.can(Permission::ViewRegistry) {
+        "/admin/orgs"
+    } else if user.can(Permission::HandleApplications) {
+        "/admin/applications"
+    } else {
+        "/account"
+    })
 }
 
 async fn login_form(ctx: PageCtx, Query(q): Query<LoginQuery>) -> Result<Response> {

@@ -22,16 +22,30 @@ pub fn horizontal_bars(title: &str, bars: &[Bar]) -> String {
     let width = label_width + bar_space + 70;
     let height = row * bars.len().max(1) + 8;
     let max = bars.iter().map(|b| b.value).max().unwrap_or(0).max(1);
+    // A chart of links is a group of links to assistive technology (an image may not hold
+    // focusable parts); a chart without links is one image.
+    let role = if bars.iter().any(|b| b.href.is_some()) {
+        "group"
+    } else {
+        "img"
+    };
     let mut svg = format!(
-        "<svg class=\"chart\" role=\"img\" aria-label=\"{}\" viewBox=\"0 0 {width} {height}\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\">",
+        "<svg class=\"chart\" role=\"{role}\" aria-label=\"{}\" viewBox=\"0 0 {width} {height}\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\">",
         xml_escape(title)
     );
     for (i, bar) in bars.iter().enumerate() {
         let y = i * row + 4;
         let length = (bar.value as f64 / max as f64 * bar_space as f64).round() as usize;
-        let label: String = bar.label.chars().take(12).collect();
+        // A long label is cut to fit, visibly; the tooltip and the table beside carry all of it.
+        let label: String = if bar.label.chars().count() > 12 {
+            bar.label.chars().take(11).chain(['…']).collect()
+        } else {
+            bar.label.clone()
+        };
         let body = format!(
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"label\">{}</text><rect x=\"{label_width}\" y=\"{y}\" width=\"{}\" height=\"{}\" class=\"bar\"/><text x=\"{}\" y=\"{}\" class=\"value\">{}</text>",
+            "<title>{}: {}</title><text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"label\">{}</text><rect x=\"{label_width}\" y=\"{y}\" width=\"{}\" height=\"{}\" class=\"bar\"/><text x=\"{}\" y=\"{}\" class=\"value\">{}</text>",
+            xml_escape(&bar.label),
+            bar.value,
             label_width - 8,
             y + 15,
             xml_escape(&label),

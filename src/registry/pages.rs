@@ -15,16 +15,16 @@ use crate::web::{
 };
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
+use std::collections::HashMap;
 
 /// Every route of this module.
 pub fn routes() -> axum::Router<AppState> {
     Router::new()
-        .route("/admin", get(|| async { Redirect::to("/admin/orgs") }))
         .route("/admin/orgs", get(list).post(create))
         .route("/admin/orgs/new", get(new_form))
         .route("/admin/orgs/{id}", get(show).post(update))
@@ -95,12 +95,32 @@ pub fn domain_choices(domains: &[DomainRow], lang: Lang, current: &str) -> Vec<C
     )
 }
 
-/// Areas down to street level, indented by depth, for filter selects.
-fn area_choices(all: &[AreaRow], current: &str) -> Vec<Choice> {
-    let mut upper: Vec<&AreaRow> = all
-        .iter()
-        .filter(|a| a.level() != crate::areas::AreaLevel::Community)
-        .collect();
+/// The areas a list filter offers, indented by depth: for district-wide staff everything down
+/// to street level; for an area-bound account only its own areas and everything below them
+/// (communities included: one street's list is short), since nothing else can match.
+fn area_choices(all: &[AreaRow], scope: &Scope, current: &str) -> Vec<Choice> {
+    let mut upper: Vec<&AreaRow> = match scope {
+        Scope::Limited { areas: roots, .. } => {
+            let parent: HashMap<i64, Option<i64>> =
+                all.iter().map(|a| (a.id, a.parent_id)).collect();
+            all.iter()
+                .filter(|a| {
+                    let mut at = Some(a.id);
+                    while let Some(id) = at {
+                        if roots.iter().any(|r| r.0 == id) {
+                            return true;
+                        }
+                        at = parent.get(&id).copied().flatten();
+                    }
+                    false
+                })
+                .collect()
+        }
+        Scope::All | Scope::Public => all
+            .iter()
+            .filter(|a| a.level() != crate::areas::AreaLevel::Community)
+            .collect(),
+    };
     upper.sort_by_key(|a| sort_key(all, a));
     choices(
         upper.into_iter().map(|a| {
@@ -215,7 +235,7 @@ async fn list(
         q: get("q").to_owned(),
         kinds: kind_choices(lang, get("kind")),
         domains: domain_choices(&domains, lang, get("domain")),
-        areas: area_choices(&all_areas, get("area")),
+        areas: area_choices(&all_areas, &scope, get("area")),
         statuses: status_choices(lang, get("status")),
         filter_query,
     };
