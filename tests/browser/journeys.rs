@@ -463,6 +463,25 @@ db_test!(
             .click();
         browser.wait_until("the question is sent", |b| b.exists(".flash"));
         assert_eq!(flash(&browser), Lang::Zh.t("flash.question_asked"));
+
+        // A signed-in form: the page must carry the session's CSRF token for the save to pass.
+        sign_in(&browser, "registrar");
+        browser.goto("/admin/orgs?q=%E7%88%B1%E4%B9%8B%E5%A3%B0");
+        browser.find("tbody a").click();
+        browser.find("a[href$='/edit']").click();
+        browser.find("#f-contact_phone").clear();
+        browser.find("#f-contact_phone").send_keys("022-25861234");
+        browser.find("form.org-form button[type=submit]").click();
+        browser.wait_until("the change is saved", |b| b.exists(".flash"));
+        assert_eq!(flash(&browser), Lang::Zh.t("flash.org_updated"));
+        assert_eq!(
+            count(
+                t,
+                "select count(*) from organizations where contact_phone = '022-25861234'"
+            )
+            .await,
+            1
+        );
     }
 );
 
