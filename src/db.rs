@@ -476,6 +476,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_search.sql"),
     migration!(9, "0009_notices.sql"),
     migration!(10, "0010_area_kind_index.sql"),
+    migration!(11, "0011_inspection.sql"),
 ];
 
 /// The names of all embedded migration files (for the parity test).

@@ -16,6 +16,8 @@ pub mod audit;
 pub mod auth;
 /// Command line: serve, migrate, demo, uscc.
 pub mod cli;
+/// The business date (业务日期) the compliance rules use.
+pub mod clock;
 /// Settings (flags and `SHEZU_*` environment variables).
 pub mod config;
 /// Online consultation and the public FAQ.
@@ -28,6 +30,8 @@ pub mod demo;
 pub mod error;
 /// The message catalogue (zh-CN, en).
 pub mod i18n;
+/// Annual reports and inspection (年检), the compliance calendar, credit lists (信用名单).
+pub mod inspection;
 /// Request metrics in Prometheus format.
 pub mod metrics;
 /// Notices and policy documents (通知公告, 政策法规).

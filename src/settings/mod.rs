@@ -24,6 +24,10 @@ pub enum SettingKind {
     DayCount,
     /// A list of dates, `YYYY-MM-DD`, separated by commas or spaces.
     DateList,
+    /// One date, `YYYY-MM-DD`, or empty for none.
+    OptionalDate,
+    /// A number of months (1–120).
+    Months,
 }
 
 /// One setting: its key, kind and the value that applies when none was ever set.
@@ -71,6 +75,43 @@ pub const SETTINGS: &[SettingDef] = &[
         key: "annual_report_registrar_deadline",
         kind: SettingKind::MonthDay,
         default: "05-31",
+    },
+    // Foundations report straight to the registration authority by 3/31 (DOMAIN §3).
+    SettingDef {
+        key: "annual_report_foundation_deadline",
+        kind: SettingKind::MonthDay,
+        default: "03-31",
+    },
+    // ⚠️ Who must report for a year: registered on or before this day of that year (national:
+    // 12-31; some localities 06-30).
+    SettingDef {
+        key: "annual_report_cutoff",
+        kind: SettingKind::MonthDay,
+        default: "12-31",
+    },
+    // DOMAIN §5: an abnormal listing with nothing to fix ends by itself after six months; two
+    // full years on the abnormal list lead to the serious list, and two clean years off it.
+    SettingDef {
+        key: "abnormal_auto_removal_months",
+        kind: SettingKind::Months,
+        default: "6",
+    },
+    SettingDef {
+        key: "serious_listing_after_months",
+        kind: SettingKind::Months,
+        default: "24",
+    },
+    SettingDef {
+        key: "serious_removal_after_months",
+        kind: SettingKind::Months,
+        default: "24",
+    },
+    // The business date (业务日期) compliance rules treat as today; empty: the real date. The
+    // demo stands at 2015-06-30, the seed's moment.
+    SettingDef {
+        key: "clock_date",
+        kind: SettingKind::OptionalDate,
+        default: "",
     },
     // DOMAIN §2.3 statutory limits, in calendar days from acceptance (⚠️ local rules vary).
     SettingDef {
@@ -158,6 +199,15 @@ impl SettingDef {
             SettingKind::Days => match v.parse::<i64>() {
                 Ok(n) if (1..=365).contains(&n) => Ok(n.to_string()),
                 _ => Err(Msg::new("setting.error.days")),
+            },
+            SettingKind::OptionalDate if v.is_empty() => Ok(String::new()),
+            SettingKind::OptionalDate => match chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+                Ok(d) => Ok(d.to_string()),
+                Err(_) => Err(Msg::new("setting.error.date_list").with("date", v)),
+            },
+            SettingKind::Months => match v.parse::<i64>() {
+                Ok(n) if (1..=120).contains(&n) => Ok(n.to_string()),
+                _ => Err(Msg::new("setting.error.months")),
             },
             SettingKind::MonthDay => {
                 let ok = chrono::NaiveDate::parse_from_str(&format!("2024-{v}"), "%Y-%m-%d")

@@ -1,0 +1,15 @@
+//! The business date (业务日期): the day the compliance rules (annual-report deadlines, credit
+//! listings, grade validity) treat as today. It is the real date in China unless the
+//! `clock_date` setting fixes one — the demo stands at the seed's moment, and tests move it to
+//! watch deadlines pass.
+
+use crate::db::Conn;
+use crate::error::Result;
+use chrono::NaiveDate;
+
+/// The business date: `clock_date` when set, else today in China.
+pub async fn today(conn: &mut Conn<'_>) -> Result<NaiveDate> {
+    let fixed = crate::settings::store::current(conn, "clock_date").await?;
+    Ok(NaiveDate::parse_from_str(&fixed, "%Y-%m-%d")
+        .unwrap_or_else(|_| crate::registry::dump::china_today()))
+}

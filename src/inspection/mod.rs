@@ -1,0 +1,1 @@
+//! Annual reports and inspection (年检), the compliance calendar and the credit lists.
