@@ -54,6 +54,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::referrals::pages::routes())
         .merge(crate::audit::pages::routes())
         .merge(crate::settings::pages::routes())
+        .merge(crate::inspection::pages::routes())
+        .merge(crate::evaluation::pages::routes())
         .merge(crate::api::routes())
         .fallback(crate::auth::pages::not_found)
         .layer(middleware::from_fn_with_state(

@@ -266,6 +266,7 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
                 db.clone(),
                 settings.dump_dir.clone(),
             ));
+            tokio::spawn(crate::inspection::credit::run_daily(db.clone()));
             let state = AppState::new(db.clone(), settings);
             // Build the facet index before the first visitor asks for a count.
             {

@@ -13,3 +13,16 @@ pub async fn today(conn: &mut Conn<'_>) -> Result<NaiveDate> {
     Ok(NaiveDate::parse_from_str(&fixed, "%Y-%m-%d")
         .unwrap_or_else(|_| crate::registry::dump::china_today()))
 }
+
+/// The business moment: now, moved onto the business date when `clock_date` fixes one (the
+/// time of day stays real), so that what is filed "today" is dated on the business date.
+pub async fn now(conn: &mut Conn<'_>) -> Result<crate::db::Timestamp> {
+    let real = chrono::Utc::now();
+    let fixed = crate::settings::store::current(conn, "clock_date").await?;
+    let Ok(day) = NaiveDate::parse_from_str(&fixed, "%Y-%m-%d") else {
+        return Ok(real);
+    };
+    let china = real + chrono::Duration::hours(8);
+    let moved = day.and_time(china.time()) - chrono::Duration::hours(8);
+    Ok(moved.and_utc())
+}

@@ -477,6 +477,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(9, "0009_notices.sql"),
     migration!(10, "0010_area_kind_index.sql"),
     migration!(11, "0011_inspection.sql"),
+    migration!(12, "0012_evaluation.sql"),
 ];
 
 /// The names of all embedded migration files (for the parity test).

@@ -28,6 +28,8 @@ pub mod db;
 pub mod demo;
 /// The one error type.
 pub mod error;
+/// Classified evaluation (分类评估, 1A–5A): rounds, templates, experts, 公示, 复核, grades.
+pub mod evaluation;
 /// The message catalogue (zh-CN, en).
 pub mod i18n;
 /// Annual reports and inspection (年检), the compliance calendar, credit lists (信用名单).

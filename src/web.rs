@@ -298,6 +298,10 @@ pub struct NavUser {
     pub applications: bool,
     /// Show the applicant's pages.
     pub apply: bool,
+    /// Where the evaluation link (评估) goes: staff, experts or an organization's account.
+    pub evaluation: Option<&'static str>,
+    /// Show the organization's annual reports.
+    pub reports: bool,
 }
 
 impl NavUser {
@@ -313,6 +317,16 @@ impl NavUser {
             notices: user.can(Permission::PublishNotices),
             applications: user.can(Permission::HandleApplications),
             apply: user.can(Permission::Apply),
+            evaluation: if user.can(Permission::ManageEvaluations) {
+                Some("/admin/evaluations")
+            } else if user.can(Permission::ScoreEvaluations) {
+                Some("/expert/evaluations")
+            } else if user.can(Permission::ApplyEvaluation) {
+                Some("/evaluation")
+            } else {
+                None
+            },
+            reports: user.can(Permission::FileAnnualReport),
         }
     }
 }
@@ -391,6 +405,14 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
 /// The flash messages a redirect may carry; only these keys are accepted back from the cookie,
 /// so a forged cookie cannot make the page say something else.
 const FLASH_KEYS: &[&str] = &[
+    "flash.report_saved",
+    "flash.report_submitted",
+    "flash.report_reviewed",
+    "flash.objection_filed",
+    "flash.listing_added",
+    "flash.sweep_done",
+    "flash.listing_removed",
+    "flash.objection_decided",
     "flash.notice_saved",
     "flash.notice_published",
     "flash.notice_withdrawn",
@@ -412,6 +434,7 @@ const FLASH_KEYS: &[&str] = &[
     "flash.question_answered",
     "flash.referral_sent",
     "flash.referral_updated",
+    "flash.evaluation_saved",
 ];
 
 fn flash_key(value: &str) -> Option<&'static str> {

@@ -839,7 +839,7 @@ db_test!(
             area_code: "120116001016".into(),
             registered_on: "2010-05-06".into(),
             grade: "4A".into(),
-            grade_expires_on: "2019-12-31".into(),
+            grade_expires_on: "2029-12-31".into(),
             brand: Some("on".into()),
             ..Default::default()
         }

@@ -9,6 +9,8 @@ mod auth;
 mod browser;
 mod consult;
 mod demo;
+mod evaluation;
+mod inspection;
 mod notices;
 mod open_data;
 mod portal;

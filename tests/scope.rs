@@ -59,6 +59,20 @@ const ROUTES: &[&str] = &[
     "/applications/{id}/documents",
     "/applications/{id}/documents/{doc}",
     "/applications/{id}/edit",
+    "/reports",
+    "/reports/{year}",
+    "/reports/{year}/submit",
+    "/credit/{id}/objection",
+    "/admin/reports",
+    "/admin/reports/{id}",
+    "/admin/reports/{id}/review",
+    "/admin/credit",
+    "/admin/credit/{id}",
+    "/admin/credit/{id}/remove",
+    "/admin/credit/{id}/objections/{objection}",
+    "/admin/credit/sweep",
+    "/api/v1/credit-lists",
+    "/api/v1/inspection/figures",
     "/consult",
     "/api/v1/areas",
     "/api/v1/areas/{code}",
@@ -81,6 +95,26 @@ const ROUTES: &[&str] = &[
     "/orgs/{key}",
     "/static/{name}",
     "/stats",
+    // Classified evaluation (tests/evaluation.rs walks them: `walk_routes`).
+    "/admin/evaluations",
+    "/admin/evaluations/{id}",
+    "/admin/evaluations/{id}/publicity",
+    "/admin/evaluations/{id}/finalize",
+    "/admin/evaluation-templates/{kind}",
+    "/admin/evaluation-applications/{id}",
+    "/admin/evaluation-applications/{id}/assign",
+    "/admin/evaluation-applications/{id}/propose",
+    "/admin/evaluation-applications/{id}/review",
+    "/admin/evaluation-experts",
+    "/evaluation",
+    "/evaluation/rounds/{id}",
+    "/evaluation/applications/{id}",
+    "/evaluation/applications/{id}/review",
+    "/expert/evaluations",
+    "/expert/evaluations/{id}",
+    "/expert/evaluations/{id}/conflict",
+    "/evaluations",
+    "/evaluations/certificates/{id}",
 ];
 
 #[test]
@@ -121,7 +155,7 @@ pub fn collect_routes(dir: &std::path::Path, out: &mut Vec<String>) {
 /// the TEDA street of the development zone.
 const IN_TANGGU: &str = "甲社区书画协会";
 const IN_DAGANG: &str = "乙街道舞蹈协会";
-const IN_TEDA: &str = "丙泰达志愿服务中心";
+pub const IN_TEDA: &str = "丙泰达志愿服务中心";
 
 /// A caller: (username, role, area, organization name); `None` role is an anonymous visitor.
 type Caller = (
@@ -148,7 +182,7 @@ const CALLERS: &[Caller] = &[
 ];
 
 /// Which of the three organizations a caller may see in the back office.
-fn visible(username: &str) -> &'static [&'static str] {
+pub fn visible(username: &str) -> &'static [&'static str] {
     match username {
         "admin1" | "registrar1" | "window1" | "party1" => &[IN_TANGGU, IN_DAGANG, IN_TEDA],
         "tanggu1" | "liaison1" => &[IN_TANGGU],
@@ -158,7 +192,7 @@ fn visible(username: &str) -> &'static [&'static str] {
     }
 }
 
-fn can_view(u: &str) -> bool {
+pub fn can_view(u: &str) -> bool {
     !matches!(u, "anonymous" | "expert1")
 }
 fn can_edit(u: &str) -> bool {
@@ -195,7 +229,7 @@ fn can_publish_notices(u: &str) -> bool {
 
 /// Status for a signed-in-only page: anonymous GETs go to the sign-in page, anonymous posts are
 /// 401, signed-in callers without the permission get 403.
-fn gate(u: &str, allowed: bool, method: &str, ok: u16) -> u16 {
+pub fn gate(u: &str, allowed: bool, method: &str, ok: u16) -> u16 {
     match (u, allowed) {
         ("anonymous", _) if method == "GET" => 303,
         ("anonymous", _) => 401,
@@ -439,6 +473,7 @@ async fn as_caller(t: &TestDb, username: &str) -> TestApp {
 
 db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
     let d = seed(t).await;
+    let inspection = crate::inspection::seed_walk(t, id_of(&d, IN_TEDA)).await;
     let names = [IN_TANGGU, IN_DAGANG, IN_TEDA];
     let mut checked = std::collections::BTreeSet::new();
     // Organizations created in 塘沽 by earlier callers (visible to whoever sees 塘沽).
@@ -453,6 +488,9 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
         let mut check = |route: &'static str| {
             checked.insert(route);
         };
+        for route in crate::inspection::walk(&app, u, &inspection).await {
+            check(route);
+        }
 
         // Public pages and the public API: the same for everyone, public data only.
         for (route, path) in [
@@ -1349,6 +1387,10 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             &res.body,
         );
         check("/admin/referrals/{id}/reply");
+
+        for route in crate::evaluation::walk_routes(&app, u).await {
+            check(route);
+        }
 
         // The caller's own account.
         let res = app.get("/account").await;

@@ -232,6 +232,22 @@ pub fn document() -> Value {
                 "parameters": [param("code", "path", "Division code.", text())],
                 "responses": {"200": {"description": "The area.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Area"}}}}},
             }},
+            "/api/v1/credit-lists": {"get": {
+                "summary": "Organizations on the credit lists (活动异常名录, 严重违法失信名单)",
+                "parameters": [
+                    param("list", "query", "abnormal or serious (default: both).", json!({"type": "string", "enum": ["abnormal", "serious"]})),
+                    param("all", "query", "true: include listings that have ended.", json!({"type": "boolean"})),
+                ],
+                "responses": {"200": {"description": "Listings, newest first: organization, credit code, list, reason, report year, facts, listed and removed dates, removal reason.", "content": {"application/json": {"schema": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}, "total": {"type": "integer"}}}}}}},
+            }},
+            "/api/v1/inspection/figures": {"get": {
+                "summary": "Annual-inspection figures of a year for an area subtree",
+                "parameters": [
+                    param("year", "query", "Report year (default: last year of the business date).", integer()),
+                    param("area", "query", "Division code of the area (default: the whole district).", text()),
+                ],
+                "responses": {"200": {"description": "Due, filed on time and late, overdue, results, inspection rate (filed ÷ due) and pass rate (passed ÷ reviewed), organizations listed now.", "content": {"application/json": {"schema": {"type": "object"}}}}},
+            }},
             "/api/v1/openapi.json": {"get": {
                 "summary": "This description",
                 "responses": {"200": {"description": "OpenAPI 3.1 document."}},

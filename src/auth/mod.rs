@@ -89,6 +89,18 @@ pub enum Permission {
     Refer,
     /// Write, publish and withdraw notices and policy documents on the portal.
     PublishNotices,
+    /// Fill in and submit one's own organization's annual report (年度报告).
+    FileAnnualReport,
+    /// Review annual reports and record the inspection result (年检结论).
+    ReviewAnnualReports,
+    /// List and remove organizations on the credit lists, decide objections (信用管理).
+    ManageCreditLists,
+    /// Run evaluation rounds: templates, eligibility, experts, committee, 公示, 复核 (评估管理).
+    ManageEvaluations,
+    /// Score the evaluations assigned to oneself (评估专家).
+    ScoreEvaluations,
+    /// Apply for evaluation for one's own organization, self-evaluate, ask for 复核 (评估申报).
+    ApplyEvaluation,
 }
 
 impl Permission {
@@ -103,6 +115,9 @@ impl Permission {
                 | Permission::CreateOrganization
                 | Permission::EditOwnOrganization
                 | Permission::HandleApplications
+                | Permission::FileAnnualReport
+                | Permission::ApplyEvaluation
+                | Permission::ReviewAnnualReports
         )
     }
 }
@@ -174,6 +189,9 @@ impl Role {
                 HandleApplications,
                 Refer,
                 PublishNotices,
+                ReviewAnnualReports,
+                ManageCreditLists,
+                ManageEvaluations,
             ],
             Role::Registrar => &[
                 ViewRegistry,
@@ -184,6 +202,9 @@ impl Role {
                 HandleApplications,
                 Refer,
                 PublishNotices,
+                ReviewAnnualReports,
+                ManageCreditLists,
+                ManageEvaluations,
             ],
             Role::Window => &[ViewRegistry, HandleApplications, Refer],
             Role::Party | Role::Liaison => &[ViewRegistry, Refer],
@@ -194,9 +215,16 @@ impl Role {
                 CreateOrganization,
                 HandleApplications,
                 Refer,
+                ReviewAnnualReports,
             ],
-            Role::Expert => &[],
-            Role::Org => &[ViewRegistry, EditOwnOrganization, Apply],
+            Role::Expert => &[ScoreEvaluations],
+            Role::Org => &[
+                ViewRegistry,
+                EditOwnOrganization,
+                Apply,
+                FileAnnualReport,
+                ApplyEvaluation,
+            ],
         }
     }
 }

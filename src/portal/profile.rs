@@ -47,6 +47,8 @@ struct ProfilePage {
     area_path: Vec<(String, String)>,
     former_names: Vec<String>,
     events: Vec<PublicEvent>,
+    /// Annual reports and credit listings (年报、年检结论与信用信息).
+    record: crate::inspection::pages::PublicRecord,
     json_ld: String,
     api_href: String,
 }
@@ -101,18 +103,21 @@ pub async fn profile(
         }
     }
     let former_names = former_names(&events);
+    // An expired grade stops showing (judged on the business date).
+    let today = crate::clock::today(&mut c).await?;
+    let grade = crate::evaluation::shown_grade(row.grade.as_deref(), row.grade_expires_on, today);
+    let record = crate::inspection::pages::PublicRecord::load(&mut c, row.id, lang).await?;
     let view = ProfilePage {
+        record,
         layout: ctx.layout_titled(row.name.clone()),
         name: row.name.clone(),
         uscc: row.uscc.clone().unwrap_or_default(),
         status: row.status().label(lang),
         active: row.status() == OrgStatus::Active,
-        grade: row
-            .grade()
-            .map(|g| g.label(lang).to_owned())
-            .unwrap_or_default(),
+        grade: grade.map(|g| g.label(lang).to_owned()).unwrap_or_default(),
         grade_valid: row
             .grade_expires_on
+            .filter(|_| grade.is_some())
             .map(|d| d.to_string())
             .unwrap_or_default(),
         facts,

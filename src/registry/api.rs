@@ -421,6 +421,10 @@ pub struct OrgDetail {
     registered_capital_yuan: Option<f64>,
     brand: bool,
     area_path: Vec<AreaRef>,
+    /// Annual reports (filing status and inspection result) and credit listings, on the
+    /// single-organization answer only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compliance: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -441,12 +445,24 @@ async fn show(
     let row = find_by_key(&mut c, &scope, &key)
         .await?
         .ok_or(Error::NotFound)?;
-    Ok(Json(
-        OrgDetail::load(&mut c, &row, lang, caller.internal_fields()).await?,
-    ))
+    let mut detail = OrgDetail::load(&mut c, &row, lang, caller.internal_fields()).await?;
+    detail.hide_expired_grade(crate::clock::today(&mut c).await?);
+    let record = crate::inspection::pages::PublicRecord::load(&mut c, row.id, lang).await?;
+    detail.compliance = Some(record.json());
+    Ok(Json(detail))
 }
 
 impl OrgDetail {
+    /// Drops a grade whose five-year validity ended before `today` (the business date): an
+    /// expired grade is no grade.
+    pub fn hide_expired_grade(&mut self, today: NaiveDate) {
+        let g = &mut self.item;
+        if crate::evaluation::shown_grade(g.grade.as_deref(), g.grade_expires_on, today).is_none() {
+            g.grade = None;
+            g.grade_expires_on = None;
+        }
+    }
+
     /// The public record of `row` (with internal fields when `internal`).
     pub async fn load(
         conn: &mut Conn<'_>,
@@ -478,6 +494,7 @@ impl OrgDetail {
                     name: a.name,
                 })
                 .collect(),
+            compliance: None,
         }
     }
 }

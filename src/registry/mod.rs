@@ -57,6 +57,8 @@ macro_rules! labelled_enum {
     };
 }
 
+pub(crate) use labelled_enum;
+
 labelled_enum!(
     /// Kind of organization (组织类型).
     OrgKind, "kind", {

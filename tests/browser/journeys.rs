@@ -366,6 +366,8 @@ db_test!(
                 "/applications/new?kind=change",
                 Some("phone-org-change-form"),
             ),
+            ("/reports", Some("phone-org-annual-reports")),
+            ("/reports/2014", None),
             ("/account", None),
         ] {
             phone.goto(path);
@@ -529,6 +531,8 @@ db_test!(
             "/admin/applications",
             "/admin/consultations",
             "/admin/notices",
+            "/admin/reports",
+            "/admin/credit",
             "/account",
         ] {
             browser.goto(path);
@@ -543,5 +547,90 @@ db_test!(
             "serious accessibility violations:\n{}",
             found.join("\n")
         );
+    }
+);
+
+db_test!(
+    an_organization_files_its_annual_report_and_staff_review_it,
+    |t| async move {
+        let Some(site) = Site::start(t) else { return };
+        // The business year moves on to spring 2016: the 2015 reports are due by 31 May.
+        crate::inspection::set_clock(t, "2016-04-01").await;
+        let secretary = site.browser();
+        sign_in(&secretary, "aizhisheng");
+        secretary.goto("/reports");
+        let reminders = secretary.text("#reminders");
+        assert!(reminders.contains("2015"), "{reminders}");
+        site.shot(&secretary, "org-annual-reports");
+        secretary.find("a[href='/reports/2015']").click();
+        for (field, value) in [
+            ("income_donations", "86000"),
+            ("income_government", "120000"),
+            ("expenditure_programmes", "150000"),
+            ("expenditure_total", "180000"),
+            ("assets", "95000"),
+            ("liabilities", "5000"),
+            ("staff", "4"),
+            ("members", "165"),
+            ("volunteers", "320"),
+        ] {
+            secretary.find(&format!("#r-{field}")).send_keys(value);
+        }
+        secretary
+            .find("#r-activities")
+            .send_keys("资助困难学生86名，开展助学志愿活动24次。");
+        secretary
+            .find("#r-party_building")
+            .send_keys("党员3名，纳入联合党支部，按期开展三会一课。");
+        site.shot(&secretary, "org-annual-report-form");
+        secretary.find("form.org-form button[type=submit]").click();
+        secretary.wait_until("the draft is saved", |b| b.exists(".flash"));
+        assert_eq!(flash(&secretary), Lang::Zh.t("flash.report_saved"));
+        secretary
+            .find("form[action='/reports/2015/submit'] button")
+            .click();
+        secretary.wait_until("the report is filed", |b| b.path() == "/reports");
+        assert_eq!(flash(&secretary), Lang::Zh.t("flash.report_submitted"));
+        assert!(
+            secretary
+                .text("#years")
+                .contains(Lang::Zh.t("filing.on_time"))
+        );
+
+        // The registrar finds it among the year's filings and records the result.
+        let registrar = site.browser();
+        sign_in(&registrar, "registrar");
+        registrar.goto("/admin/reports?year=2015&filing=on_time");
+        site.shot(&registrar, "admin-inspection-calendar");
+        registrar
+            .find_all("tbody a")
+            .into_iter()
+            .find(|a| a.text() == "爱之声公益助学联盟")
+            .expect("the filed report is listed")
+            .click();
+        registrar.find("#v-decision").select("basic_pass");
+        registrar
+            .find("#v-reasons")
+            .send_keys("未按章程按期召开会员大会，限期整改。");
+        site.shot(&registrar, "admin-annual-report-review");
+        registrar.find("form[action$='/review'] button").click();
+        registrar.wait_until("the result is recorded", |b| b.exists("#result"));
+        assert_eq!(
+            registrar.text("#result"),
+            Lang::Zh.t("inspection.result.basic_pass")
+        );
+
+        // The result is public on the profile.
+        let visitor = site.browser();
+        visitor.goto("/orgs?q=%E7%88%B1%E4%B9%8B%E5%A3%B0");
+        visitor.find(".org-card h3 a").click();
+        visitor.wait_until("the profile opens", |b| b.exists("#reports"));
+        let reports = visitor.text("#reports");
+        assert!(
+            reports.contains("2015")
+                && reports.contains(Lang::Zh.t("inspection.result.basic_pass")),
+            "{reports}"
+        );
+        site.shot(&visitor, "portal-profile-inspection");
     }
 );
