@@ -55,7 +55,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::pages::routes())
         .merge(crate::settings::pages::routes())
         .merge(crate::inspection::pages::routes())
+        .merge(crate::hubs::pages::routes())
         .merge(crate::evaluation::pages::routes())
+        .merge(crate::party::pages::routes())
         .merge(crate::api::routes())
         .fallback(crate::auth::pages::not_found)
         .layer(middleware::from_fn_with_state(

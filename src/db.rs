@@ -478,6 +478,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(10, "0010_area_kind_index.sql"),
     migration!(11, "0011_inspection.sql"),
     migration!(12, "0012_evaluation.sql"),
+    migration!(13, "0013_party.sql"),
+    migration!(14, "0014_hubs.sql"),
 ];
 
 /// The names of all embedded migration files (for the parity test).

@@ -30,6 +30,8 @@ pub mod demo;
 pub mod error;
 /// Classified evaluation (分类评估, 1A–5A): rounds, templates, experts, 公示, 复核, grades.
 pub mod evaluation;
+/// Street federations, community liaison points and the four-level network (枢纽式管理).
+pub mod hubs;
 /// The message catalogue (zh-CN, en).
 pub mod i18n;
 /// Annual reports and inspection (年检), the compliance calendar, credit lists (信用名单).
@@ -38,6 +40,8 @@ pub mod inspection;
 pub mod metrics;
 /// Notices and policy documents (通知公告, 政策法规).
 pub mod notices;
+/// The party-building information database (党建信息数据库): party organizations, coverage, funding.
+pub mod party;
 /// The public portal.
 pub mod portal;
 /// Referral tasks between departments and areas.

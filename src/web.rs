@@ -302,6 +302,8 @@ pub struct NavUser {
     pub evaluation: Option<&'static str>,
     /// Show the organization's annual reports.
     pub reports: bool,
+    /// Where the party-building link (党建) goes, if anywhere.
+    pub party: Option<&'static str>,
 }
 
 impl NavUser {
@@ -327,6 +329,13 @@ impl NavUser {
                 None
             },
             reports: user.can(Permission::FileAnnualReport),
+            party: if user.has_role(crate::auth::Role::Instructor) {
+                Some("/admin/party/mine")
+            } else if user.can(Permission::ViewParty) || user.can(Permission::ViewPartyFigures) {
+                Some("/admin/party")
+            } else {
+                None
+            },
         }
     }
 }
@@ -405,6 +414,10 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
 /// The flash messages a redirect may carry; only these keys are accepted back from the cookie,
 /// so a forged cookie cannot make the page say something else.
 const FLASH_KEYS: &[&str] = &[
+    "flash.federation_saved",
+    "flash.member_admitted",
+    "flash.member_left",
+    "flash.liaison_saved",
     "flash.report_saved",
     "flash.report_submitted",
     "flash.report_reviewed",
@@ -435,6 +448,7 @@ const FLASH_KEYS: &[&str] = &[
     "flash.referral_sent",
     "flash.referral_updated",
     "flash.evaluation_saved",
+    "flash.party_saved",
 ];
 
 fn flash_key(value: &str) -> Option<&'static str> {

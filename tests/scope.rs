@@ -73,6 +73,25 @@ const ROUTES: &[&str] = &[
     "/admin/credit/sweep",
     "/api/v1/credit-lists",
     "/api/v1/inspection/figures",
+    // The party-building database (tests/party.rs walks them: `walk`).
+    "/admin/party",
+    "/admin/party/mine",
+    "/admin/party/instructors",
+    "/admin/party/instructors/{id}/orgs",
+    "/admin/party/payments",
+    "/admin/party/{id}",
+    "/admin/party/{id}/orgs",
+    "/admin/party/{id}/cadres",
+    "/admin/party/{id}/activities",
+    "/admin/party/{id}/mechanisms",
+    "/api/v1/party/summary",
+    "/admin/network",
+    "/admin/federations",
+    "/admin/federations/{id}",
+    "/admin/federations/{id}/members",
+    "/admin/federations/{id}/members/{member}/leave",
+    "/admin/liaison-points",
+    "/api/v1/network",
     "/consult",
     "/api/v1/areas",
     "/api/v1/areas/{code}",
@@ -474,6 +493,8 @@ async fn as_caller(t: &TestDb, username: &str) -> TestApp {
 db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
     let d = seed(t).await;
     let inspection = crate::inspection::seed_walk(t, id_of(&d, IN_TEDA)).await;
+    let party = crate::party::seed_walk(t, id_of(&d, IN_TEDA)).await;
+    let hubs = crate::hubs::seed_walk(t, id_of(&d, IN_TANGGU)).await;
     let names = [IN_TANGGU, IN_DAGANG, IN_TEDA];
     let mut checked = std::collections::BTreeSet::new();
     // Organizations created in 塘沽 by earlier callers (visible to whoever sees 塘沽).
@@ -489,6 +510,12 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             checked.insert(route);
         };
         for route in crate::inspection::walk(&app, u, &inspection).await {
+            check(route);
+        }
+        for route in crate::party::walk(&app, u, &party).await {
+            check(route);
+        }
+        for route in crate::hubs::walk(&app, u, &hubs).await {
             check(route);
         }
 

@@ -248,6 +248,19 @@ pub fn document() -> Value {
                 ],
                 "responses": {"200": {"description": "Due, filed on time and late, overdue, results, inspection rate (filed ÷ due) and pass rate (passed ÷ reviewed), organizations listed now.", "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},
+            "/api/v1/network": {"get": {
+                "summary": "The four-level network of an area and each child area (aggregates)",
+                "parameters": [param("area", "query", "Division code (default: the district).", text())],
+                "responses": {"200": {"description": "Organizations by kind, federations and their members, communities and those with a liaison point, for the area and each child; organizations located at the area itself.", "content": {"application/json": {"schema": {"type": "object"}}}}},
+            }},
+            "/api/v1/party/summary": {"get": {
+                "summary": "Party-building aggregate counts of an area (党建信息, no names)",
+                "parameters": [
+                    param("area", "query", "Division code (default: the district).", text()),
+                    param("year", "query", "Funding year (default: last year of the business date).", integer()),
+                ],
+                "responses": {"200": {"description": "Party organizations by form (independent, joint, affiliated, dispatched), instructors, organizations and their coverage (own, joint, instructor, uncovered), and the year's funding: budget and paid, in yuan and fen.", "content": {"application/json": {"schema": {"type": "object"}}}}},
+            }},
             "/api/v1/openapi.json": {"get": {
                 "summary": "This description",
                 "responses": {"200": {"description": "OpenAPI 3.1 document."}},

@@ -101,6 +101,12 @@ pub enum Permission {
     ScoreEvaluations,
     /// Apply for evaluation for one's own organization, self-evaluate, ask for 复核 (评估申报).
     ApplyEvaluation,
+    /// See party organizations' records (党建信息): district-wide, or one's assigned organizations.
+    ViewParty,
+    /// Record party organizations, cadres, instructors, coverage and payments (党建管理).
+    ManageParty,
+    /// See the party-building aggregate figures (coverage, funding) of one's area.
+    ViewPartyFigures,
 }
 
 impl Permission {
@@ -118,6 +124,8 @@ impl Permission {
                 | Permission::FileAnnualReport
                 | Permission::ApplyEvaluation
                 | Permission::ReviewAnnualReports
+                | Permission::ViewParty
+                | Permission::ViewPartyFigures
         )
     }
 }
@@ -192,6 +200,9 @@ impl Role {
                 ReviewAnnualReports,
                 ManageCreditLists,
                 ManageEvaluations,
+                ViewParty,
+                ManageParty,
+                ViewPartyFigures,
             ],
             Role::Registrar => &[
                 ViewRegistry,
@@ -205,10 +216,19 @@ impl Role {
                 ReviewAnnualReports,
                 ManageCreditLists,
                 ManageEvaluations,
+                ViewPartyFigures,
             ],
             Role::Window => &[ViewRegistry, HandleApplications, Refer],
-            Role::Party | Role::Liaison => &[ViewRegistry, Refer],
-            Role::Instructor | Role::SocialWorker => &[ViewRegistry],
+            Role::Party => &[
+                ViewRegistry,
+                Refer,
+                ViewParty,
+                ManageParty,
+                ViewPartyFigures,
+            ],
+            Role::Liaison => &[ViewRegistry, Refer],
+            Role::Instructor => &[ViewRegistry, ViewParty],
+            Role::SocialWorker => &[ViewRegistry],
             Role::AreaOfficer => &[
                 ViewRegistry,
                 EditRegistry,
@@ -216,6 +236,7 @@ impl Role {
                 HandleApplications,
                 Refer,
                 ReviewAnnualReports,
+                ViewPartyFigures,
             ],
             Role::Expert => &[ScoreEvaluations],
             Role::Org => &[

@@ -133,8 +133,10 @@ pub async fn load(db: &Db, seed: u64) -> Result<DemoSummary, DemoError> {
     create_consultations(&mut conn).await?;
     create_notices(&mut conn).await?;
     crate::inspection::demo::load(&mut conn, seed).await?;
+    crate::hubs::demo::load(&mut conn, seed).await?;
     // After the annual reports: eligibility for evaluation is read from them.
     crate::evaluation::demo::load(&mut conn, seed).await?;
+    crate::party::demo::load(&mut conn, seed).await?;
     tx.commit().await?;
     Ok(summary)
 }

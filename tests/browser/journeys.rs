@@ -252,6 +252,16 @@ db_test!(a_street_officer_sees_only_their_street, |t| async move {
     );
     officer.goto(&format!("/admin/orgs/{elsewhere}/edit"));
     assert!(!officer.exists("form.org-form"), "and cannot be edited");
+
+    // Their network page opens on their street, with its communities to drill into.
+    officer.goto("/admin/network");
+    assert!(
+        officer.text("h1").contains("塘沽街道"),
+        "{}",
+        officer.text("h1")
+    );
+    assert!(officer.find_all("#network tbody tr[data-code]").len() > 5);
+    site.shot(&officer, "admin-network-street");
 });
 
 db_test!(the_statistics_page_shows_the_seed_figures, |t| async move {
@@ -533,6 +543,9 @@ db_test!(
             "/admin/notices",
             "/admin/reports",
             "/admin/credit",
+            "/admin/network",
+            "/admin/network?area=120116001",
+            "/admin/liaison-points?area=120116001",
             "/account",
         ] {
             browser.goto(path);
