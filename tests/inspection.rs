@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use shezu::auth::Scope;
 use shezu::db::Sql;
-use shezu::registry::{OrgForm, store};
 
 async fn count(t: &TestDb, sql: &str) -> i64 {
     let mut c = t.db.acquire().await.unwrap();
@@ -32,33 +31,9 @@ pub async fn set_clock(t: &TestDb, day: &str) {
     tx.commit().await.unwrap();
 }
 
-/// Enters a registered social group and returns its id.
+/// Enters a registered social group in 塘沽 and returns its id.
 pub async fn social_group(t: &TestDb, name: &str, registered_on: &str) -> i64 {
-    let draft = OrgForm {
-        name: name.into(),
-        kind: "social_group".into(),
-        domain: "culture".into(),
-        supervisory_unit: "滨海新区文化和旅游局".into(),
-        legal_representative: "钱进".into(),
-        area_code: "120116001016".into(),
-        registered_on: registered_on.into(),
-        ..OrgForm::default()
-    }
-    .parse()
-    .unwrap();
-    let mut tx = t.db.begin().await.unwrap();
-    let row = store::create(
-        &mut tx.conn(),
-        &Scope::All,
-        &shezu::audit::Actor::system("test"),
-        Utc::now(),
-        &draft,
-        "120116",
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    row.id
+    crate::evaluation::org(t, name, registered_on).await.0
 }
 
 /// A report that passes the form's checks.
