@@ -202,7 +202,6 @@ async fn network(
 
 /// Federation `id`, if the caller may change it (they edit the registry in its street).
 async fn editable_federation(
-    app: &AppState,
     c: &mut crate::db::Conn<'_>,
     user: &CurrentUser,
     id: i64,
@@ -211,18 +210,24 @@ async fn editable_federation(
     let street = areas::find_by_code(c, &fed.area_code)
         .await?
         .ok_or(Error::NotFound)?;
-    require_edit(app, c, user, &street).await?;
+    require_edit(c, user, &street).await?;
     Ok(fed)
 }
 
 /// The caller may change hub records of `area` (staff who edit the registry there).
+///
+/// The handlers that write have already passed `require` (which audits a refusal); this only
+/// narrows to the area, so pages can also ask it to decide whether to show their forms without
+/// filling the audit log with refusals.
 async fn require_edit(
-    app: &AppState,
     c: &mut crate::db::Conn<'_>,
     user: &CurrentUser,
     area: &AreaRow,
 ) -> Result<()> {
-    let scope = require(app, user, Permission::EditRegistry).await?;
+    let scope = user.scope(Permission::EditRegistry);
+    if scope.is_empty() {
+        return Err(Error::Forbidden);
+    }
     check_reach(c, &scope, area).await
 }
 
@@ -238,7 +243,7 @@ async fn create_federation(
     let street = areas::find_by_code(&mut c, form.area_code.trim())
         .await?
         .ok_or_else(|| Error::field("area_code", Msg::new("error.field.choice")))?;
-    require_edit(&app, &mut c, &user, &street).await?;
+    require_edit(&mut c, &user, &street).await?;
     let outcome = match form.parse() {
         Ok(f) => {
             let at = crate::clock::now(&mut c).await?;
@@ -316,7 +321,7 @@ async fn federation_page(
                 )
             })
             .collect(),
-        can_edit: require_edit(app, &mut c, user, &street).await.is_ok(),
+        can_edit: require_edit(&mut c, user, &street).await.is_ok(),
         form: form.unwrap_or_else(|| FederationForm {
             area_code: fed.area_code.clone(),
             name: fed.name.clone(),
@@ -359,7 +364,7 @@ async fn update_federation(
     require(&app, &user, Permission::EditRegistry).await?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    editable_federation(&app, &mut c, &user, id).await?;
+    editable_federation(&mut c, &user, id).await?;
     let parsed = match form.fed.parse() {
         Ok(f) => f,
         Err(errors) => {
@@ -393,7 +398,7 @@ async fn admit(
     require(&app, &user, Permission::EditRegistry).await?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let fed = editable_federation(&app, &mut c, &user, id).await?;
+    let fed = editable_federation(&mut c, &user, id).await?;
     let today = crate::clock::today(&mut c).await?;
     let key = form.org.trim();
     let org = match crate::registry::api::find_by_key(&mut c, &Scope::All, key).await? {
@@ -444,7 +449,7 @@ async fn leave(
     require(&app, &user, Permission::EditRegistry).await?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    editable_federation(&app, &mut c, &user, id).await?;
+    editable_federation(&mut c, &user, id).await?;
     let today = crate::clock::today(&mut c).await?;
     let at = crate::clock::now(&mut c).await?;
     store::leave(&mut c, &user.actor(), at, id, member, today).await?;
@@ -510,7 +515,7 @@ async fn liaison_page(
         )),
         covered: communities.iter().filter(|(_, _, p)| p.is_some()).count(),
         communities,
-        can_edit: require_edit(app, &mut c, user, &street).await.is_ok(),
+        can_edit: require_edit(&mut c, user, &street).await.is_ok(),
         form,
         errors: errors.render(ctx.lang),
         street,
@@ -547,7 +552,7 @@ async fn save_liaison_point(
     let community = areas::find_by_code(&mut c, form.area_code.trim())
         .await?
         .ok_or_else(|| Error::field("area_code", Msg::new("error.field.choice")))?;
-    require_edit(&app, &mut c, &user, &community).await?;
+    require_edit(&mut c, &user, &community).await?;
     let outcome = match form.parse() {
         Ok(p) => {
             let at = crate::clock::now(&mut c).await?;
