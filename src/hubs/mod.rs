@@ -149,7 +149,8 @@ impl LiaisonForm {
 
 /// A per-mille share as a percentage ("95.2%"), or "—" when there is nothing to divide.
 pub fn share(part: i64, whole: i64) -> String {
-    crate::inspection::store::percent((whole > 0).then(|| (part * 1000 + whole / 2) / whole))
+    use crate::inspection::store::{percent, permille};
+    percent(permille(part, whole))
 }
 
 #[cfg(test)]

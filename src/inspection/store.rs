@@ -550,11 +550,15 @@ impl Figures {
         }
         f.reported = f.on_time + f.late;
         let reviewed = f.pass + f.basic_pass + f.fail;
-        let permille = |n: i64, d: i64| (d > 0).then(|| (n * 1000 + d / 2) / d);
         f.inspection_rate_permille = permille(f.reported, f.due);
         f.pass_rate_permille = permille(f.pass, reviewed);
         f
     }
+}
+
+/// `part ÷ whole` in per mille, rounded half up; `None` when there is nothing to divide.
+pub fn permille(part: i64, whole: i64) -> Option<i64> {
+    (whole > 0).then(|| (part * 1000 + whole / 2) / whole)
 }
 
 /// Formats a per-mille rate as a percentage ("100.0%"), or "—".
