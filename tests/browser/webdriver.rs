@@ -30,6 +30,16 @@ pub struct WebDriverError {
     pub message: String,
 }
 
+impl WebDriverError {
+    /// Whether the element went away because the page changed under it (a navigation or an
+    /// htmx swap between finding and reading). ChromeDriver reports this as a stale reference,
+    /// or, mid-navigation, as an inspector error about a node outside the document.
+    pub fn is_page_change(&self) -> bool {
+        self.error == "stale element reference"
+            || self.message.contains("does not belong to the document")
+    }
+}
+
 /// Sends one request to the driver on `port` and returns its status and JSON body.
 fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
     let body = body.map(Value::to_string).unwrap_or_default();
@@ -329,7 +339,7 @@ impl Browser {
             let element = self.find(css);
             match self.try_call("GET", &element.path("/text"), None) {
                 Ok(text) => return text.as_str().unwrap_or_default().to_owned(),
-                Err(e) if e.error == "stale element reference" && Instant::now() < deadline => {}
+                Err(e) if e.is_page_change() && Instant::now() < deadline => {}
                 Err(e) => panic!("text of {css:?}: {}: {}", e.error, e.message),
             }
         }
