@@ -47,6 +47,46 @@ impl FieldErrors {
         v.to_owned()
     }
 
+    /// A required date (`YYYY-MM-DD`); `NaiveDate::MIN` stands in for a bad one.
+    pub fn required_date(&mut self, field: &'static str, value: &str) -> chrono::NaiveDate {
+        match value.trim() {
+            "" => {
+                self.add(field, Msg::new("error.field.required"));
+                chrono::NaiveDate::MIN
+            }
+            v => self
+                .optional_date(field, v)
+                .unwrap_or(chrono::NaiveDate::MIN),
+        }
+    }
+
+    /// An optional date (`YYYY-MM-DD`), `None` when empty or bad.
+    pub fn optional_date(&mut self, field: &'static str, value: &str) -> Option<chrono::NaiveDate> {
+        match value.trim() {
+            "" => None,
+            v => v.parse().map(Some).unwrap_or_else(|_| {
+                self.add(field, Msg::new("error.field.date"));
+                None
+            }),
+        }
+    }
+
+    /// A whole number from `min` to `max`; `min` stands in for a bad one.
+    pub fn whole_number(&mut self, field: &'static str, value: &str, min: i64, max: i64) -> i64 {
+        match value.trim().parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => n,
+            _ => {
+                self.add(
+                    field,
+                    Msg::new("error.field.range")
+                        .with("min", min)
+                        .with("max", max),
+                );
+                min
+            }
+        }
+    }
+
     /// `Ok(value)` when empty, else `Err(Error::Invalid)`.
     pub fn into_result<T>(self, value: T) -> Result<T, Error> {
         if self.is_empty() {

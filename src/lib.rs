@@ -50,5 +50,7 @@ pub mod referrals;
 pub mod registry;
 /// Installation settings with effective dates.
 pub mod settings;
+/// Social workers, professionals, placements and training (社工与培训).
+pub mod talent;
 /// Layout, language, flash, pagination, error page.
 pub mod web;

@@ -304,6 +304,8 @@ pub struct NavUser {
     pub reports: bool,
     /// Where the party-building link (党建) goes, if anywhere.
     pub party: Option<&'static str>,
+    /// Where the talent link (社工与培训) goes: the staff overview, or the training sign-up.
+    pub talent: Option<&'static str>,
 }
 
 impl NavUser {
@@ -333,6 +335,13 @@ impl NavUser {
                 Some("/admin/party/mine")
             } else if user.can(Permission::ViewParty) || user.can(Permission::ViewPartyFigures) {
                 Some("/admin/party")
+            } else {
+                None
+            },
+            talent: if user.can(Permission::ViewTalent) {
+                Some("/admin/talent")
+            } else if user.can(Permission::SignUpTraining) {
+                Some("/trainings")
             } else {
                 None
             },
@@ -414,6 +423,12 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
 /// The flash messages a redirect may carry; only these keys are accepted back from the cookie,
 /// so a forged cookie cannot make the page say something else.
 const FLASH_KEYS: &[&str] = &[
+    "flash.practitioner_saved",
+    "flash.placement_saved",
+    "flash.placement_ended",
+    "flash.training_saved",
+    "flash.attendance_saved",
+    "flash.signed_up",
     "flash.federation_saved",
     "flash.member_admitted",
     "flash.member_left",

@@ -134,6 +134,18 @@ const ROUTES: &[&str] = &[
     "/expert/evaluations/{id}/conflict",
     "/evaluations",
     "/evaluations/certificates/{id}",
+    // Talent (tests/talent.rs walks them: `walk`).
+    "/admin/talent",
+    "/admin/practitioners",
+    "/admin/practitioners/{id}",
+    "/admin/practitioners/{id}/placements",
+    "/admin/practitioners/{id}/placements/{placement}/end",
+    "/admin/trainings",
+    "/admin/trainings/{id}",
+    "/admin/trainings/{id}/attendance",
+    "/trainings",
+    "/trainings/{id}/signups",
+    "/api/v1/talent/summary",
 ];
 
 #[test]
@@ -495,6 +507,7 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
     let inspection = crate::inspection::seed_walk(t, id_of(&d, IN_TEDA)).await;
     let party = crate::party::seed_walk(t, id_of(&d, IN_TEDA)).await;
     let hubs = crate::hubs::seed_walk(t, id_of(&d, IN_TANGGU)).await;
+    let talent = crate::talent::seed_walk(t, id_of(&d, IN_TANGGU)).await;
     let names = [IN_TANGGU, IN_DAGANG, IN_TEDA];
     let mut checked = std::collections::BTreeSet::new();
     // Organizations created in 塘沽 by earlier callers (visible to whoever sees 塘沽).
@@ -516,6 +529,9 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             check(route);
         }
         for route in crate::hubs::walk(&app, u, &hubs).await {
+            check(route);
+        }
+        for route in crate::talent::walk(&app, u, &talent).await {
             check(route);
         }
 

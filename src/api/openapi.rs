@@ -261,6 +261,14 @@ pub fn document() -> Value {
                 ],
                 "responses": {"200": {"description": "Party organizations by form (independent, joint, affiliated, dispatched), instructors, organizations and their coverage (own, joint, instructor, uncovered), and the year's funding: budget and paid, in yuan and fen.", "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},
+            "/api/v1/talent/summary": {"get": {
+                "summary": "Social workers, professionals and training of an area (社工与培训, aggregates)",
+                "parameters": [
+                    param("area", "query", "Division code (default: the district).", text()),
+                    param("year", "query", "Training year (default: last year of the business date).", integer()),
+                ],
+                "responses": {"200": {"description": "On the business date: live organizations, social workers and professionals in post, social workers the 1:N ratio needs (N = organizations_per_social_worker), organizations without a social worker, social workers over their load; for the year: training sessions held, attendances, organizations trained and training hours received by the area's organizations.", "content": {"application/json": {"schema": {"type": "object"}}}}},
+            }},
             "/api/v1/openapi.json": {"get": {
                 "summary": "This description",
                 "responses": {"200": {"description": "OpenAPI 3.1 document."}},

@@ -107,6 +107,13 @@ pub enum Permission {
     ManageParty,
     /// See the party-building aggregate figures (coverage, funding) of one's area.
     ViewPartyFigures,
+    /// See social workers, professionals, the 1:30 ratio report and training figures of one's
+    /// area (社工与培训).
+    ViewTalent,
+    /// Record social workers, professionals, placements and training sessions (社工与培训管理).
+    ManageTalent,
+    /// Sign one's organization's people up for training sessions (培训报名).
+    SignUpTraining,
 }
 
 impl Permission {
@@ -126,6 +133,8 @@ impl Permission {
                 | Permission::ReviewAnnualReports
                 | Permission::ViewParty
                 | Permission::ViewPartyFigures
+                | Permission::ViewTalent
+                | Permission::SignUpTraining
         )
     }
 }
@@ -203,6 +212,8 @@ impl Role {
                 ViewParty,
                 ManageParty,
                 ViewPartyFigures,
+                ViewTalent,
+                ManageTalent,
             ],
             Role::Registrar => &[
                 ViewRegistry,
@@ -217,6 +228,8 @@ impl Role {
                 ManageCreditLists,
                 ManageEvaluations,
                 ViewPartyFigures,
+                ViewTalent,
+                ManageTalent,
             ],
             Role::Window => &[ViewRegistry, HandleApplications, Refer],
             Role::Party => &[
@@ -228,7 +241,7 @@ impl Role {
             ],
             Role::Liaison => &[ViewRegistry, Refer],
             Role::Instructor => &[ViewRegistry, ViewParty],
-            Role::SocialWorker => &[ViewRegistry],
+            Role::SocialWorker => &[ViewRegistry, SignUpTraining],
             Role::AreaOfficer => &[
                 ViewRegistry,
                 EditRegistry,
@@ -237,6 +250,7 @@ impl Role {
                 Refer,
                 ReviewAnnualReports,
                 ViewPartyFigures,
+                ViewTalent,
             ],
             Role::Expert => &[ScoreEvaluations],
             Role::Org => &[
@@ -245,6 +259,7 @@ impl Role {
                 Apply,
                 FileAnnualReport,
                 ApplyEvaluation,
+                SignUpTraining,
             ],
         }
     }

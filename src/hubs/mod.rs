@@ -40,7 +40,7 @@ fn optional_date(e: &mut FieldErrors, field: &'static str, value: &str) -> Optio
 }
 
 /// A telephone number: digits, spaces, `-`, `+` and parentheses, 5–20 of them.
-fn phone(e: &mut FieldErrors, field: &'static str, value: &str) -> String {
+pub(crate) fn phone(e: &mut FieldErrors, field: &'static str, value: &str) -> String {
     let v = value.trim();
     let ok = (5..=20).contains(&v.chars().count())
         && v.chars()

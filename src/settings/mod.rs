@@ -28,6 +28,8 @@ pub enum SettingKind {
     OptionalDate,
     /// A number of months (1–120).
     Months,
+    /// A whole number from 1 to 10,000 (a count of organizations, people…).
+    Count,
 }
 
 /// One setting: its key, kind and the value that applies when none was ever set.
@@ -159,6 +161,12 @@ pub const SETTINGS: &[SettingDef] = &[
         kind: SettingKind::DateList,
         default: "",
     },
+    // 30个社会组织配备一名社会工作者 [S]: organizations per social worker in the ratio report.
+    SettingDef {
+        key: "social_worker_load",
+        kind: SettingKind::Count,
+        default: "30",
+    },
 ];
 
 impl SettingDef {
@@ -208,6 +216,12 @@ impl SettingDef {
             SettingKind::Months => match v.parse::<i64>() {
                 Ok(n) if (1..=120).contains(&n) => Ok(n.to_string()),
                 _ => Err(Msg::new("setting.error.months")),
+            },
+            SettingKind::Count => match v.parse::<i64>() {
+                Ok(n) if (1..=10_000).contains(&n) => Ok(n.to_string()),
+                _ => Err(Msg::new("error.field.range")
+                    .with("min", 1)
+                    .with("max", 10_000)),
             },
             SettingKind::MonthDay => {
                 let ok = chrono::NaiveDate::parse_from_str(&format!("2024-{v}"), "%Y-%m-%d")
