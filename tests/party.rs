@@ -19,11 +19,12 @@ async fn count(t: &TestDb, sql: &str) -> i64 {
     Sql::new(sql).fetch_i64(&mut c.conn()).await.unwrap()
 }
 
-/// The demo's computed 2014 budget in fen (1,257,466.67 yuan): 251 party organizations set up
-/// before 2014 at 2,000 yuan and 12 set up in 2014 paid from the month after (513,666.67), plus
-/// 350 cadres' months at 200 yuan (743,800) — see `src/party/demo.rs`. Pinned so that a change
-/// to the demo or to the rule shows; the test also recomputes it from the records.
-const DEMO_2014_BUDGET_FEN: i64 = 125_746_667;
+/// The demo's computed 2014 budget in fen (1,228,133.31 yuan): 2,000 yuan a year for every
+/// party organization, in twelfths for the months after it was set up (never before its
+/// organization was registered or filed), plus 200 yuan a month per cadre — see
+/// `src/party/demo.rs`. Pinned so that a change to the demo or to the rule shows; the test also
+/// recomputes it from the records.
+const DEMO_2014_BUDGET_FEN: i64 = 122_813_331;
 
 db_test!(
     demo_party_figures_are_counted_from_records,
@@ -428,13 +429,8 @@ db_test!(
         assert_eq!(count(t, "select count(*) from party_org_orgs").await, 5);
 
         // Nine members declared a plain branch: saved, and flagged (a committee is due at 7).
-        assert!(
-            party
-                .get(&format!("/admin/party/{id}"))
-                .await
-                .body
-                .contains("id=\"level-flag\"")
-        );
+        let page = party.get(&format!("/admin/party/{id}")).await;
+        assert!(page.body.contains("id=\"level-flag\""), "{}", page.body);
         let flagged = party.get("/admin/party?flagged=1").await;
         assert!(flagged.body.contains("文化协会联合党支部"));
         let mut c = t.db.acquire().await.unwrap();
@@ -561,10 +557,13 @@ db_test!(
         let today = "2015-06-30".parse().unwrap();
         let mut c = t.db.acquire().await.unwrap();
         assert_eq!(
-            shezu::party::coverage::requiring_party_org_without_one(&mut c.conn(), today)
+            shezu::party::coverage::requiring_party_org_without_one(&mut c.conn(), today, 3)
                 .await
-                .unwrap(),
-            vec![a]
+                .unwrap()
+                .iter()
+                .map(|r| (r.org_id, r.members, r.year))
+                .collect::<Vec<_>>(),
+            vec![(a, 5, 2014)]
         );
         let mut tx = t.db.begin().await.unwrap();
         let new = shezu::party::PartyOrgForm {
@@ -591,7 +590,7 @@ db_test!(
         .unwrap();
         tx.commit().await.unwrap();
         assert!(
-            shezu::party::coverage::requiring_party_org_without_one(&mut c.conn(), today)
+            shezu::party::coverage::requiring_party_org_without_one(&mut c.conn(), today, 3)
                 .await
                 .unwrap()
                 .is_empty()
