@@ -102,13 +102,21 @@ pub const DEFAULT_TEMPLATE: &[(&str, &str, i64)] = &[
     ("制度建设", "重大事项征求党组织意见（重大事项请示报告）", 6),
     ("党员教育管理", "党员组织关系接转及时，党费按时足额收缴", 8),
     ("党员教育管理", "开展组织生活会和民主评议党员", 8),
-    ("党员教育管理", "开展谈心谈话，做好发展党员和入党积极分子培养", 6),
-    ("三会一课", "按期召开支部党员大会、支委会、党小组会", 10),
-    ("三会一课", "书记每年讲党课，每月开展主题党日", 8),
+    (
+        "党员教育管理",
+        "开展谈心谈话，做好发展党员和入党积极分子培养",
+        6,
+    ),
+    ("三会一课", "按期召开支部党员大会、支委会、党小组会", 12),
+    ("三会一课", "书记每年讲党课，每月开展主题党日", 10),
     ("党建入章", "章程写入党的建设有关内容", 6),
     ("党建入章", "党建工作经费纳入年度预算并规范使用", 6),
     ("作用发挥", "党员在业务工作和志愿服务中发挥先锋模范作用", 6),
-    ("作用发挥", "党组织在把关定向、服务群众中作用明显，获得表彰", 6),
+    (
+        "作用发挥",
+        "党组织在把关定向、服务群众中作用明显，获得表彰",
+        6,
+    ),
 ];
 
 /// The default template as items.
@@ -403,7 +411,11 @@ pub struct Filter {
 }
 
 /// Assessments in scope matching `filter`, best first then by name.
-pub async fn list(conn: &mut Conn<'_>, scope: &Scope, filter: &Filter) -> Result<Vec<AssessmentRow>> {
+pub async fn list(
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    filter: &Filter,
+) -> Result<Vec<AssessmentRow>> {
     let mut sql = Sql::new(SELECT);
     if let Some(year) = filter.year {
         sql.push(" and s.year = ").push_arg(year);
@@ -421,7 +433,11 @@ pub async fn list(conn: &mut Conn<'_>, scope: &Scope, filter: &Filter) -> Result
 }
 
 /// The assessment of party organization `party` for `year`, if any (the caller checked scope).
-pub async fn find(conn: &mut Conn<'_>, party: PartyOrgId, year: i64) -> Result<Option<AssessmentRow>> {
+pub async fn find(
+    conn: &mut Conn<'_>,
+    party: PartyOrgId,
+    year: i64,
+) -> Result<Option<AssessmentRow>> {
     let mut sql = Sql::new(SELECT);
     sql.push(" and s.party_org_id = ")
         .push_arg(party)
@@ -477,7 +493,9 @@ pub async fn band_counts(
     area: Option<AreaId>,
     year: i64,
 ) -> Result<BandCounts> {
-    let mut sql = Sql::new("select s.band, count(*) from party_assessments s join party_orgs p on p.id = s.party_org_id join organizations o on o.id = p.org_id where s.year = ");
+    let mut sql = Sql::new(
+        "select s.band, count(*) from party_assessments s join party_orgs p on p.id = s.party_org_id join organizations o on o.id = p.org_id where s.year = ",
+    );
     sql.push_arg(year);
     in_area(&mut sql, area);
     restrict(&mut sql, scope);
@@ -524,9 +542,7 @@ pub async fn save(
     let row = get(conn, &Scope::All, party).await?;
     let year = scoring.year;
     let existed = i64::from(row.established_on.year()) <= year
-        && row
-            .dissolved_on
-            .is_none_or(|d| i64::from(d.year()) >= year);
+        && row.dissolved_on.is_none_or(|d| i64::from(d.year()) >= year);
     if !(2000..=i64::from(today.year())).contains(&year) || !existed {
         return Err(Error::field(
             "year",
@@ -645,7 +661,9 @@ mod tests {
 
     #[test]
     fn template_lines_are_checked_by_line() {
-        let e = parse_items("组织建设 | 建立党组织 | 10\n制度建设 | 议事规则\n作用发挥｜发挥作用｜0").unwrap_err();
+        let e =
+            parse_items("组织建设 | 建立党组织 | 10\n制度建设 | 议事规则\n作用发挥｜发挥作用｜0")
+                .unwrap_err();
         let keys: Vec<_> = e.0.iter().map(|(_, m)| m.key).collect();
         assert_eq!(keys, ["party.error.item_line", "party.error.item_max"]);
         assert!(parse_items("  \n").is_err());

@@ -163,7 +163,11 @@ struct TemplatePage {
     text: String,
 }
 
-async fn template(State(app): State<AppState>, ctx: PageCtx, user: CurrentUser) -> Result<Response> {
+async fn template(
+    State(app): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+) -> Result<Response> {
     if view_scope(&app, &user).await? != Scope::All {
         return Err(Error::Forbidden);
     }
@@ -303,7 +307,10 @@ async fn score_form(
             .as_ref()
             .map(|e| e.version.to_string())
             .unwrap_or_default(),
-        note: existing.as_ref().map(|e| e.note.clone()).unwrap_or_default(),
+        note: existing
+            .as_ref()
+            .map(|e| e.note.clone())
+            .unwrap_or_default(),
         max_total: groups
             .iter()
             .flat_map(|(_, l)| l.iter().map(|s| s.item.max_score))

@@ -330,7 +330,9 @@ pub async fn requiring_party_org_without_one(
     today: NaiveDate,
     min_members: i64,
 ) -> Result<Vec<Required>> {
-    let mut sql = Sql::new("select o.id as org_id, r.party_members as members, r.year from organizations o join annual_reports r on r.org_id = o.id where o.status in ('active', 'abnormal') and r.state = 'reviewed' and r.party_members >= ");
+    let mut sql = Sql::new(
+        "select o.id as org_id, r.party_members as members, r.year from organizations o join annual_reports r on r.org_id = o.id where o.status in ('active', 'abnormal') and r.state = 'reviewed' and r.party_members >= ",
+    );
     sql.push_arg(min_members)
         .push(" and r.year = (select max(r2.year) from annual_reports r2 where r2.org_id = o.id and r2.state = 'reviewed' and r2.year < ")
         .push_arg(i64::from(today.year()))

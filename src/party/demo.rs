@@ -10,13 +10,13 @@ use super::{
     NewPartyOrg, NewPayment, PartyOrgId,
 };
 use super::{assessment, coverage, funding, store};
-use std::collections::HashMap;
 use crate::audit::Actor;
 use crate::db::{Conn, Sql};
 use crate::demo::names::person_name;
 use crate::demo::rng::Rng;
 use crate::error::Result;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use std::collections::HashMap;
 
 /// Independent party organizations in the demo (SPEC §4: 214个独立党组织).
 pub const INDEPENDENT: usize = 214;
@@ -271,8 +271,14 @@ async fn assessments(
 ) -> Result<()> {
     let mut rng = Rng::new(seed ^ 0xA55E);
     let scored_on = day(2015, 1, 20);
-    assessment::save_template(conn, actor, at(day(2014, 12, 1)), 0, &assessment::default_items())
-        .await?;
+    assessment::save_template(
+        conn,
+        actor,
+        at(day(2014, 12, 1)),
+        0,
+        &assessment::default_items(),
+    )
+    .await?;
     let items = match assessment::current_template(conn).await? {
         Some((_, items)) => items,
         None => return Ok(()),

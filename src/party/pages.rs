@@ -2,9 +2,9 @@
 //! instructors (`/admin/party/instructors`), an instructor's own organizations
 //! (`/admin/party/mine`), and the public aggregate counts (`/api/v1/party/summary`).
 
+use super::assessment_pages::AssessmentLine;
 use super::coverage::{self, AssignmentLine, CoverageLine, InstructorRow, Summary};
 use super::funding::{self, Funding, FundingLine, PaymentRow};
-use super::assessment_pages::AssessmentLine;
 use super::store::{self, ActivityRow, CadreRow, EndedLine, Filter, OrgLine, PartyOrgRow};
 use super::{
     ACTIVITY_KINDS, ActivityForm, CadreForm, Form, InstructorForm, InstructorId, Level,
@@ -343,16 +343,13 @@ async fn show(
         .collect();
     let payments = funding::payments(&mut c, &scope, i64::from(today.year() - 1), Some(id)).await?;
     let ended = store::ended_orgs(&mut c, id).await?;
-    let assessments = super::assessment::list(
-        &mut c,
-        &scope,
-        &super::assessment::Filter::default(),
-    )
-    .await?
-    .into_iter()
-    .filter(|a| a.party_org_id == id.0)
-    .map(|a| AssessmentLine::of(a, lang))
-    .collect();
+    let assessments =
+        super::assessment::list(&mut c, &scope, &super::assessment::Filter::default())
+            .await?
+            .into_iter()
+            .filter(|a| a.party_org_id == id.0)
+            .map(|a| AssessmentLine::of(a, lang))
+            .collect();
     let template = ShowPage {
         layout: ctx.layout_titled(row.name.clone()),
         can_manage: user.can(Permission::ManageParty),
@@ -666,8 +663,7 @@ async fn api_summary(
     };
     let summary = coverage::summary(&mut c, &Scope::All, area).await?;
     let funding = funding::funding(&mut c, &Scope::All, area, year).await?;
-    let bands =
-        super::assessment::band_counts(&mut c, &Scope::All, area, i64::from(year)).await?;
+    let bands = super::assessment::band_counts(&mut c, &Scope::All, area, i64::from(year)).await?;
     Ok(Json(serde_json::json!({
         "area": q.area.trim(),
         "year": year,
@@ -730,7 +726,16 @@ async fn dissolve(
     let mut tx = app.db.begin().await?;
     let today = crate::clock::today(&mut tx.conn()).await?;
     let at = crate::clock::now(&mut tx.conn()).await?;
-    store::dissolve(&mut tx.conn(), &actor, at, PartyOrgId(id), version, on, today).await?;
+    store::dissolve(
+        &mut tx.conn(),
+        &actor,
+        at,
+        PartyOrgId(id),
+        version,
+        on,
+        today,
+    )
+    .await?;
     tx.commit().await?;
     Ok(redirect_with_flash(
         &format!("/admin/party/{id}"),
@@ -787,8 +792,7 @@ async fn end_assignment(
     let mut tx = app.db.begin().await?;
     let today = crate::clock::today(&mut tx.conn()).await?;
     let at = crate::clock::now(&mut tx.conn()).await?;
-    coverage::end_assignment(&mut tx.conn(), &actor, at, InstructorId(id), org, on, today)
-        .await?;
+    coverage::end_assignment(&mut tx.conn(), &actor, at, InstructorId(id), org, on, today).await?;
     tx.commit().await?;
     Ok(redirect_with_flash(
         "/admin/party/instructors",

@@ -638,7 +638,12 @@ pub async fn dissolve(
         conn,
         at,
         actor,
-        NewEntry::of("dissolve", "party_org", Some(id.0), &format!("{} {on}", row.name)),
+        NewEntry::of(
+            "dissolve",
+            "party_org",
+            Some(id.0),
+            &format!("{} {on}", row.name),
+        ),
     )
     .await?;
     Ok(())
@@ -725,7 +730,12 @@ pub async fn end_cadre(
         conn,
         at,
         actor,
-        NewEntry::of("end_cadre", "party_org", Some(id.0), &format!("{} {on}", c.name)),
+        NewEntry::of(
+            "end_cadre",
+            "party_org",
+            Some(id.0),
+            &format!("{} {on}", c.name),
+        ),
     )
     .await?;
     Ok(())
