@@ -51,6 +51,48 @@ db_test!(
         5,
         "no joint branch covers more than five"
     );
+        // Demo hygiene: no party organization before its organization was registered or
+        // filed; no open coverage task for a covered organization; the annual reports' party
+        // members agree with the party records, so the sweep lists no one for lacking one.
+        assert_eq!(
+            count(t, "select count(*) from party_org_orgs x join party_orgs p on p.id = x.party_org_id join organizations o on o.id = x.org_id where p.established_on < o.registered_on").await,
+            0
+        );
+        assert_eq!(
+            count(t, "select count(*) from party_tasks t where t.closed_at is null and (exists (select 1 from party_org_orgs x where x.org_id = t.org_id) or exists (select 1 from party_instructor_orgs i where i.org_id = t.org_id))").await,
+            0
+        );
+        assert_eq!(
+            count(
+                t,
+                "select count(*) from credit_listings where reason = 'no_party_organization'"
+            )
+            .await,
+            0
+        );
+        assert!(
+            count(
+                t,
+                "select count(*) from annual_reports where year = 2014 and party_members >= 3"
+            )
+            .await
+                > 100,
+            "the reports declare the party organizations' members"
+        );
+        // The 2014 standardisation assessment of every party organization set up by then.
+        let assessed = count(
+            t,
+            "select count(*) from party_assessments where year = 2014",
+        )
+        .await;
+        assert_eq!(
+            assessed,
+            count(
+                t,
+                "select count(*) from party_orgs where established_on <= '2014-12-31'"
+            )
+            .await
+        );
         // …and as the public aggregate shows them.
         let api = t.app().get("/api/v1/party/summary?year=2014").await;
         assert_eq!(api.status, StatusCode::OK, "{}", api.body);
@@ -58,6 +100,10 @@ db_test!(
         assert_eq!(s["independent"], 214);
         assert_eq!(s["joint"], 49);
         assert_eq!(s["instructors"], 43);
+        assert_eq!(s["assessment"]["assessed"], assessed);
+        for band in ["excellent", "good", "pass", "fail"] {
+            assert!(s["assessment"][band].as_i64().unwrap() > 0, "{band}: {s}");
+        }
         let budget = s["funding"]["budget_fen"].as_i64().unwrap();
         assert!(
             budget > 120_000_000,
@@ -1275,6 +1321,66 @@ pub async fn walk(app: &TestApp, u: &str, s: &WalkSeed) -> Vec<&'static str> {
         let res = app.post_form(&format!("{path}/{suffix}"), &fields).await;
         expect(route, "POST", gate(u, manages, "POST", 422), &res);
     }
+    // Ending records: an empty date is refused before anything is looked up.
+    for (route, target) in [
+        ("/admin/party/{id}/dissolve", format!("{path}/dissolve")),
+        (
+            "/admin/party/{id}/orgs/{org}/end",
+            format!("{path}/orgs/1/end"),
+        ),
+        (
+            "/admin/party/{id}/cadres/{cadre}/end",
+            format!("{path}/cadres/1/end"),
+        ),
+        (
+            "/admin/party/instructors/{id}/orgs/{org}/end",
+            format!("/admin/party/instructors/{}/orgs/1/end", s.instructor),
+        ),
+    ] {
+        let res = app.post_form(&target, &[("on", "")]).await;
+        expect(route, "POST", gate(u, manages, "POST", 422), &res);
+    }
+    // The standardisation assessment.
+    let res = app.get("/admin/party/assessments").await;
+    expect(
+        "/admin/party/assessments",
+        "GET",
+        gate(u, details, "GET", 200),
+        &res,
+    );
+    let res = app.get("/admin/party/assessments/template").await;
+    expect(
+        "/admin/party/assessments/template",
+        "GET",
+        gate(u, manages, "GET", 200),
+        &res,
+    );
+    let res = app
+        .post_form("/admin/party/assessments/template", &[("items", "")])
+        .await;
+    expect(
+        "/admin/party/assessments/template",
+        "POST",
+        gate(u, manages, "POST", 422),
+        &res,
+    );
+    let res = app.get(&format!("{path}/assessments/2014")).await;
+    expect(
+        "/admin/party/{id}/assessments/{year}",
+        "GET",
+        gate(u, details, "GET", 200),
+        &res,
+    );
+    // A year before the party organization was set up.
+    let res = app
+        .post_form(&format!("{path}/assessments/2000"), &[("s1", "1")])
+        .await;
+    expect(
+        "/admin/party/{id}/assessments/{year}",
+        "POST",
+        gate(u, manages, "POST", 422),
+        &res,
+    );
     let res = app.get("/api/v1/party/summary").await;
     expect("/api/v1/party/summary", "GET", 200, &res);
     assert!(!res.body.contains(&s.name), "aggregates only");
@@ -1290,6 +1396,13 @@ pub async fn walk(app: &TestApp, u: &str, s: &WalkSeed) -> Vec<&'static str> {
         "/admin/party/{id}/cadres",
         "/admin/party/{id}/activities",
         "/admin/party/{id}/mechanisms",
+        "/admin/party/{id}/dissolve",
+        "/admin/party/{id}/orgs/{org}/end",
+        "/admin/party/{id}/cadres/{cadre}/end",
+        "/admin/party/instructors/{id}/orgs/{org}/end",
+        "/admin/party/assessments",
+        "/admin/party/assessments/template",
+        "/admin/party/{id}/assessments/{year}",
         "/api/v1/party/summary",
     ]
 }
