@@ -736,9 +736,7 @@ db_test!(
         assert_eq!(
             count(
                 t,
-                &format!(
-                    "select org_id from credit_listings where reason = 'no_party_organization'"
-                )
+                "select org_id from credit_listings where reason = 'no_party_organization'"
             )
             .await,
             four

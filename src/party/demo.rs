@@ -295,7 +295,8 @@ async fn assessments(
             .iter()
             .map(|item| {
                 let wobble = rng.between(-1, 1);
-                let score = (item.max_score * level / 100 + wobble).clamp(0, item.max_score);
+                let score =
+                    ((item.max_score * level + 50) / 100 + wobble).clamp(0, item.max_score);
                 (format!("s{}", item.id), score.to_string())
             })
             .collect();
