@@ -1103,6 +1103,16 @@ db_test!(
         assert_eq!(count(t, "select count(*) from party_org_orgs").await, 0);
         let api = t.app().get("/api/v1/party/summary").await.json();
         assert_eq!(api["joint"], 0);
+        let desk = party.get("/admin/party").await;
+        assert!(desk.body.contains("已撤销"), "{}", desk.body);
+        assert_eq!(
+            count(
+                t,
+                "select count(*) from audit_log where action = 'dissolve'"
+            )
+            .await,
+            1
+        );
         let res = party
             .post_form(
                 &dissolve,

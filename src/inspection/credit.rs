@@ -634,7 +634,7 @@ pub async fn run_daily(db: crate::db::Db) {
         match round.await {
             Ok(Some((today, swept))) => {
                 last = Some(today);
-                tracing::info!(%today, listed = swept.listed, expired = swept.expired, escalated = swept.escalated, "credit lists swept");
+                tracing::info!(%today, listed = swept.listed, expired = swept.expired, escalated = swept.escalated, no_party_org = swept.no_party_org, "credit lists swept");
             }
             Ok(None) => {}
             Err(e) => tracing::error!(error = %e, "credit sweep failed"),

@@ -2,8 +2,12 @@
 //! registered organizations, 49 joint branches over community organizations of one community
 //! each, 43 instructors (the first is the demo `instructor` account), and party-affairs cadres
 //! whose allowances with the organizations' make the computed 2014 funding exceed 1.2 million
-//! yuan. Everything goes through the store functions, so the figures are counted from records;
-//! the numbers land by construction (fixed counts, dates from the seeded generator).
+//! yuan; the default scoring template and the 2014 standardisation assessment of every party
+//! organization. No party organization is set up before its organization was registered or
+//! filed. It loads before the annual reports, which take their party members from it
+//! ([`own_party_members`]). Everything goes through the store functions, so the figures are
+//! counted from records; the numbers land by construction (fixed counts, dates from the seeded
+//! generator).
 
 use super::{
     ACTIVITY_KINDS, Form, InstructorId, Level, MECHANISMS, NewActivity, NewCadre, NewInstructor,
@@ -295,8 +299,7 @@ async fn assessments(
             .iter()
             .map(|item| {
                 let wobble = rng.between(-1, 1);
-                let score =
-                    ((item.max_score * level + 50) / 100 + wobble).clamp(0, item.max_score);
+                let score = ((item.max_score * level + 50) / 100 + wobble).clamp(0, item.max_score);
                 (format!("s{}", item.id), score.to_string())
             })
             .collect();

@@ -110,6 +110,8 @@ pub struct PartyLine {
     pub covered: i64,
     /// Area of the organization it sits in.
     pub area: String,
+    /// Dissolved.
+    pub dissolved: bool,
 }
 
 impl PartyLine {
@@ -123,6 +125,7 @@ impl PartyLine {
             flagged: r.level_mismatch(),
             covered: r.covered,
             area: r.area_name.clone(),
+            dissolved: r.dissolved_on.is_some(),
         }
     }
 }
