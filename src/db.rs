@@ -480,6 +480,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(12, "0012_evaluation.sql"),
     migration!(13, "0013_party.sql"),
     migration!(14, "0014_hubs.sql"),
+    migration!(15, "0015_party_assessment.sql"),
     migration!(19, "0019_talent.sql"),
 ];
 

@@ -257,9 +257,9 @@ pub fn document() -> Value {
                 "summary": "Party-building aggregate counts of an area (党建信息, no names)",
                 "parameters": [
                     param("area", "query", "Division code (default: the district).", text()),
-                    param("year", "query", "Funding year (default: last year of the business date).", integer()),
+                    param("year", "query", "Funding and assessment year (default: last year of the business date).", integer()),
                 ],
-                "responses": {"200": {"description": "Party organizations by form (independent, joint, affiliated, dispatched), instructors, organizations and their coverage (own, joint, instructor, uncovered), and the year's funding: budget and paid, in yuan and fen.", "content": {"application/json": {"schema": {"type": "object"}}}}},
+                "responses": {"200": {"description": "Party organizations by form (independent, joint, affiliated, dispatched), instructors, organizations and their coverage (own, joint, instructor, uncovered), and the year's funding: budget and paid, in yuan and fen; and the year's standardisation assessments counted per result band (assessed, excellent, good, pass, fail).", "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},
             "/api/v1/talent/summary": {"get": {
                 "summary": "Social workers, professionals and training of an area (社工与培训, aggregates)",

@@ -132,11 +132,13 @@ pub async fn load(db: &Db, seed: u64) -> Result<DemoSummary, DemoError> {
     summary.applications = create_application_history(&mut conn, &actor, seed, &planned).await?;
     create_consultations(&mut conn).await?;
     create_notices(&mut conn).await?;
+    // Before the annual reports: their party members agree with the party records, which the
+    // credit sweep compares.
+    crate::party::demo::load(&mut conn, seed).await?;
     crate::inspection::demo::load(&mut conn, seed).await?;
     crate::hubs::demo::load(&mut conn, seed).await?;
     // After the annual reports: eligibility for evaluation is read from them.
     crate::evaluation::demo::load(&mut conn, seed).await?;
-    crate::party::demo::load(&mut conn, seed).await?;
     crate::talent::demo::load(&mut conn, seed).await?;
     tx.commit().await?;
     Ok(summary)

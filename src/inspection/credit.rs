@@ -201,6 +201,9 @@ async fn problem_fixed(conn: &mut Conn<'_>, listing: &ListingRow) -> Result<bool
                 .await?
                 .is_some_and(|r| r.submitted_at.is_some()))
         }
+        (Some(ListingReason::NoPartyOrganization), _) => {
+            crate::party::coverage::has_own_party_org(conn, listing.org_id).await
+        }
         _ => Ok(true),
     }
 }
@@ -342,6 +345,8 @@ pub struct Swept {
     pub expired: i64,
     /// Abnormal listings moved to the serious list.
     pub escalated: i64,
+    /// Organizations listed for having no party organization where one is required.
+    pub no_party_org: i64,
 }
 
 /// Applies the automatic rules as of `today` (idempotent: running it twice changes nothing
@@ -352,7 +357,10 @@ pub struct Swept {
 ///    starts with old records does not list everyone for years before it kept reports;
 /// 2. abnormal listings with nothing to fix end after the auto-removal period;
 /// 3. abnormal listings in force for the escalation period end, and the organization goes on
-///    the serious list from that day.
+///    the serious list from that day;
+/// 4. an organization whose latest reviewed report shows the required number of full party
+///    members (setting, DOMAIN §6: three) and that has no party organization of its own is put
+///    on the abnormal list from `today`, once per report year.
 pub async fn sweep(
     conn: &mut Conn<'_>,
     actor: &Actor,
@@ -440,6 +448,34 @@ pub async fn sweep(
             add(conn, actor, at, &new, true).await?;
             swept.escalated += 1;
         }
+    }
+    let min = crate::party::coverage::required_members(conn, today).await?;
+    for due in crate::party::coverage::requiring_party_org_without_one(conn, today, min).await? {
+        let listed = Sql::new("select count(*) from credit_listings where org_id = $1 and reason = 'no_party_organization' and subject_year = $2")
+            .arg(due.org_id)
+            .arg(due.year)
+            .fetch_i64(conn)
+            .await?;
+        if listed > 0 {
+            continue;
+        }
+        let new = NewListing {
+            org_id: due.org_id,
+            reason: ListingReason::NoPartyOrganization,
+            subject_year: Some(due.year),
+            detail: crate::i18n::Lang::Zh.tf(
+                "credit.detail.no_party_organization",
+                &[
+                    ("year", &due.year.to_string()),
+                    ("count", &due.members.to_string()),
+                ],
+            ),
+            evidence: String::new(),
+            listed_on: today,
+            escalated_from: None,
+        };
+        add(conn, actor, at, &new, true).await?;
+        swept.no_party_org += 1;
     }
     Ok(swept)
 }
@@ -598,7 +634,7 @@ pub async fn run_daily(db: crate::db::Db) {
         match round.await {
             Ok(Some((today, swept))) => {
                 last = Some(today);
-                tracing::info!(%today, listed = swept.listed, expired = swept.expired, escalated = swept.escalated, "credit lists swept");
+                tracing::info!(%today, listed = swept.listed, expired = swept.expired, escalated = swept.escalated, no_party_org = swept.no_party_org, "credit lists swept");
             }
             Ok(None) => {}
             Err(e) => tracing::error!(error = %e, "credit sweep failed"),

@@ -11,7 +11,7 @@ use crate::audit::Actor;
 use crate::db::{Conn, Sql};
 use crate::demo::rng::Rng;
 use crate::error::Result;
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 
 /// The demo's business date.
 pub const DEMO_TODAY: &str = "2015-06-30";
@@ -38,6 +38,7 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<()> {
     let rules = Rules::default();
     let mut rng = Rng::new(seed ^ 0x1A2B);
     let registrar = Actor::system("registrar");
+    let own = crate::party::demo::own_party_members(conn).await?;
     for year in DEMO_YEARS {
         let lines = store::calendar(
             conn,
@@ -70,7 +71,16 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<()> {
                 staff: rng.between(1, 25).to_string(),
                 members: rng.between(8, 300).to_string(),
                 volunteers: rng.between(0, 200).to_string(),
-                party_members: rng.between(0, 12).to_string(),
+                // As the party records say: the full members of the organization's own party
+                // organization once it was set up by the year's end, else fewer than three.
+                party_members: {
+                    let drawn = rng.between(0, 12);
+                    match own.get(&line.row.org_id) {
+                        Some((set_up, full)) if i64::from(set_up.year()) <= year => *full,
+                        _ => drawn % 3,
+                    }
+                }
+                .to_string(),
                 activities: format!(
                     "{year}年度按照章程开展业务活动{}次，服务群众约{}人次。",
                     rng.between(6, 60),

@@ -285,16 +285,125 @@ pub async fn summary(conn: &mut Conn<'_>, scope: &Scope, area: Option<AreaId>) -
     Ok(s)
 }
 
-/// Organizations with three or more party members per their latest submitted or reviewed
-/// annual report (of a year before `today`'s) that have no party organization of their own or
-/// joint — the "no party organization where required" trigger of the credit lists.
+/// The full party members that require a party organization of one's own (DOMAIN §6: three;
+/// the setting `party_org_required_members` in force on `on`).
+pub async fn required_members(conn: &mut Conn<'_>, on: NaiveDate) -> Result<i64> {
+    let def = crate::settings::SettingDef::find("party_org_required_members")
+        .ok_or_else(|| Error::Other("unknown setting party_org_required_members".into()))?;
+    Ok(crate::settings::store::value_on(conn, def, on)
+        .await?
+        .parse()
+        .unwrap_or(3))
+}
+
+/// The SQL condition "organization `o` has a party organization of its own": a live
+/// (not dissolved) independent or dispatched one covering it. A joint branch or a regional
+/// (affiliated) one is for organizations with fewer than three members (DOMAIN §6), so it does
+/// not count here.
+const HAS_OWN: &str = "exists (select 1 from party_org_orgs x join party_orgs p on p.id = x.party_org_id where x.org_id = o.id and p.dissolved_on is null and p.form in ('independent', 'dispatched'))";
+
+/// True when organization `org` has a party organization of its own (see [`HAS_OWN`]).
+pub async fn has_own_party_org(conn: &mut Conn<'_>, org: i64) -> Result<bool> {
+    let mut sql = Sql::new("select count(*) from organizations o where o.id = ");
+    sql.push_arg(org).push(" and ").push(HAS_OWN);
+    Ok(sql.fetch_i64(conn).await? > 0)
+}
+
+/// An organization that needs a party organization of its own and has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Required {
+    /// The organization.
+    pub org_id: i64,
+    /// Full party members per its report.
+    pub members: i64,
+    /// The report's year.
+    pub year: i64,
+}
+
+/// Live organizations whose latest reviewed annual report (of a year before `today`'s) shows
+/// `min_members` or more party members and that have no party organization of their own —
+/// the "no party organization where required" trigger of the abnormal list (DOMAIN §6). The
+/// report's party members are taken as full members: the form asks for 党员人数 and the
+/// probationary ones are few.
 pub async fn requiring_party_org_without_one(
     conn: &mut Conn<'_>,
     today: NaiveDate,
-) -> Result<Vec<i64>> {
-    let rows: Vec<(i64,)> = Sql::new("select o.id from organizations o join annual_reports r on r.org_id = o.id where o.status in ('active', 'abnormal') and r.state in ('submitted', 'reviewed') and r.party_members >= 3 and r.year = (select max(r2.year) from annual_reports r2 where r2.org_id = o.id and r2.state in ('submitted', 'reviewed') and r2.year < $1) and not exists (select 1 from party_org_orgs x join party_orgs p on p.id = x.party_org_id where x.org_id = o.id and p.dissolved_on is null) order by o.id")
-        .arg(i64::from(today.year()))
+    min_members: i64,
+) -> Result<Vec<Required>> {
+    let mut sql = Sql::new(
+        "select o.id as org_id, r.party_members as members, r.year from organizations o join annual_reports r on r.org_id = o.id where o.status in ('active', 'abnormal') and r.state = 'reviewed' and r.party_members >= ",
+    );
+    sql.push_arg(min_members)
+        .push(" and r.year = (select max(r2.year) from annual_reports r2 where r2.org_id = o.id and r2.state = 'reviewed' and r2.year < ")
+        .push_arg(i64::from(today.year()))
+        .push(") and not ")
+        .push(HAS_OWN)
+        .push(" order by o.id");
+    Ok(sql.fetch_all(conn).await?)
+}
+
+/// An organization assigned to an instructor.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AssignmentLine {
+    /// Instructor.
+    pub instructor_id: i64,
+    /// Organization.
+    pub org_id: i64,
+    /// Its name.
+    pub name: String,
+    /// Assigned on.
+    pub assigned_on: NaiveDate,
+}
+
+/// The current assignments of every instructor, by instructor and organization name.
+pub async fn assignments(conn: &mut Conn<'_>) -> Result<Vec<AssignmentLine>> {
+    Ok(Sql::new("select x.instructor_id, x.org_id, o.name, x.assigned_on from party_instructor_orgs x join organizations o on o.id = x.org_id order by x.instructor_id, o.name, o.id")
         .fetch_all(conn)
+        .await?)
+}
+
+/// Ends the assignment of organization `org` to `instructor` on `on`, keeping it in the
+/// history; the organization gets a coverage task again when nothing else covers it.
+pub async fn end_assignment(
+    conn: &mut Conn<'_>,
+    actor: &Actor,
+    at: Timestamp,
+    instructor: InstructorId,
+    org: i64,
+    on: NaiveDate,
+    today: NaiveDate,
+) -> Result<()> {
+    let found: Option<(NaiveDate, String)> = Sql::new("select x.assigned_on, o.name from party_instructor_orgs x join organizations o on o.id = x.org_id where x.instructor_id = $1 and x.org_id = $2")
+        .arg(instructor)
+        .arg(org)
+        .fetch_optional(conn)
         .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
+    let (assigned_on, name) = found.ok_or(Error::NotFound)?;
+    super::store::check_end(on, assigned_on, today)?;
+    Sql::new("insert into party_instructor_orgs_ended (instructor_id, org_id, assigned_on, ended_on) values ($1, $2, $3, $4)")
+        .arg(instructor)
+        .arg(org)
+        .arg(assigned_on)
+        .arg(on)
+        .execute(conn)
+        .await?;
+    Sql::new("delete from party_instructor_orgs where instructor_id = $1 and org_id = $2")
+        .arg(instructor)
+        .arg(org)
+        .execute(conn)
+        .await?;
+    super::store::reopen_task_if_uncovered(conn, org, at).await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of(
+            "unassign",
+            "party_instructor",
+            Some(instructor.0),
+            &format!("{name} {on}"),
+        ),
+    )
+    .await?;
+    Ok(())
 }

@@ -2,20 +2,25 @@
 //! registered organizations, 49 joint branches over community organizations of one community
 //! each, 43 instructors (the first is the demo `instructor` account), and party-affairs cadres
 //! whose allowances with the organizations' make the computed 2014 funding exceed 1.2 million
-//! yuan. Everything goes through the store functions, so the figures are counted from records;
-//! the numbers land by construction (fixed counts, dates from the seeded generator).
+//! yuan; the default scoring template and the 2014 standardisation assessment of every party
+//! organization. No party organization is set up before its organization was registered or
+//! filed. It loads before the annual reports, which take their party members from it
+//! ([`own_party_members`]). Everything goes through the store functions, so the figures are
+//! counted from records; the numbers land by construction (fixed counts, dates from the seeded
+//! generator).
 
 use super::{
     ACTIVITY_KINDS, Form, InstructorId, Level, MECHANISMS, NewActivity, NewCadre, NewInstructor,
     NewPartyOrg, NewPayment, PartyOrgId,
 };
-use super::{coverage, funding, store};
+use super::{assessment, coverage, funding, store};
 use crate::audit::Actor;
 use crate::db::{Conn, Sql};
 use crate::demo::names::person_name;
 use crate::demo::rng::Rng;
 use crate::error::Result;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use std::collections::HashMap;
 
 /// Independent party organizations in the demo (SPEC §4: 214个独立党组织).
 pub const INDEPENDENT: usize = 214;
@@ -56,7 +61,7 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<()> {
     // Every second registered organization, in id order, has its own party organization.
     let own: Vec<&Candidate> = registered.iter().step_by(2).take(INDEPENDENT).collect();
     for (i, org) in own.iter().enumerate() {
-        let set_up = if i >= INDEPENDENT - SET_UP_IN_2014 {
+        let planned = if i >= INDEPENDENT - SET_UP_IN_2014 {
             day(2014, 2 + (i % 10) as u32, 10)
         } else {
             let earliest = org
@@ -66,6 +71,8 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<()> {
             let span = (day(2013, 12, 1) - earliest).num_days().max(1);
             (earliest + Duration::days(rng.between(0, span))).min(day(2013, 12, 1))
         };
+        // Never before the organization itself was registered.
+        let set_up = planned.max(org.registered_on.unwrap_or(planned));
         let members = match i % 10 {
             0..=4 => rng.between(3, 6),
             5..=8 => rng.between(7, 45),
@@ -122,7 +129,12 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<()> {
             let size = [2, 3, 4, 5, 3][joint % 5].min(rest.len());
             let (group, tail) = rest.split_at(size);
             rest = tail;
-            let set_up = day(2012 + (joint % 2) as i32, 3 + (joint % 9) as u32, 15);
+            let planned = day(2012 + (joint % 2) as i32, 3 + (joint % 9) as u32, 15);
+            // Not before the last of its organizations was filed.
+            let set_up = group
+                .iter()
+                .filter_map(|c| c.registered_on)
+                .fold(planned, NaiveDate::max);
             let members = rng.between(3, 12);
             let new = NewPartyOrg {
                 name: format!("{}社会组织第{}联合党支部", group[0].area_name, joint + 1),
@@ -147,12 +159,12 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<()> {
 
     // Cadres: a full-time party-affairs worker in each; a second in general branches and
     // committees (over 50 members); and a
-    // third post filled in mid-2014 in every fourth, paid from the month after.
+    // third post filled in mid-2014 in every second, paid from the month after.
     for (n, (id, set_up, members)) in parties.iter().enumerate() {
         let posts: Vec<(&str, NaiveDate)> = [
             Some(("专职党务工作者", *set_up)),
             (*members > 50).then_some(("组织委员", *set_up + Duration::days(20))),
-            (n % 4 == 0).then_some(("宣传委员", day(2014, 4 + (n % 6) as u32, 12))),
+            (n % 2 == 0).then_some(("宣传委员", day(2014, 4 + (n / 2 % 6) as u32, 12))),
         ]
         .into_iter()
         .flatten()
@@ -248,7 +260,79 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<()> {
             .collect();
         store::save_mechanisms(conn, &actor, at(demo_today), *id, &in_place, demo_today).await?;
     }
+    assessments(conn, &actor, seed, &parties).await?;
     Ok(())
+}
+
+/// The scoring template (the default, version 1) and the 2014 standardisation assessment of
+/// every party organization set up by the end of 2014, scored in January 2015: most between
+/// good and excellent, a few only passing and a handful failing.
+async fn assessments(
+    conn: &mut Conn<'_>,
+    actor: &Actor,
+    seed: u64,
+    parties: &[(PartyOrgId, NaiveDate, i64)],
+) -> Result<()> {
+    let mut rng = Rng::new(seed ^ 0xA55E);
+    let scored_on = day(2015, 1, 20);
+    assessment::save_template(
+        conn,
+        actor,
+        at(day(2014, 12, 1)),
+        0,
+        &assessment::default_items(),
+    )
+    .await?;
+    let items = match assessment::current_template(conn).await? {
+        Some((_, items)) => items,
+        None => return Ok(()),
+    };
+    for (id, set_up, _) in parties.iter().filter(|p| p.1 <= day(2014, 12, 31)) {
+        // The organization's level of work, in percent of each item's maximum.
+        let level = match rng.between(0, 99) {
+            0..=3 => rng.between(35, 58),
+            4..=19 => rng.between(60, 79),
+            20..=69 => rng.between(80, 89),
+            _ => rng.between(90, 100),
+        };
+        let fields: HashMap<String, String> = items
+            .iter()
+            .map(|item| {
+                let wobble = rng.between(-1, 1);
+                let score = ((item.max_score * level + 50) / 100 + wobble).clamp(0, item.max_score);
+                (format!("s{}", item.id), score.to_string())
+            })
+            .collect();
+        let note = if *set_up >= day(2014, 1, 1) {
+            "2014年新建党组织，按实际运行月份考核。"
+        } else {
+            ""
+        };
+        assessment::save(
+            conn,
+            actor,
+            at(scored_on),
+            *id,
+            assessment::Scoring {
+                year: 2014,
+                version: None,
+                fields: &fields,
+                note,
+            },
+            scored_on,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Per organization with a live party organization of its own (independent or dispatched):
+/// the day it was set up and its full members — what the demo's annual reports declare.
+pub async fn own_party_members(conn: &mut Conn<'_>) -> Result<HashMap<i64, (NaiveDate, i64)>> {
+    let rows: Vec<(i64, NaiveDate, i64)> = Sql::new("select x.org_id, p.established_on, p.full_members from party_org_orgs x join party_orgs p on p.id = x.party_org_id where p.dissolved_on is null and p.form in ('independent', 'dispatched')")
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(o, d, n)| (o, (d, n))).collect())
 }
 
 /// 09:00 China time on `day`.

@@ -3,6 +3,8 @@
 //! party-affairs cadres, instructors, coverage, the funding rule, the activity log and the
 //! eight working mechanisms. This file holds the types and the pure rules; no IO.
 
+pub mod assessment;
+pub mod assessment_pages;
 pub mod coverage;
 pub mod demo;
 pub mod forms;
@@ -297,6 +299,13 @@ pub fn required_date(errors: &mut FieldErrors, field: &'static str, value: &str)
             NaiveDate::MIN
         }),
     }
+}
+
+/// A required date as an error of its own (one-field forms).
+pub fn required_date_of(field: &'static str, value: &str) -> crate::error::Result<NaiveDate> {
+    let mut e = FieldErrors::new();
+    let day = required_date(&mut e, field, value);
+    e.into_result(day)
 }
 
 /// An optional date field.

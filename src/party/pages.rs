@@ -2,9 +2,10 @@
 //! instructors (`/admin/party/instructors`), an instructor's own organizations
 //! (`/admin/party/mine`), and the public aggregate counts (`/api/v1/party/summary`).
 
-use super::coverage::{self, CoverageLine, InstructorRow, Summary};
+use super::assessment_pages::AssessmentLine;
+use super::coverage::{self, AssignmentLine, CoverageLine, InstructorRow, Summary};
 use super::funding::{self, Funding, FundingLine, PaymentRow};
-use super::store::{self, ActivityRow, CadreRow, Filter, OrgLine, PartyOrgRow};
+use super::store::{self, ActivityRow, CadreRow, EndedLine, Filter, OrgLine, PartyOrgRow};
 use super::{
     ACTIVITY_KINDS, ActivityForm, CadreForm, Form, InstructorForm, InstructorId, Level,
     PartyOrgForm, PartyOrgId, PaymentForm,
@@ -43,12 +44,20 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/party/{id}/cadres", post(add_cadre))
         .route("/admin/party/{id}/activities", post(add_activity))
         .route("/admin/party/{id}/mechanisms", post(save_mechanisms))
+        .route("/admin/party/{id}/dissolve", post(dissolve))
+        .route("/admin/party/{id}/orgs/{org}/end", post(remove_org))
+        .route("/admin/party/{id}/cadres/{cadre}/end", post(end_cadre))
+        .route(
+            "/admin/party/instructors/{id}/orgs/{org}/end",
+            post(end_assignment),
+        )
         .route("/api/v1/party/summary", get(api_summary))
+        .merge(super::assessment_pages::routes())
 }
 
 /// The party records `user` may see in detail: district-wide for the party committee and
 /// administrators; an instructor's granted and assigned organizations; otherwise refused.
-async fn view_scope(app: &AppState, user: &CurrentUser) -> Result<Scope> {
+pub(super) async fn view_scope(app: &AppState, user: &CurrentUser) -> Result<Scope> {
     let scope = user.scope(Permission::ViewParty);
     if scope == Scope::All {
         return Ok(Scope::All);
@@ -68,12 +77,12 @@ async fn view_scope(app: &AppState, user: &CurrentUser) -> Result<Scope> {
 }
 
 /// The actor of a party write, after checking ManageParty (audited when refused).
-async fn manager(app: &AppState, user: &CurrentUser) -> Result<crate::audit::Actor> {
+pub(super) async fn manager(app: &AppState, user: &CurrentUser) -> Result<crate::audit::Actor> {
     require(app, user, Permission::ManageParty).await?;
     Ok(user.actor())
 }
 
-async fn area_of(c: &mut crate::db::Conn<'_>, code: &str) -> Result<Option<AreaId>> {
+pub(super) async fn area_of(c: &mut crate::db::Conn<'_>, code: &str) -> Result<Option<AreaId>> {
     if code.trim().is_empty() {
         return Ok(None);
     }
@@ -101,6 +110,8 @@ pub struct PartyLine {
     pub covered: i64,
     /// Area of the organization it sits in.
     pub area: String,
+    /// Dissolved.
+    pub dissolved: bool,
 }
 
 impl PartyLine {
@@ -114,6 +125,7 @@ impl PartyLine {
             flagged: r.level_mismatch(),
             covered: r.covered,
             area: r.area_name.clone(),
+            dissolved: r.dissolved_on.is_some(),
         }
     }
 }
@@ -288,6 +300,9 @@ struct ShowPage {
     activities: Vec<ActivityRow>,
     mechanisms: Vec<(&'static str, bool, String)>,
     payments: Vec<PaymentRow>,
+    ended: Vec<EndedLine>,
+    assessments: Vec<AssessmentLine>,
+    assess_year: i32,
     forms: Vec<(&'static str, &'static str)>,
     levels: Vec<(&'static str, &'static str)>,
     kinds: Vec<(&'static str, &'static str)>,
@@ -330,6 +345,14 @@ async fn show(
         .map(|(m, ok, on)| (m, ok, on.map(|d| d.to_string()).unwrap_or_default()))
         .collect();
     let payments = funding::payments(&mut c, &scope, i64::from(today.year() - 1), Some(id)).await?;
+    let ended = store::ended_orgs(&mut c, id).await?;
+    let assessments =
+        super::assessment::list(&mut c, &scope, &super::assessment::Filter::default())
+            .await?
+            .into_iter()
+            .filter(|a| a.party_org_id == id.0)
+            .map(|a| AssessmentLine::of(a, lang))
+            .collect();
     let template = ShowPage {
         layout: ctx.layout_titled(row.name.clone()),
         can_manage: user.can(Permission::ManageParty),
@@ -344,6 +367,9 @@ async fn show(
         activities,
         mechanisms,
         payments,
+        ended,
+        assessments,
+        assess_year: today.year() - 1,
         forms: Form::ALL
             .iter()
             .map(|f| (f.as_str(), f.label(lang)))
@@ -410,7 +436,7 @@ async fn add_org(
     ))
 }
 
-fn date_or_today(value: &str, today: chrono::NaiveDate) -> Result<chrono::NaiveDate> {
+pub(super) fn date_or_today(value: &str, today: chrono::NaiveDate) -> Result<chrono::NaiveDate> {
     match value.trim() {
         "" => Ok(today),
         v => v
@@ -502,7 +528,17 @@ struct InstructorsPage {
     layout: Layout,
     can_manage: bool,
     instructors: Vec<InstructorRow>,
+    assignments: Vec<AssignmentLine>,
     today: String,
+}
+
+impl InstructorsPage {
+    fn instructor_name(&self, id: &i64) -> &str {
+        self.instructors
+            .iter()
+            .find(|i| i.id == *id)
+            .map_or("", |i| i.name.as_str())
+    }
 }
 
 async fn instructors(
@@ -520,6 +556,7 @@ async fn instructors(
         layout: ctx.layout("party.instructors.title"),
         can_manage: user.can(Permission::ManageParty),
         instructors: coverage::instructors(&mut c).await?,
+        assignments: coverage::assignments(&mut c).await?,
         today: today.to_string(),
     };
     page(&template, &template.layout)
@@ -629,6 +666,7 @@ async fn api_summary(
     };
     let summary = coverage::summary(&mut c, &Scope::All, area).await?;
     let funding = funding::funding(&mut c, &Scope::All, area, year).await?;
+    let bands = super::assessment::band_counts(&mut c, &Scope::All, area, i64::from(year)).await?;
     Ok(Json(serde_json::json!({
         "area": q.area.trim(),
         "year": year,
@@ -652,6 +690,115 @@ async fn api_summary(
             "budget_fen": funding.total.budget_fen(),
             "paid_fen": funding.total.paid_fen,
         },
+        "assessment": {
+            "assessed": bands.assessed(),
+            "excellent": bands.excellent,
+            "good": bands.good,
+            "pass": bands.pass,
+            "fail": bands.fail,
+        },
     }))
     .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct EndPost {
+    on: String,
+    version: String,
+}
+
+/// The end date of an ending form (required: the day matters for funding and coverage).
+fn end_date(value: &str) -> Result<chrono::NaiveDate> {
+    super::required_date_of("on", value)
+}
+
+async fn dissolve(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    PostForm(form): PostForm<EndPost>,
+) -> Result<Response> {
+    let actor = manager(&app, &user).await?;
+    let on = end_date(&form.on)?;
+    let version = form
+        .version
+        .trim()
+        .parse()
+        .map_err(|_| Error::Conflict(Msg::new("party.error.stale")))?;
+    let mut tx = app.db.begin().await?;
+    let today = crate::clock::today(&mut tx.conn()).await?;
+    let at = crate::clock::now(&mut tx.conn()).await?;
+    store::dissolve(
+        &mut tx.conn(),
+        &actor,
+        at,
+        PartyOrgId(id),
+        version,
+        on,
+        today,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        &format!("/admin/party/{id}"),
+        "flash.party_saved",
+    ))
+}
+
+async fn remove_org(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path((id, org)): Path<(i64, i64)>,
+    PostForm(form): PostForm<EndPost>,
+) -> Result<Response> {
+    let actor = manager(&app, &user).await?;
+    let on = end_date(&form.on)?;
+    let mut tx = app.db.begin().await?;
+    let today = crate::clock::today(&mut tx.conn()).await?;
+    let at = crate::clock::now(&mut tx.conn()).await?;
+    store::remove_covered_org(&mut tx.conn(), &actor, at, PartyOrgId(id), org, on, today).await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        &format!("/admin/party/{id}"),
+        "flash.party_saved",
+    ))
+}
+
+async fn end_cadre(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path((id, cadre)): Path<(i64, i64)>,
+    PostForm(form): PostForm<EndPost>,
+) -> Result<Response> {
+    let actor = manager(&app, &user).await?;
+    let on = end_date(&form.on)?;
+    let mut tx = app.db.begin().await?;
+    let today = crate::clock::today(&mut tx.conn()).await?;
+    let at = crate::clock::now(&mut tx.conn()).await?;
+    store::end_cadre(&mut tx.conn(), &actor, at, PartyOrgId(id), cadre, on, today).await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        &format!("/admin/party/{id}"),
+        "flash.party_saved",
+    ))
+}
+
+async fn end_assignment(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path((id, org)): Path<(i64, i64)>,
+    PostForm(form): PostForm<EndPost>,
+) -> Result<Response> {
+    let actor = manager(&app, &user).await?;
+    let on = end_date(&form.on)?;
+    let mut tx = app.db.begin().await?;
+    let today = crate::clock::today(&mut tx.conn()).await?;
+    let at = crate::clock::now(&mut tx.conn()).await?;
+    coverage::end_assignment(&mut tx.conn(), &actor, at, InstructorId(id), org, on, today).await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        "/admin/party/instructors",
+        "flash.party_saved",
+    ))
 }

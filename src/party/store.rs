@@ -311,6 +311,9 @@ pub async fn add_covered_org(
     joined_on: NaiveDate,
 ) -> Result<()> {
     let row = get(conn, &Scope::All, id).await?;
+    if row.dissolved_on.is_some() {
+        return Err(Error::Conflict(Msg::new("party.error.dissolved")));
+    }
     if let Some(max) = row.form().max_orgs()
         && row.covered >= max as i64
     {
@@ -537,4 +540,224 @@ pub async fn mechanisms(
             (m, row.is_some_and(|r| r.1), row.map(|r| r.2))
         })
         .collect())
+}
+
+/// Checks the day something ended: not after `today`, not before `start`.
+pub(super) fn check_end(on: NaiveDate, start: NaiveDate, today: NaiveDate) -> Result<()> {
+    if on > today {
+        return Err(Error::field("on", Msg::new("party.error.future")));
+    }
+    if on < start {
+        return Err(Error::field(
+            "on",
+            Msg::new("party.error.end_before_start_on").with("date", start.to_string()),
+        ));
+    }
+    Ok(())
+}
+
+/// Opens a coverage task again for live organization `org` when nothing covers it any more (no
+/// live party organization, no instructor) and none is open: the task list stays the list of
+/// organizations that party work has still to reach.
+pub(super) async fn reopen_task_if_uncovered(
+    conn: &mut Conn<'_>,
+    org: i64,
+    at: Timestamp,
+) -> Result<bool> {
+    let uncovered = Sql::new("select count(*) from organizations o where o.id = $1 and o.status in ('active', 'abnormal') and not exists (select 1 from party_org_orgs x join party_orgs p on p.id = x.party_org_id where x.org_id = o.id and p.dissolved_on is null) and not exists (select 1 from party_instructor_orgs i where i.org_id = o.id) and not exists (select 1 from party_tasks t where t.org_id = o.id and t.closed_at is null)")
+        .arg(org)
+        .fetch_i64(conn)
+        .await?;
+    if uncovered == 0 {
+        return Ok(false);
+    }
+    Sql::new("insert into party_tasks (org_id, application_id, opened_at, closed_at) values ($1, null, $2, null)")
+        .arg(org)
+        .arg(at)
+        .execute(conn)
+        .await?;
+    Ok(true)
+}
+
+/// Moves the link of `org` to party organization `party` into the history, ended `on`.
+async fn end_link(conn: &mut Conn<'_>, party: i64, org: i64, on: NaiveDate) -> Result<()> {
+    Sql::new("insert into party_org_orgs_ended (party_org_id, org_id, joined_on, left_on) select party_org_id, org_id, joined_on, $1 from party_org_orgs where party_org_id = $2 and org_id = $3")
+        .arg(on)
+        .arg(party)
+        .arg(org)
+        .execute(conn)
+        .await?;
+    Sql::new("delete from party_org_orgs where party_org_id = $1 and org_id = $2")
+        .arg(party)
+        .arg(org)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Dissolves party organization `id` (at `version`) on `on`: the organizations it covered are
+/// released into the history (each uncovered one gets a coverage task again), its cadres' posts
+/// end that day, and its allowance stops by the rule of [`super::counted_months`] (paid for the
+/// months it existed in full). Refused when already dissolved, for a day before it was set up
+/// or after `today`.
+pub async fn dissolve(
+    conn: &mut Conn<'_>,
+    actor: &Actor,
+    at: Timestamp,
+    id: PartyOrgId,
+    version: i64,
+    on: NaiveDate,
+    today: NaiveDate,
+) -> Result<()> {
+    let row = get(conn, &Scope::All, id).await?;
+    if row.dissolved_on.is_some() {
+        return Err(Error::Conflict(Msg::new("party.error.dissolved")));
+    }
+    check_end(on, row.established_on, today)?;
+    let changed = Sql::new("update party_orgs set dissolved_on = $1, version = version + 1, updated_at = $2 where id = $3 and version = $4 and dissolved_on is null")
+        .arg(on)
+        .arg(at)
+        .arg(id)
+        .arg(version)
+        .execute(conn)
+        .await?;
+    if changed != 1 {
+        return Err(Error::Conflict(Msg::new("party.error.stale")));
+    }
+    Sql::new("update party_cadres set ended_on = case when started_on > $1 then started_on else $1 end where party_org_id = $2 and (ended_on is null or ended_on > $1)")
+        .arg(on)
+        .arg(id)
+        .execute(conn)
+        .await?;
+    let orgs = covered_orgs(conn, id).await?;
+    for org in &orgs {
+        end_link(conn, id.0, org.id, on).await?;
+        reopen_task_if_uncovered(conn, org.id, at).await?;
+    }
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of(
+            "dissolve",
+            "party_org",
+            Some(id.0),
+            &format!("{} {on}", row.name),
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Removes organization `org` from party organization `id` on `on` (a joint branch keeps at
+/// least two; the last organization of any party organization leaves only by dissolving it).
+/// When the lead organization leaves, the earliest remaining one becomes the lead. The
+/// organization gets a coverage task again when nothing else covers it.
+pub async fn remove_covered_org(
+    conn: &mut Conn<'_>,
+    actor: &Actor,
+    at: Timestamp,
+    id: PartyOrgId,
+    org: i64,
+    on: NaiveDate,
+    today: NaiveDate,
+) -> Result<()> {
+    let row = get(conn, &Scope::All, id).await?;
+    if row.dissolved_on.is_some() {
+        return Err(Error::Conflict(Msg::new("party.error.dissolved")));
+    }
+    let link: Option<(NaiveDate, String)> = Sql::new("select x.joined_on, o.name from party_org_orgs x join organizations o on o.id = x.org_id where x.party_org_id = $1 and x.org_id = $2")
+        .arg(id)
+        .arg(org)
+        .fetch_optional(conn)
+        .await?;
+    let (joined_on, name) = link.ok_or(Error::NotFound)?;
+    let min = row.form().min_orgs() as i64;
+    if row.covered - 1 < min {
+        return Err(Error::field(
+            "org",
+            Msg::new("party.error.leave_too_few").with("min", min),
+        ));
+    }
+    check_end(on, joined_on, today)?;
+    end_link(conn, id.0, org, on).await?;
+    if row.org_id == org {
+        Sql::new("update party_orgs set org_id = (select x.org_id from party_org_orgs x where x.party_org_id = $1 order by x.id limit 1), version = version + 1, updated_at = $2 where id = $1")
+            .arg(id)
+            .arg(at)
+            .execute(conn)
+            .await?;
+    }
+    reopen_task_if_uncovered(conn, org, at).await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("uncover", "party_org", Some(id.0), &format!("{name} {on}")),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Ends the service of cadre `cadre` of party organization `id` on `on` (the allowance stops by
+/// the rule of [`super::counted_months`]); refused when already ended.
+pub async fn end_cadre(
+    conn: &mut Conn<'_>,
+    actor: &Actor,
+    at: Timestamp,
+    id: PartyOrgId,
+    cadre: i64,
+    on: NaiveDate,
+    today: NaiveDate,
+) -> Result<()> {
+    get(conn, &Scope::All, id).await?;
+    let found: Option<CadreRow> = Sql::new("select id, name, post, started_on, ended_on from party_cadres where id = $1 and party_org_id = $2")
+        .arg(cadre)
+        .arg(id)
+        .fetch_optional(conn)
+        .await?;
+    let c = found.ok_or(Error::NotFound)?;
+    if c.ended_on.is_some() {
+        return Err(Error::Conflict(Msg::new("party.error.already_ended")));
+    }
+    check_end(on, c.started_on, today)?;
+    Sql::new("update party_cadres set ended_on = $1 where id = $2 and ended_on is null")
+        .arg(on)
+        .arg(cadre)
+        .execute(conn)
+        .await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of(
+            "end_cadre",
+            "party_org",
+            Some(id.0),
+            &format!("{} {on}", c.name),
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+/// An organization that left a party organization.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EndedLine {
+    /// Organization id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Joined on.
+    pub joined_on: NaiveDate,
+    /// Left on.
+    pub left_on: NaiveDate,
+}
+
+/// The organizations that left party organization `id`, latest first.
+pub async fn ended_orgs(conn: &mut Conn<'_>, id: PartyOrgId) -> Result<Vec<EndedLine>> {
+    Ok(Sql::new("select o.id, o.name, x.joined_on, x.left_on from party_org_orgs_ended x join organizations o on o.id = x.org_id where x.party_org_id = $1 order by x.left_on desc, x.id desc")
+        .arg(id)
+        .fetch_all(conn)
+        .await?)
 }

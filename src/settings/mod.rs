@@ -28,7 +28,9 @@ pub enum SettingKind {
     OptionalDate,
     /// A number of months (1–120).
     Months,
-    /// A whole number from 1 to 10,000 (a count of organizations, people…).
+    /// A share in percent (0–100).
+    Percent,
+    /// A count of people or things (1–1000).
     Count,
 }
 
@@ -167,6 +169,28 @@ pub const SETTINGS: &[SettingDef] = &[
         kind: SettingKind::Count,
         default: "30",
     },
+    // Party building (DOMAIN §6): the standardisation assessment's bands, in percent of the
+    // template's maximum, and the full members that require a party organization of one's own.
+    SettingDef {
+        key: "party_assessment_excellent_percent",
+        kind: SettingKind::Percent,
+        default: "90",
+    },
+    SettingDef {
+        key: "party_assessment_good_percent",
+        kind: SettingKind::Percent,
+        default: "80",
+    },
+    SettingDef {
+        key: "party_assessment_pass_percent",
+        kind: SettingKind::Percent,
+        default: "60",
+    },
+    SettingDef {
+        key: "party_org_required_members",
+        kind: SettingKind::Count,
+        default: "3",
+    },
 ];
 
 impl SettingDef {
@@ -217,11 +241,13 @@ impl SettingDef {
                 Ok(n) if (1..=120).contains(&n) => Ok(n.to_string()),
                 _ => Err(Msg::new("setting.error.months")),
             },
+            SettingKind::Percent => match v.parse::<i64>() {
+                Ok(n) if (0..=100).contains(&n) => Ok(n.to_string()),
+                _ => Err(Msg::new("setting.error.percent")),
+            },
             SettingKind::Count => match v.parse::<i64>() {
-                Ok(n) if (1..=10_000).contains(&n) => Ok(n.to_string()),
-                _ => Err(Msg::new("error.field.range")
-                    .with("min", 1)
-                    .with("max", 10_000)),
+                Ok(n) if (1..=1000).contains(&n) => Ok(n.to_string()),
+                _ => Err(Msg::new("setting.error.count")),
             },
             SettingKind::MonthDay => {
                 let ok = chrono::NaiveDate::parse_from_str(&format!("2024-{v}"), "%Y-%m-%d")
