@@ -81,7 +81,7 @@ db_test!(
             "one social worker per 30 organizations served: {workers} for {}",
             live - waiting
         );
-        assert!(waiting > 0, "the 2015 registrations are waiting for one");
+        assert!(waiting > 0, "December's registrations are waiting for one");
         assert_eq!(s["social_workers_over_load"], 0);
         assert_eq!(s["training_sessions"], 12, "a 大讲堂 a month in 2014");
         assert_eq!(

@@ -1,13 +1,13 @@
 //! The demo's talent records (SPEC §4): the first batch of 20 professionals the centre
-//! recruited in 2014; in every street and town, as many social workers as its organizations
-//! of 2014 need at 30 each (社工 吴芳, the demo's `socialworker` account, among them), each placed
-//! with up to 30 of them — organizations registered in 2015 are still waiting for one, which
-//! the ratio report shows; and a year of 社会组织大讲堂 sessions with sign-ups and attendance,
-//! plus the sessions of 2015 and two still to come. Written through the store functions.
+//! recruited in 2014; in every street, town and functional area, as many social workers as its
+//! organizations need at 30 each (社工 吴芳, the demo's `socialworker` account, among them), each
+//! placed with up to 30 of them — organizations registered or filed in December 2014 are still
+//! waiting for one, which the ratio report shows; and a year of 社会组织大讲堂 sessions with
+//! sign-ups and attendance, plus the sessions of 2015 and two still to come. Written through
+//! the store functions.
 
 use super::store;
 use super::{EmployerKind, Practitioner, PractitionerKind, Qualification, Training};
-use crate::areas::AreaLevel;
 use crate::areas::store as areas;
 use crate::audit::Actor;
 use crate::auth::Scope;
@@ -96,9 +96,10 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<()> {
             .fetch_optional(conn)
             .await?;
     let mut first_worker = true;
-    for street in all.iter().filter(|a| a.level() == AreaLevel::Street) {
+    // The district's children: its streets, towns and functional areas.
+    for street in all.iter().filter(|a| a.parent_id == Some(district.id)) {
         let mut orgs = Sql::new(
-            "select o.id, coalesce(o.registered_on, o.founded_on) from organizations o where o.status in ('active', 'abnormal') and (o.registered_on is null or o.registered_on <= '2014-12-31') and ",
+            "select o.id, coalesce(o.registered_on, o.founded_on) from organizations o where o.status in ('active', 'abnormal') and (o.registered_on is null or o.registered_on <= '2014-11-30') and ",
         );
         areas::subtree_predicate(&mut orgs, "o.area_id", &[street.area_id()]);
         orgs.push(" order by o.area_id, o.id");
