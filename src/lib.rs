@@ -50,5 +50,7 @@ pub mod referrals;
 pub mod registry;
 /// Installation settings with effective dates.
 pub mod settings;
+/// Volunteers and their verified hours, donations, service bases, brand figures, beneficiaries.
+pub mod volunteers;
 /// Layout, language, flash, pagination, error page.
 pub mod web;

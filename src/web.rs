@@ -304,6 +304,8 @@ pub struct NavUser {
     pub reports: bool,
     /// Where the party-building link (党建) goes, if anywhere.
     pub party: Option<&'static str>,
+    /// Sees volunteers and donations.
+    pub volunteers: bool,
 }
 
 impl NavUser {
@@ -336,6 +338,7 @@ impl NavUser {
             } else {
                 None
             },
+            volunteers: user.can(Permission::ViewVolunteers),
         }
     }
 }
@@ -449,6 +452,7 @@ const FLASH_KEYS: &[&str] = &[
     "flash.referral_updated",
     "flash.evaluation_saved",
     "flash.party_saved",
+    "flash.volunteers_saved",
 ];
 
 fn flash_key(value: &str) -> Option<&'static str> {

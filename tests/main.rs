@@ -21,3 +21,4 @@ mod registry;
 mod schema;
 mod scope;
 mod search;
+mod volunteers;

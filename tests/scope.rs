@@ -134,6 +134,18 @@ const ROUTES: &[&str] = &[
     "/expert/evaluations/{id}/conflict",
     "/evaluations",
     "/evaluations/certificates/{id}",
+    // Volunteers, donations, service bases and brands (tests/volunteers.rs walks them: `walk`).
+    "/admin/volunteers",
+    "/admin/volunteers/{id}",
+    "/admin/volunteers/{id}/services",
+    "/admin/volunteers/{id}/certificate",
+    "/admin/volunteer-services/{id}",
+    "/admin/donations",
+    "/admin/service-bases",
+    "/admin/brands",
+    "/admin/brands/{id}",
+    "/admin/brands/{id}/figures",
+    "/api/v1/volunteers/summary",
 ];
 
 #[test]
@@ -495,6 +507,7 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
     let inspection = crate::inspection::seed_walk(t, id_of(&d, IN_TEDA)).await;
     let party = crate::party::seed_walk(t, id_of(&d, IN_TEDA)).await;
     let hubs = crate::hubs::seed_walk(t, id_of(&d, IN_TANGGU)).await;
+    let volunteers = crate::volunteers::seed_walk(t, id_of(&d, IN_TEDA)).await;
     let names = [IN_TANGGU, IN_DAGANG, IN_TEDA];
     let mut checked = std::collections::BTreeSet::new();
     // Organizations created in 塘沽 by earlier callers (visible to whoever sees 塘沽).
@@ -516,6 +529,9 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             check(route);
         }
         for route in crate::hubs::walk(&app, u, &hubs).await {
+            check(route);
+        }
+        for route in crate::volunteers::walk(&app, u, &volunteers).await {
             check(route);
         }
 

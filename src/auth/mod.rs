@@ -107,6 +107,14 @@ pub enum Permission {
     ManageParty,
     /// See the party-building aggregate figures (coverage, funding) of one's area.
     ViewPartyFigures,
+    /// See volunteers, their service records and donations (志愿者与捐赠) within reach.
+    ViewVolunteers,
+    /// Register volunteers, record and confirm their service, record donations (志愿服务记录).
+    ManageVolunteers,
+    /// Verify service hours the organizations confirmed (志愿服务时长核实, the area office).
+    VerifyVolunteerHours,
+    /// Keep brand organizations' reasons and figures and the service bases (品牌与服务基地).
+    ManageBrands,
 }
 
 impl Permission {
@@ -126,6 +134,9 @@ impl Permission {
                 | Permission::ReviewAnnualReports
                 | Permission::ViewParty
                 | Permission::ViewPartyFigures
+                | Permission::ViewVolunteers
+                | Permission::ManageVolunteers
+                | Permission::VerifyVolunteerHours
         )
     }
 }
@@ -203,6 +214,10 @@ impl Role {
                 ViewParty,
                 ManageParty,
                 ViewPartyFigures,
+                ViewVolunteers,
+                ManageVolunteers,
+                VerifyVolunteerHours,
+                ManageBrands,
             ],
             Role::Registrar => &[
                 ViewRegistry,
@@ -217,6 +232,10 @@ impl Role {
                 ManageCreditLists,
                 ManageEvaluations,
                 ViewPartyFigures,
+                ViewVolunteers,
+                ManageVolunteers,
+                VerifyVolunteerHours,
+                ManageBrands,
             ],
             Role::Window => &[ViewRegistry, HandleApplications, Refer],
             Role::Party => &[
@@ -237,6 +256,8 @@ impl Role {
                 Refer,
                 ReviewAnnualReports,
                 ViewPartyFigures,
+                ViewVolunteers,
+                VerifyVolunteerHours,
             ],
             Role::Expert => &[ScoreEvaluations],
             Role::Org => &[
@@ -245,6 +266,8 @@ impl Role {
                 Apply,
                 FileAnnualReport,
                 ApplyEvaluation,
+                ViewVolunteers,
+                ManageVolunteers,
             ],
         }
     }
