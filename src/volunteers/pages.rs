@@ -310,9 +310,11 @@ async fn desk(
     let orgs = match &manage {
         Scope::Limited { orgs, .. } if user.can(Permission::ManageVolunteers) => {
             let mut named = Vec::new();
+            // An organization no longer in operation simply drops out of the choice.
             for o in orgs {
-                let (id, name, _) = store::org_in_scope(&mut c, &manage, o.0).await?;
-                named.push((id, name));
+                if let Ok((id, name, _)) = store::org_in_scope(&mut c, &manage, o.0).await {
+                    named.push((id, name));
+                }
             }
             named
         }
@@ -628,8 +630,9 @@ async fn donations(
     let mut orgs = Vec::new();
     if let Scope::Limited { orgs: ids, .. } = &manage {
         for o in ids {
-            let (id, name, _) = store::org_in_scope(&mut c, &manage, o.0).await?;
-            orgs.push((id, name));
+            if let Ok((id, name, _)) = store::org_in_scope(&mut c, &manage, o.0).await {
+                orgs.push((id, name));
+            }
         }
     }
     let today = crate::clock::today(&mut c).await?;
