@@ -52,5 +52,7 @@ pub mod registry;
 pub mod settings;
 /// Social workers, professionals, placements and training (社工与培训).
 pub mod talent;
+/// Volunteers and their verified hours, donations, service bases, brand figures, beneficiaries.
+pub mod volunteers;
 /// Layout, language, flash, pagination, error page.
 pub mod web;

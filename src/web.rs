@@ -306,6 +306,8 @@ pub struct NavUser {
     pub party: Option<&'static str>,
     /// Where the talent link (社工与培训) goes: the staff overview, or the training sign-up.
     pub talent: Option<&'static str>,
+    /// Sees volunteers and donations.
+    pub volunteers: bool,
 }
 
 impl NavUser {
@@ -345,6 +347,7 @@ impl NavUser {
             } else {
                 None
             },
+            volunteers: user.can(Permission::ViewVolunteers),
         }
     }
 }
@@ -464,6 +467,7 @@ const FLASH_KEYS: &[&str] = &[
     "flash.referral_updated",
     "flash.evaluation_saved",
     "flash.party_saved",
+    "flash.volunteers_saved",
 ];
 
 fn flash_key(value: &str) -> Option<&'static str> {

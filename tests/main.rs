@@ -22,3 +22,4 @@ mod schema;
 mod scope;
 mod search;
 mod talent;
+mod volunteers;

@@ -153,6 +153,18 @@ const ROUTES: &[&str] = &[
     "/trainings",
     "/trainings/{id}/signups",
     "/api/v1/talent/summary",
+    // Volunteers, donations, service bases and brands (tests/volunteers.rs walks them: `walk`).
+    "/admin/volunteers",
+    "/admin/volunteers/{id}",
+    "/admin/volunteers/{id}/services",
+    "/admin/volunteers/{id}/certificate",
+    "/admin/volunteer-services/{id}",
+    "/admin/donations",
+    "/admin/service-bases",
+    "/admin/brands",
+    "/admin/brands/{id}",
+    "/admin/brands/{id}/figures",
+    "/api/v1/volunteers/summary",
 ];
 
 #[test]
@@ -515,6 +527,7 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
     let party = crate::party::seed_walk(t, id_of(&d, IN_TEDA)).await;
     let hubs = crate::hubs::seed_walk(t, id_of(&d, IN_TANGGU)).await;
     let talent = crate::talent::seed_walk(t, id_of(&d, IN_TANGGU)).await;
+    let volunteers = crate::volunteers::seed_walk(t, id_of(&d, IN_TEDA)).await;
     let names = [IN_TANGGU, IN_DAGANG, IN_TEDA];
     let mut checked = std::collections::BTreeSet::new();
     // Organizations created in 塘沽 by earlier callers (visible to whoever sees 塘沽).
@@ -539,6 +552,10 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             check(route);
         }
         for route in crate::talent::walk(&app, u, &talent).await {
+            check(route);
+        }
+
+        for route in crate::volunteers::walk(&app, u, &volunteers).await {
             check(route);
         }
 

@@ -269,6 +269,14 @@ pub fn document() -> Value {
                 ],
                 "responses": {"200": {"description": "On the business date: live organizations, social workers and professionals in post, social workers the 1:N ratio needs (N = organizations_per_social_worker), organizations without a social worker, social workers over their load; for the year: training sessions held, attendances, organizations trained and training hours received by the area's organizations.", "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},
+            "/api/v1/volunteers/summary": {"get": {
+                "summary": "Volunteer hours, donations and beneficiaries of an area (aggregates, no names)",
+                "parameters": [
+                    param("area", "query", "Division code (default: the district).", text()),
+                    param("year", "query", "Year of service, donation and enrolment (default: all years).", integer()),
+                ],
+                "responses": {"200": {"description": "volunteer_hours: verified service hours only (recorded or confirmed hours are unverified_hours and never counted); volunteers, active_volunteers, verified_records, domains and hours_by_domain; donations_yuan: money and valued goods raised (donations_received_yuan), donations_given_yuan, donations (records); beneficiaries enrolled; service_bases.", "content": {"application/json": {"schema": {"type": "object"}}}}},
+            }},
             "/api/v1/openapi.json": {"get": {
                 "summary": "This description",
                 "responses": {"200": {"description": "OpenAPI 3.1 document."}},

@@ -114,6 +114,14 @@ pub enum Permission {
     ManageTalent,
     /// Sign one's organization's people up for training sessions (培训报名).
     SignUpTraining,
+    /// See volunteers, their service records and donations (志愿者与捐赠) within reach.
+    ViewVolunteers,
+    /// Register volunteers, record and confirm their service, record donations (志愿服务记录).
+    ManageVolunteers,
+    /// Verify service hours the organizations confirmed (志愿服务时长核实, the area office).
+    VerifyVolunteerHours,
+    /// Keep brand organizations' reasons and figures and the service bases (品牌与服务基地).
+    ManageBrands,
 }
 
 impl Permission {
@@ -135,6 +143,9 @@ impl Permission {
                 | Permission::ViewPartyFigures
                 | Permission::ViewTalent
                 | Permission::SignUpTraining
+                | Permission::ViewVolunteers
+                | Permission::ManageVolunteers
+                | Permission::VerifyVolunteerHours
         )
     }
 }
@@ -214,6 +225,10 @@ impl Role {
                 ViewPartyFigures,
                 ViewTalent,
                 ManageTalent,
+                ViewVolunteers,
+                ManageVolunteers,
+                VerifyVolunteerHours,
+                ManageBrands,
             ],
             Role::Registrar => &[
                 ViewRegistry,
@@ -230,6 +245,10 @@ impl Role {
                 ViewPartyFigures,
                 ViewTalent,
                 ManageTalent,
+                ViewVolunteers,
+                ManageVolunteers,
+                VerifyVolunteerHours,
+                ManageBrands,
             ],
             Role::Window => &[ViewRegistry, HandleApplications, Refer],
             Role::Party => &[
@@ -251,6 +270,8 @@ impl Role {
                 ReviewAnnualReports,
                 ViewPartyFigures,
                 ViewTalent,
+                ViewVolunteers,
+                VerifyVolunteerHours,
             ],
             Role::Expert => &[ScoreEvaluations],
             Role::Org => &[
@@ -260,6 +281,8 @@ impl Role {
                 FileAnnualReport,
                 ApplyEvaluation,
                 SignUpTraining,
+                ViewVolunteers,
+                ManageVolunteers,
             ],
         }
     }

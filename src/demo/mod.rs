@@ -140,6 +140,7 @@ pub async fn load(db: &Db, seed: u64) -> Result<DemoSummary, DemoError> {
     // After the annual reports: eligibility for evaluation is read from them.
     crate::evaluation::demo::load(&mut conn, seed).await?;
     crate::talent::demo::load(&mut conn, seed).await?;
+    crate::volunteers::demo::load(&mut conn, seed).await?;
     tx.commit().await?;
     Ok(summary)
 }

@@ -49,6 +49,8 @@ struct ProfilePage {
     events: Vec<PublicEvent>,
     /// Annual reports and credit listings (年报、年检结论与信用信息).
     record: crate::inspection::pages::PublicRecord,
+    /// Brand figures and disclosed donations (品牌与捐赠公开).
+    volunteering: crate::volunteers::pages::PublicFigures,
     json_ld: String,
     api_href: String,
 }
@@ -107,8 +109,10 @@ pub async fn profile(
     let today = crate::clock::today(&mut c).await?;
     let grade = crate::evaluation::shown_grade(row.grade.as_deref(), row.grade_expires_on, today);
     let record = crate::inspection::pages::PublicRecord::load(&mut c, row.id, lang).await?;
+    let volunteering = crate::volunteers::pages::PublicFigures::load(&mut c, row.id, lang).await?;
     let view = ProfilePage {
         record,
+        volunteering,
         layout: ctx.layout_titled(row.name.clone()),
         name: row.name.clone(),
         uscc: row.uscc.clone().unwrap_or_default(),

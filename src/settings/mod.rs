@@ -32,6 +32,8 @@ pub enum SettingKind {
     Percent,
     /// A count of people or things (1–1000).
     Count,
+    /// Ascending whole numbers separated by commas (thresholds such as star levels' hours).
+    Thresholds,
 }
 
 /// One setting: its key, kind and the value that applies when none was ever set.
@@ -191,6 +193,18 @@ pub const SETTINGS: &[SettingDef] = &[
         kind: SettingKind::Count,
         default: "3",
     },
+    // DOMAIN §9 ⚠️: verified hours for 1★–5★ volunteers by a 2012-era rule; local practice varies.
+    SettingDef {
+        key: "volunteer_star_hours",
+        kind: SettingKind::Thresholds,
+        default: "100,300,600,1000,1500",
+    },
+    // Donation totals at or above this are disclosed on the organization's public profile.
+    SettingDef {
+        key: "donation_disclosure_yuan",
+        kind: SettingKind::Yuan,
+        default: "10000",
+    },
 ];
 
 impl SettingDef {
@@ -248,6 +262,15 @@ impl SettingDef {
             SettingKind::Count => match v.parse::<i64>() {
                 Ok(n) if (1..=1000).contains(&n) => Ok(n.to_string()),
                 _ => Err(Msg::new("setting.error.count")),
+            },
+            SettingKind::Thresholds => match crate::volunteers::StarLevels::parse(v) {
+                Some(levels) => Ok(levels
+                    .0
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")),
+                None => Err(Msg::new("setting.error.thresholds")),
             },
             SettingKind::MonthDay => {
                 let ok = chrono::NaiveDate::parse_from_str(&format!("2024-{v}"), "%Y-%m-%d")

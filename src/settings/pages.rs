@@ -59,6 +59,8 @@ async fn settings_page(app: &AppState, ctx: &PageCtx, errors: &FieldErrors) -> R
     let history = store::history(&mut c)
         .await?
         .into_iter()
+        // Secrets kept in the same table (e.g. the ID-number salt) are not settings.
+        .filter(|r| SettingDef::find(&r.key).is_some())
         .map(|r| HistoryLine {
             label: SettingDef::find(&r.key).map_or(r.key.clone(), |d| d.label(ctx.lang).to_owned()),
             value: r.value,
