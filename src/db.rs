@@ -480,6 +480,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(12, "0012_evaluation.sql"),
     migration!(13, "0013_party.sql"),
     migration!(14, "0014_hubs.sql"),
+    migration!(16, "0016_incubation.sql"),
 ];
 
 /// The names of all embedded migration files (for the parity test).

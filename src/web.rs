@@ -418,6 +418,8 @@ const FLASH_KEYS: &[&str] = &[
     "flash.member_admitted",
     "flash.member_left",
     "flash.liaison_saved",
+    "flash.incubation_saved",
+    "flash.incubation_applied",
     "flash.report_saved",
     "flash.report_submitted",
     "flash.report_reviewed",

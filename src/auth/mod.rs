@@ -107,6 +107,8 @@ pub enum Permission {
     ManageParty,
     /// See the party-building aggregate figures (coverage, funding) of one's area.
     ViewPartyFigures,
+    /// Run incubators, calls for entry, selection and incubation stays (孵化管理), in one's area.
+    ManageIncubation,
 }
 
 impl Permission {
@@ -126,6 +128,7 @@ impl Permission {
                 | Permission::ReviewAnnualReports
                 | Permission::ViewParty
                 | Permission::ViewPartyFigures
+                | Permission::ManageIncubation
         )
     }
 }
@@ -203,6 +206,7 @@ impl Role {
                 ViewParty,
                 ManageParty,
                 ViewPartyFigures,
+                ManageIncubation,
             ],
             Role::Registrar => &[
                 ViewRegistry,
@@ -217,6 +221,7 @@ impl Role {
                 ManageCreditLists,
                 ManageEvaluations,
                 ViewPartyFigures,
+                ManageIncubation,
             ],
             Role::Window => &[ViewRegistry, HandleApplications, Refer],
             Role::Party => &[
@@ -237,6 +242,7 @@ impl Role {
                 Refer,
                 ReviewAnnualReports,
                 ViewPartyFigures,
+                ManageIncubation,
             ],
             Role::Expert => &[ScoreEvaluations],
             Role::Org => &[

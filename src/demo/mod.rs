@@ -137,6 +137,7 @@ pub async fn load(db: &Db, seed: u64) -> Result<DemoSummary, DemoError> {
     // After the annual reports: eligibility for evaluation is read from them.
     crate::evaluation::demo::load(&mut conn, seed).await?;
     crate::party::demo::load(&mut conn, seed).await?;
+    crate::incubation::demo::load(&mut conn).await?;
     tx.commit().await?;
     Ok(summary)
 }

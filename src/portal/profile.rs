@@ -49,6 +49,8 @@ struct ProfilePage {
     events: Vec<PublicEvent>,
     /// Annual reports and credit listings (年报、年检结论与信用信息).
     record: crate::inspection::pages::PublicRecord,
+    /// Incubation history (孵化经历).
+    incubation: Vec<crate::incubation::pages::HistoryLine>,
     json_ld: String,
     api_href: String,
 }
@@ -107,8 +109,10 @@ pub async fn profile(
     let today = crate::clock::today(&mut c).await?;
     let grade = crate::evaluation::shown_grade(row.grade.as_deref(), row.grade_expires_on, today);
     let record = crate::inspection::pages::PublicRecord::load(&mut c, row.id, lang).await?;
+    let incubation = crate::incubation::pages::history(&mut c, OrgId(row.id), lang).await?;
     let view = ProfilePage {
         record,
+        incubation,
         layout: ctx.layout_titled(row.name.clone()),
         name: row.name.clone(),
         uscc: row.uscc.clone().unwrap_or_default(),
