@@ -134,6 +134,20 @@ const ROUTES: &[&str] = &[
     "/expert/evaluations/{id}/conflict",
     "/evaluations",
     "/evaluations/certificates/{id}",
+    // Incubation (tests/incubation.rs walks them: `walk_routes`).
+    "/admin/incubation",
+    "/admin/incubators",
+    "/admin/incubators/{id}",
+    "/admin/incubation-calls",
+    "/admin/incubation-calls/{id}/applications",
+    "/admin/incubation-applications/{id}/decide",
+    "/admin/incubation-stays/{id}",
+    "/admin/incubation-stays/{id}/services",
+    "/admin/incubation-stays/{id}/end",
+    "/admin/incubation-stays/{id}/link",
+    "/incubation",
+    "/incubation/calls/{id}/apply",
+    "/api/v1/incubation/summary",
 ];
 
 #[test]
@@ -1416,6 +1430,9 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
         check("/admin/referrals/{id}/reply");
 
         for route in crate::evaluation::walk_routes(&app, u).await {
+            check(route);
+        }
+        for route in crate::incubation::walk_routes(&app, u).await {
             check(route);
         }
 

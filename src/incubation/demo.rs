@@ -208,10 +208,10 @@ async fn serve(conn: &mut Conn<'_>, actor: &Actor, stay_id: i64, p: &Planned) ->
 /// Names of two registered organizations of `domain`, registered in 2013–2014, for the other
 /// graduates (drawn from the registry demo, never the named ones).
 async fn graduates(conn: &mut Conn<'_>, domains: &[&str], n: i64) -> Result<Vec<String>> {
-    let mut sql = Sql::new("select name from organizations where kind = 'private_non_enterprise' and status = 'active' and registered_on >= $1 and registered_on <= $2 and name not in ('九九华龄居家养老服务中心', '鹤童老年服务中心') and domain in (");
+    let mut sql = Sql::new("select o.name from organizations o join domains d on d.id = o.domain_id where o.kind = 'private_non_enterprise' and o.status = 'active' and o.registered_on >= $1 and o.registered_on <= $2 and o.name not in ('九九华龄居家养老服务中心', '鹤童老年服务中心') and d.code in (");
     sql = sql.arg(d(2013, 1, 1)).arg(d(2013, 12, 31));
     let domains: Vec<String> = domains.iter().map(|s| (*s).to_owned()).collect();
-    sql.push_list(&domains).push(") order by registered_on, id limit ").push_arg(n);
+    sql.push_list(&domains).push(") order by o.registered_on, o.id limit ").push_arg(n);
     let rows: Vec<(String,)> = sql.fetch_all(conn).await?;
     Ok(rows.into_iter().map(|(n,)| n).collect())
 }
