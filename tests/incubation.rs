@@ -51,7 +51,8 @@ fn ok(res: &Answer) {
 fn refused(res: &Answer, field: &str, text: &str) {
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
     assert!(
-        res.body.contains(&format!("#h-{field}\"")) || res.body.contains(&format!("<code>{field}</code>")),
+        res.body.contains(&format!("#h-{field}\""))
+            || res.body.contains(&format!("<code>{field}</code>")),
         "names {field}: {}",
         res.body
     );
@@ -138,11 +139,19 @@ db_test!(
         assert_eq!(s["incubating"], 3, "{s}");
         assert_eq!(
             s["graduated"],
-            count(t, "select count(*) from incubation_stays where outcome = 'graduated'").await
+            count(
+                t,
+                "select count(*) from incubation_stays where outcome = 'graduated'"
+            )
+            .await
         );
         assert_eq!(
             s["subsidies_fen"],
-            count(t, "select cast(coalesce(sum(amount_fen), 0) as bigint) from incubation_services").await
+            count(
+                t,
+                "select cast(coalesce(sum(amount_fen), 0) as bigint) from incubation_services"
+            )
+            .await
         );
         let levels: Vec<i64> = s["by_level"]
             .as_array()
@@ -176,7 +185,11 @@ db_test!(
         let registrar = t.app_as("registrar1", "registrar", None, None).await;
         let page = registrar.get("/admin/incubation").await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        assert!(page.body.contains("id=\"fig-graduated\">4<"), "{}", page.body);
+        assert!(
+            page.body.contains("id=\"fig-graduated\">4<"),
+            "{}",
+            page.body
+        );
         assert!(page.body.contains("id=\"fig-incubating\">3<"));
         // An area officer sees their street's centre only.
         let dagang = t
@@ -188,7 +201,10 @@ db_test!(
         assert!(!page.body.contains("滨海新区社会组织孵化园"));
         let park = count(t, "select id from incubators where level = 'district'").await;
         assert_eq!(
-            dagang.get(&format!("/admin/incubators/{park}")).await.status,
+            dagang
+                .get(&format!("/admin/incubators/{park}"))
+                .await
+                .status,
             StatusCode::NOT_FOUND
         );
         assert_eq!(
@@ -209,10 +225,17 @@ db_test!(
             )
             .await);
         let s = summary(&public, "").await;
-        assert_eq!((s["graduated"].as_i64(), s["incubating"].as_i64()), (Some(5), Some(2)));
+        assert_eq!(
+            (s["graduated"].as_i64(), s["incubating"].as_i64()),
+            (Some(5), Some(2))
+        );
         // A new subsidy moves the total.
         let before = s["subsidies_fen"].as_i64().unwrap();
-        let other = count(t, "select min(id) from incubation_stays where ended_on is null").await;
+        let other = count(
+            t,
+            "select min(id) from incubation_stays where ended_on is null",
+        )
+        .await;
         ok(&registrar
             .post_form(
                 &format!("/admin/incubation-stays/{other}/services"),
@@ -284,7 +307,11 @@ db_test!(
         let res = accept(&registrar, d, "2015-06-30", "2016-06-29").await;
         refused(&res, "decision", "孵化基地已满（2个席位）");
         // Nor can the capacity drop below the groups hosted.
-        let version = count(t, &format!("select version from incubators where id = {centre}")).await;
+        let version = count(
+            t,
+            &format!("select version from incubators where id = {centre}"),
+        )
+        .await;
         let res = registrar
             .post_form(
                 &format!("/admin/incubators/{centre}"),
@@ -300,7 +327,11 @@ db_test!(
             .await;
         refused(&res, "capacity", "目前有2个组织在孵");
         assert_eq!(
-            count(t, "select count(*) from incubation_stays where ended_on is null").await,
+            count(
+                t,
+                "select count(*) from incubation_stays where ended_on is null"
+            )
+            .await,
             2
         );
 
@@ -317,7 +348,11 @@ db_test!(
             format!("/admin/incubation-stays/{stay}"),
         ] {
             assert_eq!(tanggu.get(&path).await.status, StatusCode::OK, "{path}");
-            assert_eq!(dagang.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+            assert_eq!(
+                dagang.get(&path).await.status,
+                StatusCode::NOT_FOUND,
+                "{path}"
+            );
         }
         let res = dagang
             .post_form(
@@ -328,7 +363,11 @@ db_test!(
         assert_eq!(res.status, StatusCode::NOT_FOUND);
         let page = dagang.get("/admin/incubation").await;
         assert!(!page.body.contains("塘沽街社会组织孵化指导中心"));
-        assert!(page.body.contains("id=\"fig-incubating\">0<"), "{}", page.body);
+        assert!(
+            page.body.contains("id=\"fig-incubating\">0<"),
+            "{}",
+            page.body
+        );
         // The 大港 officer cannot open a call at the 塘沽 centre either: as if it did not exist.
         let res = dagang
             .post_form(
@@ -464,11 +503,19 @@ db_test!(
 const PDF: &[u8] = b"%PDF-1.4\n% shezu test document\n";
 
 async fn act(t: &TestDb, app: &TestApp, id: i64, action: &str) {
-    let v = count(t, &format!("select version from applications where id = {id}")).await;
+    let v = count(
+        t,
+        &format!("select version from applications where id = {id}"),
+    )
+    .await;
     let res = app
         .post_form(
             &format!("/applications/{id}/action"),
-            &[("action", action), ("reason", ""), ("version", &v.to_string())],
+            &[
+                ("action", action),
+                ("reason", ""),
+                ("version", &v.to_string()),
+            ],
         )
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{action}: {}", res.body);
@@ -587,7 +634,13 @@ db_test!(
             )
             .await);
         assert_eq!(
-            count(t, &format!("select count(*) from incubation_stays where id = {stay} and org_id is null")).await,
+            count(
+                t,
+                &format!(
+                    "select count(*) from incubation_stays where id = {stay} and org_id is null"
+                )
+            )
+            .await,
             1,
             "linked to the application, not yet to an organization"
         );
@@ -596,9 +649,17 @@ db_test!(
         act(t, &registrar, application, "approve").await;
 
         // Approved: the stay belongs to the new organization, and its profile shows it.
-        let org = count(t, &format!("select org_id from applications where id = {application}")).await;
+        let org = count(
+            t,
+            &format!("select org_id from applications where id = {application}"),
+        )
+        .await;
         assert_eq!(
-            count(t, &format!("select org_id from incubation_stays where id = {stay}")).await,
+            count(
+                t,
+                &format!("select org_id from incubation_stays where id = {stay}")
+            )
+            .await,
             org
         );
         let uscc: String = {
@@ -626,7 +687,10 @@ db_test!(
         assert!(admin.body.contains("孵化经历") && admin.body.contains("能力建设"));
         // The public aggregate counts it.
         let s = summary(&t.app(), "").await;
-        assert_eq!((s["graduated"].as_i64(), s["subsidies_fen"].as_i64()), (Some(1), Some(500_000)));
+        assert_eq!(
+            (s["graduated"].as_i64(), s["subsidies_fen"].as_i64()),
+            (Some(1), Some(500_000))
+        );
     }
 );
 
@@ -646,9 +710,27 @@ pub async fn walk_routes(app: &TestApp, u: &str) -> Vec<&'static str> {
     let cases: [(&'static str, &str, &str, bool, u16); 13] = [
         ("/admin/incubation", "GET", "/admin/incubation", staff, 200),
         ("/admin/incubators", "POST", "/admin/incubators", staff, 422),
-        ("/admin/incubators/{id}", "GET", "/admin/incubators/999999", staff, 404),
-        ("/admin/incubators/{id}", "POST", "/admin/incubators/999999", staff, 404),
-        ("/admin/incubation-calls", "POST", "/admin/incubation-calls", staff, 422),
+        (
+            "/admin/incubators/{id}",
+            "GET",
+            "/admin/incubators/999999",
+            staff,
+            404,
+        ),
+        (
+            "/admin/incubators/{id}",
+            "POST",
+            "/admin/incubators/999999",
+            staff,
+            404,
+        ),
+        (
+            "/admin/incubation-calls",
+            "POST",
+            "/admin/incubation-calls",
+            staff,
+            422,
+        ),
         (
             "/admin/incubation-calls/{id}/applications",
             "POST",

@@ -79,7 +79,11 @@ async fn run_call(
             group_name: p.name.clone(),
             contact: "见申请书".into(),
             domain: p.domain.to_owned(),
-            plan: format!("入驻{}，完善内部治理，开展{}服务项目。", inc.name, p.domain_name()),
+            plan: format!(
+                "入驻{}，完善内部治理，开展{}服务项目。",
+                inc.name,
+                p.domain_name()
+            ),
         };
         let id = store::file_application(
             conn,
@@ -208,10 +212,14 @@ async fn serve(conn: &mut Conn<'_>, actor: &Actor, stay_id: i64, p: &Planned) ->
 /// Names of two registered organizations of `domain`, registered in 2013–2014, for the other
 /// graduates (drawn from the registry demo, never the named ones).
 async fn graduates(conn: &mut Conn<'_>, domains: &[&str], n: i64) -> Result<Vec<String>> {
-    let mut sql = Sql::new("select o.name from organizations o join domains d on d.id = o.domain_id where o.kind = 'private_non_enterprise' and o.status = 'active' and o.registered_on >= $1 and o.registered_on <= $2 and o.name not in ('九九华龄居家养老服务中心', '鹤童老年服务中心') and d.code in (");
+    let mut sql = Sql::new(
+        "select o.name from organizations o join domains d on d.id = o.domain_id where o.kind = 'private_non_enterprise' and o.status = 'active' and o.registered_on >= $1 and o.registered_on <= $2 and o.name not in ('九九华龄居家养老服务中心', '鹤童老年服务中心') and d.code in (",
+    );
     sql = sql.arg(d(2013, 1, 1)).arg(d(2013, 12, 31));
     let domains: Vec<String> = domains.iter().map(|s| (*s).to_owned()).collect();
-    sql.push_list(&domains).push(") order by o.registered_on, o.id limit ").push_arg(n);
+    sql.push_list(&domains)
+        .push(") order by o.registered_on, o.id limit ")
+        .push_arg(n);
     let rows: Vec<(String,)> = sql.fetch_all(conn).await?;
     Ok(rows.into_iter().map(|(n,)| n).collect())
 }
@@ -226,7 +234,12 @@ pub async fn load(conn: &mut Conn<'_>) -> Result<()> {
         NewIncubator {
             name: PARK.into(),
             level: IncubatorLevel::District,
-            focus: vec!["elderly_care".into(), "community_service".into(), "charity".into(), "volunteer_service".into()],
+            focus: vec![
+                "elderly_care".into(),
+                "community_service".into(),
+                "charity".into(),
+                "volunteer_service".into(),
+            ],
             capacity: 8,
             address: "滨海新区塘沽上海道2011号".into(),
             operator: "滨海新区社会组织服务管理中心".into(),
@@ -248,7 +261,11 @@ pub async fn load(conn: &mut Conn<'_>) -> Result<()> {
     )
     .await?;
     let mut streets = Vec::new();
-    for (code, short) in [("120116005", "杭州道街"), ("120116006", "新河街"), ("120116051", "大港街")] {
+    for (code, short) in [
+        ("120116005", "杭州道街"),
+        ("120116006", "新河街"),
+        ("120116051", "大港街"),
+    ] {
         streets.push(
             incubator(
                 conn,
@@ -266,7 +283,17 @@ pub async fn load(conn: &mut Conn<'_>) -> Result<()> {
             .await?,
         );
     }
-    let others = graduates(conn, &["elderly_care", "community_service", "social_work", "education"], 3).await?;
+    let others = graduates(
+        conn,
+        &[
+            "elderly_care",
+            "community_service",
+            "social_work",
+            "education",
+        ],
+        3,
+    )
+    .await?;
     let name = |i: usize| -> String { others.get(i).cloned().unwrap_or_default() };
     let park_2013 = [
         Planned {
@@ -275,7 +302,11 @@ pub async fn load(conn: &mut Conn<'_>) -> Result<()> {
             domain: "elderly_care",
             entered: d(2013, 5, 10),
             planned_end: d(2014, 5, 9),
-            end: Some((Outcome::Graduated, d(2014, 6, 30), "已完成登记，服务与治理达到出壳标准")),
+            end: Some((
+                Outcome::Graduated,
+                d(2014, 6, 30),
+                "已完成登记，服务与治理达到出壳标准",
+            )),
             subsidy_yuan: 20_000,
         },
         Planned {
@@ -293,7 +324,11 @@ pub async fn load(conn: &mut Conn<'_>) -> Result<()> {
             domain: "charity",
             entered: d(2013, 5, 10),
             planned_end: d(2014, 5, 9),
-            end: Some((Outcome::Exited, d(2013, 12, 20), "核心成员离开，团队解散，主动申请退出")),
+            end: Some((
+                Outcome::Exited,
+                d(2013, 12, 20),
+                "核心成员离开，团队解散，主动申请退出",
+            )),
             subsidy_yuan: 5_000,
         },
     ];
@@ -308,7 +343,11 @@ pub async fn load(conn: &mut Conn<'_>) -> Result<()> {
             places: 4,
         },
         &park_2013,
-        &[("新港街广场舞队", "culture", "以文体娱乐为主，不属于本期孵化重点，建议向街道文体站申请支持")],
+        &[(
+            "新港街广场舞队",
+            "culture",
+            "以文体娱乐为主，不属于本期孵化重点，建议向街道文体站申请支持",
+        )],
     )
     .await?;
     let park_2014 = [
@@ -415,7 +454,16 @@ pub async fn load(conn: &mut Conn<'_>) -> Result<()> {
         domain: "charity".into(),
         plan: "为辖区残疾人家庭提供上门探访和康复陪伴服务，计划一年内完成登记。".into(),
     };
-    store::file_application(conn, &actor, at(d(2015, 6, 20)), d(2015, 6, 20), &call, None, None, &waiting)
-        .await?;
+    store::file_application(
+        conn,
+        &actor,
+        at(d(2015, 6, 20)),
+        d(2015, 6, 20),
+        &call,
+        None,
+        None,
+        &waiting,
+    )
+    .await?;
     Ok(())
 }

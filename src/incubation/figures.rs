@@ -61,12 +61,15 @@ pub struct Figures {
 
 /// Counts the figures of `area`'s subtree as `scope` sees it, with each child area's.
 pub async fn figures(conn: &mut Conn<'_>, scope: &Scope, area: &AreaRow) -> Result<Figures> {
-    let mut sql = Sql::new("select i.level, count(distinct i.id), count(case when s.id is not null and s.ended_on is null then 1 end), count(case when s.outcome = 'graduated' then 1 end), count(case when s.outcome = 'exited' then 1 end) from incubators i left join incubation_stays s on s.incubator_id = i.id where ");
+    let mut sql = Sql::new(
+        "select i.level, count(distinct i.id), count(case when s.id is not null and s.ended_on is null then 1 end), count(case when s.outcome = 'graduated' then 1 end), count(case when s.outcome = 'exited' then 1 end) from incubators i left join incubation_stays s on s.incubator_id = i.id where ",
+    );
     subtree_predicate(&mut sql, "i.area_id", &[area.area_id()]);
     restrict(&mut sql, scope, "i");
     sql.push(" group by i.level");
     let rows: Vec<(String, i64, i64, i64, i64)> = sql.fetch_all(conn).await?;
-    let mut caps = Sql::new("select i.level, cast(sum(i.capacity) as bigint) from incubators i where ");
+    let mut caps =
+        Sql::new("select i.level, cast(sum(i.capacity) as bigint) from incubators i where ");
     subtree_predicate(&mut caps, "i.area_id", &[area.area_id()]);
     restrict(&mut caps, scope, "i");
     caps.push(" group by i.level");
@@ -91,12 +94,16 @@ pub async fn figures(conn: &mut Conn<'_>, scope: &Scope, area: &AreaRow) -> Resu
         f.exited += row.map_or(0, |r| r.4);
         f.by_level.push(l);
     }
-    let mut money = Sql::new("select cast(coalesce(sum(v.amount_fen), 0) as bigint) from incubation_services v join incubation_stays s on s.id = v.stay_id join incubators i on i.id = s.incubator_id where ");
+    let mut money = Sql::new(
+        "select cast(coalesce(sum(v.amount_fen), 0) as bigint) from incubation_services v join incubation_stays s on s.id = v.stay_id join incubators i on i.id = s.incubator_id where ",
+    );
     subtree_predicate(&mut money, "i.area_id", &[area.area_id()]);
     restrict(&mut money, scope, "i");
     f.subsidies_fen = money.fetch_i64(conn).await?;
     for child in crate::areas::store::children(conn, area.area_id()).await? {
-        let mut sql = Sql::new("select count(distinct i.id), count(case when s.id is not null and s.ended_on is null then 1 end), count(case when s.outcome = 'graduated' then 1 end) from incubators i left join incubation_stays s on s.incubator_id = i.id where ");
+        let mut sql = Sql::new(
+            "select count(distinct i.id), count(case when s.id is not null and s.ended_on is null then 1 end), count(case when s.outcome = 'graduated' then 1 end) from incubators i left join incubation_stays s on s.incubator_id = i.id where ",
+        );
         subtree_predicate(&mut sql, "i.area_id", &[child.area_id()]);
         restrict(&mut sql, scope, "i");
         let (incubators, incubating, graduated): (i64, i64, i64) = sql.fetch_one(conn).await?;

@@ -281,7 +281,10 @@ impl CallForm {
         if let (Some(o), Some(c)) = (opens_on, closes_on)
             && c < o
         {
-            e.add("closes_on", Msg::new("incubation.error.closes_before_opens"));
+            e.add(
+                "closes_on",
+                Msg::new("incubation.error.closes_before_opens"),
+            );
         }
         match (opens_on, closes_on, e.is_empty()) {
             (Some(opens_on), Some(closes_on), true) => Ok(NewCall {
@@ -486,15 +489,15 @@ impl ServiceForm {
             Some(ServiceKind::Subsidy) => {
                 let fen = crate::party::forms::parse_yuan(amount);
                 if fen.is_none() {
-                    e.add(
-                        "amount_yuan",
-                        Msg::new("incubation.error.subsidy_amount"),
-                    );
+                    e.add("amount_yuan", Msg::new("incubation.error.subsidy_amount"));
                 }
                 fen
             }
             Some(_) if !amount.is_empty() => {
-                e.add("amount_yuan", Msg::new("incubation.error.amount_only_subsidy"));
+                e.add(
+                    "amount_yuan",
+                    Msg::new("incubation.error.amount_only_subsidy"),
+                );
                 None
             }
             _ => None,
@@ -627,7 +630,13 @@ mod tests {
             let e = form("subsidy", bad).parse().unwrap_err();
             assert!(e.get("amount_yuan").is_some(), "{bad}");
         }
-        assert!(form("venue", "100").parse().unwrap_err().get("amount_yuan").is_some());
+        assert!(
+            form("venue", "100")
+                .parse()
+                .unwrap_err()
+                .get("amount_yuan")
+                .is_some()
+        );
         assert_eq!(form("training", "").parse().unwrap().amount_fen, None);
         assert_eq!(
             split_list("elderly_care、社区服务, 助残"),

@@ -70,13 +70,21 @@ async fn area_of(c: &mut Conn<'_>, scope: &Scope, code: &str) -> Result<AreaRow>
 }
 
 /// The domain names of a stored focus list.
-pub fn focus_names(focus: &str, domains: &[crate::registry::store::DomainRow], lang: Lang) -> String {
+pub fn focus_names(
+    focus: &str,
+    domains: &[crate::registry::store::DomainRow],
+    lang: Lang,
+) -> String {
     focus
         .split(',')
         .filter(|c| !c.is_empty())
         .map(|c| {
             domains.iter().find(|d| d.code == c).map_or(c, |d| {
-                if lang == Lang::En { d.name_en.as_str() } else { d.name_zh.as_str() }
+                if lang == Lang::En {
+                    d.name_en.as_str()
+                } else {
+                    d.name_zh.as_str()
+                }
             })
         })
         .collect::<Vec<_>>()
@@ -105,7 +113,11 @@ pub struct IncubatorLine {
     places: String,
 }
 
-fn incubator_line(i: &IncubatorRow, domains: &[crate::registry::store::DomainRow], lang: Lang) -> IncubatorLine {
+fn incubator_line(
+    i: &IncubatorRow,
+    domains: &[crate::registry::store::DomainRow],
+    lang: Lang,
+) -> IncubatorLine {
     IncubatorLine {
         id: i.id,
         name: i.name.clone(),
@@ -161,7 +173,9 @@ async fn overview_page(
             .iter()
             .map(|l| FigureLine {
                 code: String::new(),
-                name: IncubatorLevel::parse(&l.level).map_or("", |x| x.label(lang)).to_owned(),
+                name: IncubatorLevel::parse(&l.level)
+                    .map_or("", |x| x.label(lang))
+                    .to_owned(),
                 incubators: l.incubators,
                 capacity: l.capacity.to_string(),
                 incubating: l.incubating,
@@ -180,7 +194,10 @@ async fn overview_page(
                 graduated: a.graduated,
             })
             .collect(),
-        incubators: list.iter().map(|i| incubator_line(i, &domains, lang)).collect(),
+        incubators: list
+            .iter()
+            .map(|i| incubator_line(i, &domains, lang))
+            .collect(),
         level_options: IncubatorLevel::ALL
             .iter()
             .map(|l| (l.as_str(), l.label(lang)))
@@ -199,7 +216,15 @@ async fn overview(
     user: CurrentUser,
     Query(q): Query<AreaQuery>,
 ) -> Result<Response> {
-    overview_page(&app, &ctx, &user, &q.area, IncubatorForm::default(), &FieldErrors::new()).await
+    overview_page(
+        &app,
+        &ctx,
+        &user,
+        &q.area,
+        IncubatorForm::default(),
+        &FieldErrors::new(),
+    )
+    .await
 }
 
 async fn create_incubator(
@@ -274,7 +299,10 @@ pub struct StayLine {
 /// The state of a stay for a reader: in incubation, or graduated / exited on a date.
 pub fn stay_state(s: &store::StayRow, lang: Lang) -> String {
     match (s.outcome(), s.ended_on) {
-        (Some(o), Some(d)) => format!("{} {d}", lang.t(&format!("incubation.outcome.{}", o.as_str()))),
+        (Some(o), Some(d)) => format!(
+            "{} {d}",
+            lang.t(&format!("incubation.outcome.{}", o.as_str()))
+        ),
         _ => lang.t("incubation.incubating").to_owned(),
     }
 }
@@ -394,7 +422,16 @@ pub async fn incubator_page(
         domains: domains
             .iter()
             .filter(|d| d.active)
-            .map(|d| (d.code.clone(), if lang == Lang::En { d.name_en.clone() } else { d.name_zh.clone() }))
+            .map(|d| {
+                (
+                    d.code.clone(),
+                    if lang == Lang::En {
+                        d.name_en.clone()
+                    } else {
+                        d.name_zh.clone()
+                    },
+                )
+            })
             .collect(),
         errors: errors.render(lang),
         today: today.to_string(),
@@ -410,7 +447,15 @@ async fn show_incubator(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response> {
-    incubator_page(&app, &ctx, &user, id, Refill::default(), &FieldErrors::new()).await
+    incubator_page(
+        &app,
+        &ctx,
+        &user,
+        id,
+        Refill::default(),
+        &FieldErrors::new(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]

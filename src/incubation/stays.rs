@@ -24,7 +24,10 @@ use serde::Deserialize;
 /// The routes of selection, stays and applying.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/admin/incubation-calls/{id}/applications", post(enter_application))
+        .route(
+            "/admin/incubation-calls/{id}/applications",
+            post(enter_application),
+        )
         .route("/admin/incubation-applications/{id}/decide", post(decide))
         .route("/admin/incubation-stays/{id}", get(show_stay))
         .route("/admin/incubation-stays/{id}/services", post(add_service))
@@ -61,8 +64,15 @@ async fn enter_application(
                 drop(tx);
                 let mut errors = FieldErrors::new();
                 errors.add("org", Msg::new("credit.error.org"));
-                return incubator_page(&app, &ctx, &user, call.incubator_id, Refill::default(), &errors)
-                    .await;
+                return incubator_page(
+                    &app,
+                    &ctx,
+                    &user,
+                    call.incubator_id,
+                    Refill::default(),
+                    &errors,
+                )
+                .await;
             }
         }
     };
@@ -70,8 +80,17 @@ async fn enter_application(
         Ok(new) => {
             let at = crate::clock::now(&mut c).await?;
             let today = crate::clock::today(&mut c).await?;
-            store::file_application(&mut c, &user.actor(), at, today, &call, org.as_ref(), None, &new)
-                .await
+            store::file_application(
+                &mut c,
+                &user.actor(),
+                at,
+                today,
+                &call,
+                org.as_ref(),
+                None,
+                &new,
+            )
+            .await
         }
         Err(e) => Err(Error::Invalid(e)),
     };
@@ -85,7 +104,15 @@ async fn enter_application(
         }
         Err(Error::Invalid(errors)) => {
             drop(tx);
-            incubator_page(&app, &ctx, &user, call.incubator_id, Refill::default(), &errors).await
+            incubator_page(
+                &app,
+                &ctx,
+                &user,
+                call.incubator_id,
+                Refill::default(),
+                &errors,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
@@ -121,7 +148,15 @@ async fn decide(
         }
         Err(Error::Invalid(errors)) => {
             drop(tx);
-            incubator_page(&app, &ctx, &user, row.incubator_id, Refill::default(), &errors).await
+            incubator_page(
+                &app,
+                &ctx,
+                &user,
+                row.incubator_id,
+                Refill::default(),
+                &errors,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
@@ -185,7 +220,9 @@ async fn stay_page(
     let view = StayPage {
         layout: ctx.layout_titled(format!(
             "{} · {}",
-            stay.org_name.clone().unwrap_or_else(|| stay.group_name.clone()),
+            stay.org_name
+                .clone()
+                .unwrap_or_else(|| stay.group_name.clone()),
             stay.incubator_name
         )),
         name: stay.group_name.clone(),
@@ -322,7 +359,12 @@ async fn link(
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     let stay = store::stay(&mut c, &scope, id).await?;
-    let outcome = match form.application.trim().trim_start_matches('#').parse::<i64>() {
+    let outcome = match form
+        .application
+        .trim()
+        .trim_start_matches('#')
+        .parse::<i64>()
+    {
         Ok(application) => {
             let at = crate::clock::now(&mut c).await?;
             store::link_registration(&mut c, &user.actor(), at, &stay, application).await
@@ -342,8 +384,16 @@ async fn link(
         }
         Err(Error::Invalid(errors)) => {
             drop(tx);
-            stay_page(&app, &ctx, &user, id, ServiceForm::default(), EndForm::default(), &errors)
-                .await
+            stay_page(
+                &app,
+                &ctx,
+                &user,
+                id,
+                ServiceForm::default(),
+                EndForm::default(),
+                &errors,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
@@ -444,7 +494,16 @@ async fn apply_page(
         domains: domains
             .iter()
             .filter(|d| d.active)
-            .map(|d| (d.code.clone(), if lang == Lang::En { d.name_en.clone() } else { d.name_zh.clone() }))
+            .map(|d| {
+                (
+                    d.code.clone(),
+                    if lang == Lang::En {
+                        d.name_en.clone()
+                    } else {
+                        d.name_zh.clone()
+                    },
+                )
+            })
             .collect(),
         form,
         errors: errors.render(lang),
@@ -453,7 +512,14 @@ async fn apply_page(
 }
 
 async fn mine(State(app): State<AppState>, ctx: PageCtx, user: CurrentUser) -> Result<Response> {
-    apply_page(&app, &ctx, &user, ApplicationForm::default(), &FieldErrors::new()).await
+    apply_page(
+        &app,
+        &ctx,
+        &user,
+        ApplicationForm::default(),
+        &FieldErrors::new(),
+    )
+    .await
 }
 
 /// An applicant applies to an open call: for its organization, or for its group.
@@ -494,7 +560,10 @@ async fn apply(
     match outcome {
         Ok(_) => {
             tx.commit().await?;
-            Ok(redirect_with_flash("/incubation", "flash.incubation_applied"))
+            Ok(redirect_with_flash(
+                "/incubation",
+                "flash.incubation_applied",
+            ))
         }
         Err(Error::Invalid(errors)) => {
             drop(tx);

@@ -264,8 +264,7 @@ pub async fn create_call(
     if new.places > incubator.capacity {
         return Err(Error::field(
             "places",
-            Msg::new("incubation.error.places_over_capacity")
-                .with("capacity", incubator.capacity),
+            Msg::new("incubation.error.places_over_capacity").with("capacity", incubator.capacity),
         ));
     }
     let id = Sql::new("insert into incubation_calls (incubator_id, title, opens_on, closes_on, places, created_at) values ($1, $2, $3, $4, $5, $6) returning id")
@@ -325,7 +324,10 @@ pub struct ApplicationRow {
 const APPLICATION: &str = "select x.id, x.call_id, c.title as call_title, c.incubator_id, i.name as incubator_name, x.org_id, x.group_name, x.contact, x.domain, x.plan, x.applicant_user_id, x.state, x.reason, x.decided_by, (select min(s.id) from incubation_stays s where s.application_id = x.id) as stay_id from incubation_applications x join incubation_calls c on c.id = x.call_id join incubators i on i.id = c.incubator_id where 1 = 1";
 
 /// The applications to incubator `id`'s calls, pending first.
-pub async fn applications_to(conn: &mut Conn<'_>, incubator_id: i64) -> Result<Vec<ApplicationRow>> {
+pub async fn applications_to(
+    conn: &mut Conn<'_>,
+    incubator_id: i64,
+) -> Result<Vec<ApplicationRow>> {
     let mut sql = Sql::new(APPLICATION);
     sql.push(" and c.incubator_id = ")
         .push_arg(incubator_id)
@@ -638,7 +640,9 @@ pub struct ServiceRow {
 
 /// The services of stays `ids`, by date.
 pub async fn services(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<ServiceRow>> {
-    let mut sql = Sql::new("select id, stay_id, kind, given_on, description, amount_fen from incubation_services where stay_id in (");
+    let mut sql = Sql::new(
+        "select id, stay_id, kind, given_on, description, amount_fen from incubation_services where stay_id in (",
+    );
     sql.push_list(ids).push(") order by given_on, id");
     Ok(sql.fetch_all(conn).await?)
 }
@@ -706,7 +710,10 @@ pub async fn end_stay(
         ));
     }
     if end.ended_on > today {
-        return Err(Error::field("ended_on", Msg::new("incubation.error.future")));
+        return Err(Error::field(
+            "ended_on",
+            Msg::new("incubation.error.future"),
+        ));
     }
     let changed = Sql::new("update incubation_stays set ended_on = $1, outcome = $2, end_reason = $3, updated_at = $4 where id = $5 and ended_on is null")
         .arg(end.ended_on)
@@ -751,26 +758,26 @@ pub async fn link_registration(
             Msg::new("incubation.error.already_registered"),
         ));
     }
-    let found: Option<(String, String, Option<i64>)> = Sql::new(
-        "select kind, state, org_id from applications where id = $1",
-    )
-    .arg(application_id)
-    .fetch_optional(conn)
-    .await?;
-    let org = match found {
-        Some((kind, state, org))
-            if matches!(kind.as_str(), "preparation" | "establishment" | "filing")
-                && !matches!(state.as_str(), "rejected" | "withdrawn") =>
-        {
-            if state == "approved" { org } else { None }
-        }
-        _ => {
-            return Err(Error::field(
-                "application",
-                Msg::new("incubation.error.not_registration"),
-            ));
-        }
-    };
+    let found: Option<(String, String, Option<i64>)> =
+        Sql::new("select kind, state, org_id from applications where id = $1")
+            .arg(application_id)
+            .fetch_optional(conn)
+            .await?;
+    let org =
+        match found {
+            Some((kind, state, org))
+                if matches!(kind.as_str(), "preparation" | "establishment" | "filing")
+                    && !matches!(state.as_str(), "rejected" | "withdrawn") =>
+            {
+                if state == "approved" { org } else { None }
+            }
+            _ => {
+                return Err(Error::field(
+                    "application",
+                    Msg::new("incubation.error.not_registration"),
+                ));
+            }
+        };
     Sql::new("update incubation_stays set registration_application_id = $1, org_id = $2, updated_at = $3 where id = $4")
         .arg(application_id)
         .arg(org)
@@ -808,4 +815,3 @@ pub async fn link_registered(
         .execute(conn)
         .await?)
 }
-
