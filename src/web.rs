@@ -304,6 +304,8 @@ pub struct NavUser {
     pub reports: bool,
     /// Where the party-building link (党建) goes, if anywhere.
     pub party: Option<&'static str>,
+    /// Where the incubation link (孵化) goes: staff's overview or an applicant's page.
+    pub incubation: Option<&'static str>,
 }
 
 impl NavUser {
@@ -333,6 +335,13 @@ impl NavUser {
                 Some("/admin/party/mine")
             } else if user.can(Permission::ViewParty) || user.can(Permission::ViewPartyFigures) {
                 Some("/admin/party")
+            } else {
+                None
+            },
+            incubation: if user.can(Permission::ManageIncubation) {
+                Some("/admin/incubation")
+            } else if user.can(Permission::Apply) {
+                Some("/incubation")
             } else {
                 None
             },
