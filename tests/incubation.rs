@@ -627,9 +627,32 @@ db_test!(
             )
             .await;
         refused(&res, "application", "不是有效的成立登记或备案申请编号");
-        ok(&registrar
+        // Nor may the applicant name an application that is not its own; its own it may.
+        let res = applicant
             .post_form(
-                &format!("/admin/incubation-stays/{stay}/link"),
+                &format!("/incubation/stays/{stay}/link"),
+                &[("application", "999999")],
+            )
+            .await;
+        refused(&res, "application", "不是有效的成立登记或备案申请编号");
+        let stranger = t.app_as("lilei", "org", None, None).await;
+        let res = stranger
+            .post_form(
+                &format!("/incubation/stays/{stay}/link"),
+                &[("application", &application.to_string())],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "not its stay");
+        let page = applicant.get("/incubation").await;
+        assert!(
+            page.body
+                .contains(&format!("/incubation/stays/{stay}/link")),
+            "{}",
+            page.body
+        );
+        ok(&applicant
+            .post_form(
+                &format!("/incubation/stays/{stay}/link"),
                 &[("application", &application.to_string())],
             )
             .await);
@@ -707,7 +730,7 @@ pub async fn walk_routes(app: &TestApp, u: &str) -> Vec<&'static str> {
         (_, false) => 403,
         (_, true) => ok,
     };
-    let cases: [(&'static str, &str, &str, bool, u16); 13] = [
+    let cases: [(&'static str, &str, &str, bool, u16); 14] = [
         ("/admin/incubation", "GET", "/admin/incubation", staff, 200),
         ("/admin/incubators", "POST", "/admin/incubators", staff, 422),
         (
@@ -778,6 +801,13 @@ pub async fn walk_routes(app: &TestApp, u: &str) -> Vec<&'static str> {
             "/incubation/calls/{id}/apply",
             "POST",
             "/incubation/calls/999999/apply",
+            org,
+            404,
+        ),
+        (
+            "/incubation/stays/{id}/link",
+            "POST",
+            "/incubation/stays/999999/link",
             org,
             404,
         ),

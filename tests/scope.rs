@@ -147,6 +147,7 @@ const ROUTES: &[&str] = &[
     "/admin/incubation-stays/{id}/link",
     "/incubation",
     "/incubation/calls/{id}/apply",
+    "/incubation/stays/{id}/link",
     "/api/v1/incubation/summary",
 ];
 

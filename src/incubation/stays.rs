@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/incubation-stays/{id}/link", post(link))
         .route("/incubation", get(mine))
         .route("/incubation/calls/{id}/apply", post(apply))
+        .route("/incubation/stays/{id}/link", post(link_own))
 }
 
 /// Staff enter an application received on paper: by a registered organization (`org`: credit
@@ -424,6 +425,11 @@ pub struct MyApplication {
     name: String,
     state: &'static str,
     reason: String,
+    /// The stay of a selected group not yet linked to an organization, which the applicant
+    /// may link to its registration application.
+    linkable: Option<i64>,
+    /// The registration application it is linked to.
+    linked: String,
 }
 
 #[derive(Template)]
@@ -432,6 +438,8 @@ struct ApplyPage {
     layout: Layout,
     calls: Vec<OpenCall>,
     mine: Vec<MyApplication>,
+    /// The applicant's registration applications (number, name).
+    registrations: Vec<(i64, String)>,
     /// The organization applying, when the account is an organization's.
     org_name: String,
     domains: Vec<(String, String)>,
@@ -466,6 +474,27 @@ async fn apply_page(
         None => String::new(),
     };
     let domains = crate::registry::store::list_domains(&mut c).await?;
+    let mut mine = Vec::new();
+    for a in store::applications_of(&mut c, user.id, &orgs).await? {
+        let stay = match a.stay_id {
+            Some(s) if a.applicant_user_id == Some(user.id.0) => {
+                store::stay_of_applicant(&mut c, user.id, s).await.ok()
+            }
+            _ => None,
+        };
+        mine.push(MyApplication {
+            call: a.call_title,
+            incubator: a.incubator_name,
+            name: a.group_name,
+            state: lang.t(&format!("incubation.state.{}", a.state)),
+            reason: a.reason.unwrap_or_default(),
+            linkable: stay.as_ref().filter(|s| s.org_id.is_none()).map(|s| s.id),
+            linked: stay
+                .and_then(|s| s.registration_application_id)
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+        });
+    }
     let view = ApplyPage {
         layout: ctx.layout("incubation.apply.title"),
         calls: store::open_calls(&mut c, today)
@@ -479,17 +508,8 @@ async fn apply_page(
                 places: k.places,
             })
             .collect(),
-        mine: store::applications_of(&mut c, user.id, &orgs)
-            .await?
-            .into_iter()
-            .map(|a| MyApplication {
-                call: a.call_title,
-                incubator: a.incubator_name,
-                name: a.group_name,
-                state: lang.t(&format!("incubation.state.{}", a.state)),
-                reason: a.reason.unwrap_or_default(),
-            })
-            .collect(),
+        mine,
+        registrations: store::registration_applications_of(&mut c, user.id).await?,
         org_name,
         domains: domains
             .iter()
@@ -568,6 +588,49 @@ async fn apply(
         Err(Error::Invalid(errors)) => {
             drop(tx);
             apply_page(&app, &ctx, &user, form, &errors).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The applicant links its own group's stay to its own registration application.
+async fn link_own(
+    State(app): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<LinkForm>,
+) -> Result<Response> {
+    require(&app, &user, Permission::Apply).await?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let stay = store::stay_of_applicant(&mut c, user.id, id).await?;
+    let own = store::registration_applications_of(&mut c, user.id).await?;
+    let chosen = form
+        .application
+        .trim()
+        .trim_start_matches('#')
+        .parse::<i64>()
+        .ok()
+        .filter(|n| own.iter().any(|(id, _)| id == n));
+    let outcome = match chosen {
+        Some(application) => {
+            let at = crate::clock::now(&mut c).await?;
+            store::link_registration(&mut c, &user.actor(), at, &stay, application).await
+        }
+        None => Err(Error::field(
+            "application",
+            Msg::new("incubation.error.not_registration"),
+        )),
+    };
+    match outcome {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(redirect_with_flash("/incubation", "flash.incubation_saved"))
+        }
+        Err(Error::Invalid(errors)) => {
+            drop(tx);
+            apply_page(&app, &ctx, &user, ApplicationForm::default(), &errors).await
         }
         Err(e) => Err(e),
     }

@@ -609,6 +609,33 @@ pub async fn stay(conn: &mut Conn<'_>, scope: &Scope, id: i64) -> Result<StayRow
     sql.fetch_optional(conn).await?.ok_or(Error::NotFound)
 }
 
+/// Stay `id`, if it came from an application filed by account `user` (the applicant's own).
+pub async fn stay_of_applicant(
+    conn: &mut Conn<'_>,
+    user: crate::auth::UserId,
+    id: i64,
+) -> Result<StayRow> {
+    let mut sql = Sql::new(STAY);
+    sql.push(" and s.id = ")
+        .push_arg(id)
+        .push(" and s.application_id in (select x.id from incubation_applications x where x.applicant_user_id = ")
+        .push_arg(user)
+        .push(")");
+    sql.fetch_optional(conn).await?.ok_or(Error::NotFound)
+}
+
+/// The registration applications (preparation, establishment, filing; not rejected or
+/// withdrawn) account `user` filed: (number, name), for linking its group's stay.
+pub async fn registration_applications_of(
+    conn: &mut Conn<'_>,
+    user: crate::auth::UserId,
+) -> Result<Vec<(i64, String)>> {
+    Ok(Sql::new("select id, org_name from applications where applicant_user_id = $1 and kind in ('preparation', 'establishment', 'filing') and state not in ('rejected', 'withdrawn') order by id desc")
+        .arg(user)
+        .fetch_all(conn)
+        .await?)
+}
+
 /// The stays of organization `org` (its incubation history, public), oldest first.
 pub async fn stays_of_org(
     conn: &mut Conn<'_>,
