@@ -78,12 +78,11 @@ async fn run_call(
         let new = NewApplication {
             group_name: p.name.clone(),
             contact: "见申请书".into(),
-            domain: p.domain.to_owned(),
-            plan: format!(
-                "入驻{}，完善内部治理，开展{}服务项目。",
-                inc.name,
-                p.domain_name()
-            ),
+            // A registered organization applies in its own domain.
+            domain: org
+                .as_ref()
+                .map_or(p.domain.to_owned(), |o| o.domain_code.clone()),
+            plan: format!("入驻{}，完善内部治理，提升项目设计和服务能力。", inc.name),
         };
         let id = store::file_application(
             conn,
@@ -132,18 +131,6 @@ async fn run_call(
         store::decide(conn, actor, at(call.closes_on), &app, &decision).await?;
     }
     Ok(())
-}
-
-impl Planned {
-    fn domain_name(&self) -> &'static str {
-        match self.domain {
-            "elderly_care" => "养老",
-            "community_service" => "社区",
-            "volunteer_service" => "志愿",
-            "education" => "助学",
-            _ => "公益",
-        }
-    }
 }
 
 /// Services of a stay (venue, a training, registration help for groups, a micro-subsidy), its
