@@ -498,7 +498,7 @@ pub async fn act(
     let org = if to == State::Approved {
         let org = apply(conn, actor, at, &row).await?;
         // A group incubated before it registered keeps its incubation history (SPEC §3.8).
-        crate::incubation::store::link_registered(conn, at, row.id, org).await?;
+        crate::incubation::store::stays::link_registered(conn, at, row.id, org).await?;
         Some(org)
     } else {
         None

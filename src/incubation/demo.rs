@@ -167,8 +167,8 @@ async fn serve(conn: &mut Conn<'_>, actor: &Actor, stay_id: i64, p: &Planned) ->
     }
     let last = p.end.map_or(today, |(_, on, _)| on);
     for s in services.iter().filter(|s| s.given_on <= last) {
-        let stay = store::stay(conn, &Scope::All, stay_id).await?;
-        store::add_service(conn, actor, at(s.given_on), today, &stay, s).await?;
+        let stay = store::stays::stay(conn, &Scope::All, stay_id).await?;
+        store::stays::add_service(conn, actor, at(s.given_on), today, &stay, s).await?;
     }
     // A group that has since registered: linked through its approved establishment application.
     if p.as_group
@@ -179,19 +179,19 @@ async fn serve(conn: &mut Conn<'_>, actor: &Actor, stay_id: i64, p: &Planned) ->
             .fetch_optional(conn)
             .await?;
         if let Some((application,)) = application {
-            let stay = store::stay(conn, &Scope::All, stay_id).await?;
+            let stay = store::stays::stay(conn, &Scope::All, stay_id).await?;
             let on = org.registered_on.unwrap_or(p.entered);
-            store::link_registration(conn, actor, at(on), &stay, application).await?;
+            store::stays::link_registration(conn, actor, at(on), &stay, application).await?;
         }
     }
     if let Some((outcome, on, reason)) = p.end {
-        let stay = store::stay(conn, &Scope::All, stay_id).await?;
+        let stay = store::stays::stay(conn, &Scope::All, stay_id).await?;
         let end = EndStay {
             outcome,
             ended_on: on,
             reason: reason.to_owned(),
         };
-        store::end_stay(conn, actor, at(on), today, &stay, &end).await?;
+        store::stays::end_stay(conn, actor, at(on), today, &stay, &end).await?;
     }
     Ok(())
 }

@@ -297,7 +297,7 @@ pub struct StayLine {
 }
 
 /// The state of a stay for a reader: in incubation, or graduated / exited on a date.
-pub fn stay_state(s: &store::StayRow, lang: Lang) -> String {
+pub fn stay_state(s: &store::stays::StayRow, lang: Lang) -> String {
     match (s.outcome(), s.ended_on) {
         (Some(o), Some(d)) => format!(
             "{} {d}",
@@ -308,7 +308,7 @@ pub fn stay_state(s: &store::StayRow, lang: Lang) -> String {
 }
 
 /// A stay as a line of a table.
-pub fn stay_line(s: &store::StayRow, lang: Lang) -> StayLine {
+pub fn stay_line(s: &store::stays::StayRow, lang: Lang) -> StayLine {
     StayLine {
         id: s.id,
         name: s.org_name.clone().unwrap_or_else(|| s.group_name.clone()),
@@ -396,7 +396,7 @@ pub async fn incubator_page(
             stay_id: a.stay_id,
         })
         .collect();
-    let stays = store::stays_at(&mut c, id)
+    let stays = store::stays::stays_at(&mut c, id)
         .await?
         .iter()
         .map(|s| stay_line(s, lang))
@@ -611,9 +611,9 @@ pub async fn history(
     org: crate::registry::OrgId,
     lang: Lang,
 ) -> Result<Vec<HistoryLine>> {
-    let stays = store::stays_of_org(c, org).await?;
+    let stays = store::stays::stays_of_org(c, org).await?;
     let ids: Vec<i64> = stays.iter().map(|s| s.id).collect();
-    let services = store::services(c, &ids).await?;
+    let services = store::stays::services(c, &ids).await?;
     Ok(stays
         .iter()
         .map(|s| HistoryLine {

@@ -5,7 +5,7 @@
 //! applicant account for its group not yet registered.
 
 use super::pages::{Refill, focus_names, incubator_page, manage_scope, stay_state};
-use super::store::{self, StayRow};
+use super::store::{self, stays::StayRow};
 use super::{ApplicationForm, DecisionForm, EndForm, ServiceForm, ServiceKind};
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission, Role, Scope, require};
@@ -203,9 +203,9 @@ async fn stay_page(
     let lang = ctx.lang;
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
-    let stay = store::stay(&mut c, &scope, id).await?;
+    let stay = store::stays::stay(&mut c, &scope, id).await?;
     let domains = crate::registry::store::list_domains(&mut c).await?;
-    let services = store::services(&mut c, &[id])
+    let services = store::stays::services(&mut c, &[id])
         .await?
         .into_iter()
         .map(|v| {
@@ -281,12 +281,12 @@ async fn add_service(
     let scope = manage_scope(&app, &user).await?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let stay = store::stay(&mut c, &scope, id).await?;
+    let stay = store::stays::stay(&mut c, &scope, id).await?;
     let outcome = match form.parse() {
         Ok(new) => {
             let at = crate::clock::now(&mut c).await?;
             let today = crate::clock::today(&mut c).await?;
-            store::add_service(&mut c, &user.actor(), at, today, &stay, &new).await
+            store::stays::add_service(&mut c, &user.actor(), at, today, &stay, &new).await
         }
         Err(e) => Err(Error::Invalid(e)),
     };
@@ -316,12 +316,12 @@ async fn end_stay(
     let scope = manage_scope(&app, &user).await?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let stay = store::stay(&mut c, &scope, id).await?;
+    let stay = store::stays::stay(&mut c, &scope, id).await?;
     let outcome = match form.parse() {
         Ok(end) => {
             let at = crate::clock::now(&mut c).await?;
             let today = crate::clock::today(&mut c).await?;
-            store::end_stay(&mut c, &user.actor(), at, today, &stay, &end).await
+            store::stays::end_stay(&mut c, &user.actor(), at, today, &stay, &end).await
         }
         Err(e) => Err(Error::Invalid(e)),
     };
@@ -359,7 +359,7 @@ async fn link(
     let scope = manage_scope(&app, &user).await?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let stay = store::stay(&mut c, &scope, id).await?;
+    let stay = store::stays::stay(&mut c, &scope, id).await?;
     let outcome = match form
         .application
         .trim()
@@ -368,7 +368,7 @@ async fn link(
     {
         Ok(application) => {
             let at = crate::clock::now(&mut c).await?;
-            store::link_registration(&mut c, &user.actor(), at, &stay, application).await
+            store::stays::link_registration(&mut c, &user.actor(), at, &stay, application).await
         }
         Err(_) => Err(Error::field(
             "application",
@@ -478,7 +478,9 @@ async fn apply_page(
     for a in store::applications_of(&mut c, user.id, &orgs).await? {
         let stay = match a.stay_id {
             Some(s) if a.applicant_user_id == Some(user.id.0) => {
-                store::stay_of_applicant(&mut c, user.id, s).await.ok()
+                store::stays::stay_of_applicant(&mut c, user.id, s)
+                    .await
+                    .ok()
             }
             _ => None,
         };
@@ -509,7 +511,7 @@ async fn apply_page(
             })
             .collect(),
         mine,
-        registrations: store::registration_applications_of(&mut c, user.id).await?,
+        registrations: store::stays::registration_applications_of(&mut c, user.id).await?,
         org_name,
         domains: domains
             .iter()
@@ -604,8 +606,8 @@ async fn link_own(
     require(&app, &user, Permission::Apply).await?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let stay = store::stay_of_applicant(&mut c, user.id, id).await?;
-    let own = store::registration_applications_of(&mut c, user.id).await?;
+    let stay = store::stays::stay_of_applicant(&mut c, user.id, id).await?;
+    let own = store::stays::registration_applications_of(&mut c, user.id).await?;
     let chosen = form
         .application
         .trim()
@@ -616,7 +618,7 @@ async fn link_own(
     let outcome = match chosen {
         Some(application) => {
             let at = crate::clock::now(&mut c).await?;
-            store::link_registration(&mut c, &user.actor(), at, &stay, application).await
+            store::stays::link_registration(&mut c, &user.actor(), at, &stay, application).await
         }
         None => Err(Error::field(
             "application",
