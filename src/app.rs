@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::party::pages::routes())
         .merge(crate::talent::pages::routes())
         .merge(crate::volunteers::pages::routes())
+        .merge(crate::incubation::pages::routes())
         .merge(crate::api::routes())
         .fallback(crate::auth::pages::not_found)
         .layer(middleware::from_fn_with_state(

@@ -34,6 +34,8 @@ pub mod evaluation;
 pub mod hubs;
 /// The message catalogue (zh-CN, en).
 pub mod i18n;
+/// Incubation (三级孵化体系): incubators, calls for entry, selection, stays and their services.
+pub mod incubation;
 /// Annual reports and inspection (年检), the compliance calendar, credit lists (信用名单).
 pub mod inspection;
 /// Request metrics in Prometheus format.

@@ -308,6 +308,8 @@ pub struct NavUser {
     pub talent: Option<&'static str>,
     /// Sees volunteers and donations.
     pub volunteers: bool,
+    /// Where the incubation link (孵化) goes: staff's overview or an applicant's page.
+    pub incubation: Option<&'static str>,
 }
 
 impl NavUser {
@@ -348,6 +350,13 @@ impl NavUser {
                 None
             },
             volunteers: user.can(Permission::ViewVolunteers),
+            incubation: if user.can(Permission::ManageIncubation) {
+                Some("/admin/incubation")
+            } else if user.can(Permission::Apply) {
+                Some("/incubation")
+            } else {
+                None
+            },
         }
     }
 }
@@ -436,6 +445,8 @@ const FLASH_KEYS: &[&str] = &[
     "flash.member_admitted",
     "flash.member_left",
     "flash.liaison_saved",
+    "flash.incubation_saved",
+    "flash.incubation_applied",
     "flash.report_saved",
     "flash.report_submitted",
     "flash.report_reviewed",

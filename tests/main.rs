@@ -11,6 +11,7 @@ mod consult;
 mod demo;
 mod evaluation;
 mod hubs;
+mod incubation;
 mod inspection;
 mod notices;
 mod open_data;

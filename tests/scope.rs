@@ -165,6 +165,21 @@ const ROUTES: &[&str] = &[
     "/admin/brands/{id}",
     "/admin/brands/{id}/figures",
     "/api/v1/volunteers/summary",
+    // Incubation (tests/incubation.rs walks them: `walk_routes`).
+    "/admin/incubation",
+    "/admin/incubators",
+    "/admin/incubators/{id}",
+    "/admin/incubation-calls",
+    "/admin/incubation-calls/{id}/applications",
+    "/admin/incubation-applications/{id}/decide",
+    "/admin/incubation-stays/{id}",
+    "/admin/incubation-stays/{id}/services",
+    "/admin/incubation-stays/{id}/end",
+    "/admin/incubation-stays/{id}/link",
+    "/incubation",
+    "/incubation/calls/{id}/apply",
+    "/incubation/stays/{id}/link",
+    "/api/v1/incubation/summary",
 ];
 
 #[test]
@@ -1456,6 +1471,9 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
         check("/admin/referrals/{id}/reply");
 
         for route in crate::evaluation::walk_routes(&app, u).await {
+            check(route);
+        }
+        for route in crate::incubation::walk_routes(&app, u).await {
             check(route);
         }
 

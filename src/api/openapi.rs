@@ -277,6 +277,11 @@ pub fn document() -> Value {
                 ],
                 "responses": {"200": {"description": "volunteer_hours: verified service hours only (recorded or confirmed hours are unverified_hours and never counted); volunteers, active_volunteers, verified_records, domains and hours_by_domain; donations_yuan: money and valued goods raised (donations_received_yuan), donations_given_yuan, donations (records); beneficiaries enrolled; service_bases.", "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},
+            "/api/v1/incubation/summary": {"get": {
+                "summary": "Incubation figures of an area (三级孵化体系, no names)",
+                "parameters": [param("area", "query", "Division code (default: the district).", text())],
+                "responses": {"200": {"description": "Incubators and their places, stays graduated (出壳), in incubation and exited, micro-subsidies in fen and yuan; by level (district park, functional-area incubator, street centre) and by child area. Counted from the stays.", "content": {"application/json": {"schema": {"type": "object"}}}}},
+            }},
             "/api/v1/openapi.json": {"get": {
                 "summary": "This description",
                 "responses": {"200": {"description": "OpenAPI 3.1 document."}},

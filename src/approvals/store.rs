@@ -496,7 +496,10 @@ pub async fn act(
     )
     .await?;
     let org = if to == State::Approved {
-        Some(apply(conn, actor, at, &row).await?)
+        let org = apply(conn, actor, at, &row).await?;
+        // A group incubated before it registered keeps its incubation history (SPEC §3.8).
+        crate::incubation::store::stays::link_registered(conn, at, row.id, org).await?;
+        Some(org)
     } else {
         None
     };

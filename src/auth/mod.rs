@@ -122,6 +122,8 @@ pub enum Permission {
     VerifyVolunteerHours,
     /// Keep brand organizations' reasons and figures and the service bases (品牌与服务基地).
     ManageBrands,
+    /// Run incubators, calls for entry, selection and incubation stays (孵化管理), in one's area.
+    ManageIncubation,
 }
 
 impl Permission {
@@ -146,6 +148,7 @@ impl Permission {
                 | Permission::ViewVolunteers
                 | Permission::ManageVolunteers
                 | Permission::VerifyVolunteerHours
+                | Permission::ManageIncubation
         )
     }
 }
@@ -229,6 +232,7 @@ impl Role {
                 ManageVolunteers,
                 VerifyVolunteerHours,
                 ManageBrands,
+                ManageIncubation,
             ],
             Role::Registrar => &[
                 ViewRegistry,
@@ -249,6 +253,7 @@ impl Role {
                 ManageVolunteers,
                 VerifyVolunteerHours,
                 ManageBrands,
+                ManageIncubation,
             ],
             Role::Window => &[ViewRegistry, HandleApplications, Refer],
             Role::Party => &[
@@ -272,6 +277,7 @@ impl Role {
                 ViewTalent,
                 ViewVolunteers,
                 VerifyVolunteerHours,
+                ManageIncubation,
             ],
             Role::Expert => &[ScoreEvaluations],
             Role::Org => &[

@@ -141,6 +141,7 @@ pub async fn load(db: &Db, seed: u64) -> Result<DemoSummary, DemoError> {
     crate::evaluation::demo::load(&mut conn, seed).await?;
     crate::talent::demo::load(&mut conn, seed).await?;
     crate::volunteers::demo::load(&mut conn, seed).await?;
+    crate::incubation::demo::load(&mut conn).await?;
     tx.commit().await?;
     Ok(summary)
 }

@@ -51,6 +51,8 @@ struct ProfilePage {
     record: crate::inspection::pages::PublicRecord,
     /// Brand figures and disclosed donations (品牌与捐赠公开).
     volunteering: crate::volunteers::pages::PublicFigures,
+    /// Incubation history (孵化经历).
+    incubation: Vec<crate::incubation::pages::HistoryLine>,
     json_ld: String,
     api_href: String,
 }
@@ -110,9 +112,11 @@ pub async fn profile(
     let grade = crate::evaluation::shown_grade(row.grade.as_deref(), row.grade_expires_on, today);
     let record = crate::inspection::pages::PublicRecord::load(&mut c, row.id, lang).await?;
     let volunteering = crate::volunteers::pages::PublicFigures::load(&mut c, row.id, lang).await?;
+    let incubation = crate::incubation::pages::history(&mut c, OrgId(row.id), lang).await?;
     let view = ProfilePage {
         record,
         volunteering,
+        incubation,
         layout: ctx.layout_titled(row.name.clone()),
         name: row.name.clone(),
         uscc: row.uscc.clone().unwrap_or_default(),

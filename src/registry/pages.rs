@@ -522,6 +522,8 @@ struct ShowPage {
     /// Facts as of the chosen date (empty: none chosen, or not yet on record).
     as_of_facts: Vec<Fact>,
     as_of_missing: bool,
+    /// Incubation history (孵化经历).
+    incubation: Vec<crate::incubation::pages::HistoryLine>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -679,7 +681,9 @@ async fn show(
             Err(_) => (Vec::new(), false),
         };
     let referrals = crate::referrals::store::list(&mut c, user.id, &scope, Some(OrgId(id))).await?;
+    let incubation = crate::incubation::pages::history(&mut c, OrgId(id), lang).await?;
     let view = ShowPage {
+        incubation,
         layout: ctx.layout_titled(row.name.clone()),
         lines: referrals
             .iter()

@@ -1,0 +1,121 @@
+//! The incubation figures (counted from the stays, never stored): graduated, in incubation and
+//! exited, by level and by child area, and the micro-subsidies given.
+
+use super::IncubatorLevel;
+use super::store::restrict;
+use crate::areas::store::{AreaRow, subtree_predicate};
+use crate::auth::Scope;
+use crate::db::{Conn, Sql};
+use crate::error::Result;
+
+/// One level's figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LevelFigures {
+    /// Level (machine name).
+    pub level: String,
+    /// Incubators.
+    pub incubators: i64,
+    /// Places.
+    pub capacity: i64,
+    /// In incubation now.
+    pub incubating: i64,
+    /// Graduated (出壳).
+    pub graduated: i64,
+}
+
+/// One child area's figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct AreaFigures {
+    /// Division code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Incubators located there.
+    pub incubators: i64,
+    /// In incubation now.
+    pub incubating: i64,
+    /// Graduated (出壳).
+    pub graduated: i64,
+}
+
+/// The incubation figures of an area (counted from the stays, never stored).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Figures {
+    /// Incubators.
+    pub incubators: i64,
+    /// Their places.
+    pub capacity: i64,
+    /// Stays graduated (出壳).
+    pub graduated: i64,
+    /// Stays open now (正在孵化).
+    pub incubating: i64,
+    /// Stays ended by exit (退出).
+    pub exited: i64,
+    /// Micro-subsidies given, in fen.
+    pub subsidies_fen: i64,
+    /// By level, top down.
+    pub by_level: Vec<LevelFigures>,
+    /// By child area.
+    pub by_area: Vec<AreaFigures>,
+}
+
+/// Counts the figures of `area`'s subtree as `scope` sees it, with each child area's.
+pub async fn figures(conn: &mut Conn<'_>, scope: &Scope, area: &AreaRow) -> Result<Figures> {
+    let mut sql = Sql::new(
+        "select i.level, count(distinct i.id), count(case when s.id is not null and s.ended_on is null then 1 end), count(case when s.outcome = 'graduated' then 1 end), count(case when s.outcome = 'exited' then 1 end) from incubators i left join incubation_stays s on s.incubator_id = i.id where ",
+    );
+    subtree_predicate(&mut sql, "i.area_id", &[area.area_id()]);
+    restrict(&mut sql, scope, "i");
+    sql.push(" group by i.level");
+    let rows: Vec<(String, i64, i64, i64, i64)> = sql.fetch_all(conn).await?;
+    let mut caps =
+        Sql::new("select i.level, cast(sum(i.capacity) as bigint) from incubators i where ");
+    subtree_predicate(&mut caps, "i.area_id", &[area.area_id()]);
+    restrict(&mut caps, scope, "i");
+    caps.push(" group by i.level");
+    let caps: Vec<(String, i64)> = caps.fetch_all(conn).await?;
+    let mut f = Figures::default();
+    for level in IncubatorLevel::ALL {
+        let row = rows.iter().find(|r| r.0 == level.as_str());
+        let l = LevelFigures {
+            level: level.as_str().to_owned(),
+            incubators: row.map_or(0, |r| r.1),
+            capacity: caps
+                .iter()
+                .find(|c| c.0 == level.as_str())
+                .map_or(0, |c| c.1),
+            incubating: row.map_or(0, |r| r.2),
+            graduated: row.map_or(0, |r| r.3),
+        };
+        f.incubators += l.incubators;
+        f.capacity += l.capacity;
+        f.incubating += l.incubating;
+        f.graduated += l.graduated;
+        f.exited += row.map_or(0, |r| r.4);
+        f.by_level.push(l);
+    }
+    let mut money = Sql::new(
+        "select cast(coalesce(sum(v.amount_fen), 0) as bigint) from incubation_services v join incubation_stays s on s.id = v.stay_id join incubators i on i.id = s.incubator_id where ",
+    );
+    subtree_predicate(&mut money, "i.area_id", &[area.area_id()]);
+    restrict(&mut money, scope, "i");
+    f.subsidies_fen = money.fetch_i64(conn).await?;
+    for child in crate::areas::store::children(conn, area.area_id()).await? {
+        let mut sql = Sql::new(
+            "select count(distinct i.id), count(case when s.id is not null and s.ended_on is null then 1 end), count(case when s.outcome = 'graduated' then 1 end) from incubators i left join incubation_stays s on s.incubator_id = i.id where ",
+        );
+        subtree_predicate(&mut sql, "i.area_id", &[child.area_id()]);
+        restrict(&mut sql, scope, "i");
+        let (incubators, incubating, graduated): (i64, i64, i64) = sql.fetch_one(conn).await?;
+        if incubators > 0 {
+            f.by_area.push(AreaFigures {
+                code: child.code,
+                name: child.name,
+                incubators,
+                incubating,
+                graduated,
+            });
+        }
+    }
+    Ok(f)
+}
