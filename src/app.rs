@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::evaluation::pages::routes())
         .merge(crate::party::pages::routes())
         .merge(crate::talent::pages::routes())
+        .merge(crate::stats::routes())
         .merge(crate::volunteers::pages::routes())
         .merge(crate::incubation::pages::routes())
         .merge(crate::api::routes())

@@ -52,6 +52,8 @@ pub mod referrals;
 pub mod registry;
 /// Installation settings with effective dates.
 pub mod settings;
+/// The figures of SPEC §4 as one summary, each counted by the module that owns it (统计).
+pub mod stats;
 /// Social workers, professionals, placements and training (社工与培训).
 pub mod talent;
 /// Volunteers and their verified hours, donations, service bases, brand figures, beneficiaries.

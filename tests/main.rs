@@ -22,5 +22,6 @@ mod registry;
 mod schema;
 mod scope;
 mod search;
+mod stats;
 mod talent;
 mod volunteers;

@@ -153,6 +153,7 @@ const ROUTES: &[&str] = &[
     "/trainings",
     "/trainings/{id}/signups",
     "/api/v1/talent/summary",
+    "/api/v1/stats/summary",
     // Volunteers, donations, service bases and brands (tests/volunteers.rs walks them: `walk`).
     "/admin/volunteers",
     "/admin/volunteers/{id}",
@@ -583,6 +584,7 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             ("/api/v1/areas", "/api/v1/areas"),
             ("/api/v1/areas/{code}", "/api/v1/areas/120116001"),
             ("/api/v1/organizations", "/api/v1/organizations"),
+            ("/api/v1/stats/summary", "/api/v1/stats/summary?year=2014"),
             ("/orgs", "/orgs"),
             ("/notices", "/notices"),
             ("/notices/feed.xml", "/notices/feed.xml"),

@@ -261,6 +261,14 @@ pub fn document() -> Value {
                 ],
                 "responses": {"200": {"description": "Party organizations by form (independent, joint, affiliated, dispatched), instructors, organizations and their coverage (own, joint, instructor, uncovered), and the year's funding: budget and paid, in yuan and fen; and the year's standardisation assessments counted per result band (assessed, excellent, good, pass, fail).", "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},
+            "/api/v1/stats/summary": {"get": {
+                "summary": "The district's figures (SPEC §4) for an area and year, counted from the records",
+                "parameters": [
+                    param("area", "query", "Division code (default: the district).", text()),
+                    param("year", "query", "Year (default: last year of the business date); registry counts are as of its last day.", integer()),
+                ],
+                "responses": {"200": {"description": "organizations_total, registered_total, social_groups, private_non_enterprise_units, foundations, filed_community_orgs, party_orgs_independent, party_branches_joint, party_instructors, party_funding_yuan, federations, communities_total, communities_with_liaison_point, direct_registrations, inspection_rate, inspection_pass_rate (fractions 0–1), organizations_evaluated, social_workers, professionals, incubated_graduated, incubating, venture_budget_yuan, venture_domains, venture_proposals, venture_funded, volunteer_hours, donations_yuan.", "content": {"application/json": {"schema": {"type": "object"}}}}},
+            }},
             "/api/v1/talent/summary": {"get": {
                 "summary": "Social workers, professionals and training of an area (社工与培训, aggregates)",
                 "parameters": [
