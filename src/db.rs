@@ -480,6 +480,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(12, "0012_evaluation.sql"),
     migration!(13, "0013_party.sql"),
     migration!(14, "0014_hubs.sql"),
+    migration!(17, "0017_funding.sql"),
 ];
 
 /// The names of all embedded migration files (for the parity test).

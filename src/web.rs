@@ -449,6 +449,7 @@ const FLASH_KEYS: &[&str] = &[
     "flash.referral_updated",
     "flash.evaluation_saved",
     "flash.party_saved",
+    "flash.funding_saved",
 ];
 
 fn flash_key(value: &str) -> Option<&'static str> {

@@ -107,6 +107,12 @@ pub enum Permission {
     ManageParty,
     /// See the party-building aggregate figures (coverage, funding) of one's area.
     ViewPartyFigures,
+    /// Run funding programmes: rounds, people and roles, screening, experts, allocation, 公示, awards (资助管理).
+    ManageFunding,
+    /// Review and score the funding proposals assigned to oneself (创投评审专家).
+    ScoreProposals,
+    /// Submit funding proposals and reports for one's own organization (项目申报).
+    ApplyFunding,
 }
 
 impl Permission {
@@ -126,6 +132,7 @@ impl Permission {
                 | Permission::ReviewAnnualReports
                 | Permission::ViewParty
                 | Permission::ViewPartyFigures
+                | Permission::ApplyFunding
         )
     }
 }
@@ -203,6 +210,7 @@ impl Role {
                 ViewParty,
                 ManageParty,
                 ViewPartyFigures,
+                ManageFunding,
             ],
             Role::Registrar => &[
                 ViewRegistry,
@@ -217,6 +225,7 @@ impl Role {
                 ManageCreditLists,
                 ManageEvaluations,
                 ViewPartyFigures,
+                ManageFunding,
             ],
             Role::Window => &[ViewRegistry, HandleApplications, Refer],
             Role::Party => &[
@@ -238,13 +247,14 @@ impl Role {
                 ReviewAnnualReports,
                 ViewPartyFigures,
             ],
-            Role::Expert => &[ScoreEvaluations],
+            Role::Expert => &[ScoreEvaluations, ScoreProposals],
             Role::Org => &[
                 ViewRegistry,
                 EditOwnOrganization,
                 Apply,
                 FileAnnualReport,
                 ApplyEvaluation,
+                ApplyFunding,
             ],
         }
     }
