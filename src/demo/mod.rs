@@ -137,6 +137,8 @@ pub async fn load(db: &Db, seed: u64) -> Result<DemoSummary, DemoError> {
     // After the annual reports: eligibility for evaluation is read from them.
     crate::evaluation::demo::load(&mut conn, seed).await?;
     crate::party::demo::load(&mut conn, seed).await?;
+    // After the credit lists and party organizations: eligibility and conflicts read them.
+    crate::funding::demo::load(&mut conn, seed).await?;
     tx.commit().await?;
     Ok(summary)
 }
