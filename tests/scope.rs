@@ -134,6 +134,31 @@ const ROUTES: &[&str] = &[
     "/expert/evaluations/{id}/conflict",
     "/evaluations",
     "/evaluations/certificates/{id}",
+    // Venture philanthropy and support funds (tests/funding.rs walks them: `walk`).
+    "/admin/funding",
+    "/admin/funding/{id}",
+    "/admin/funding/{id}/allocate",
+    "/admin/funding/{id}/notice",
+    "/admin/funding/objections/{id}",
+    "/admin/funding/proposals/{id}",
+    "/admin/funding/proposals/{id}/screen",
+    "/admin/funding/proposals/{id}/assign",
+    "/admin/funding/proposals/{id}/adjust",
+    "/admin/funding/proposals/{id}/award",
+    "/admin/people",
+    "/admin/people/{id}",
+    "/admin/people/{id}/roles",
+    "/admin/people/{id}/account",
+    "/funding",
+    "/funding/rounds/{id}/apply",
+    "/funding/proposals/{id}",
+    "/funding/notices/{id}",
+    "/funding/projects/{id}",
+    "/expert/funding",
+    "/expert/funding/{id}",
+    "/expert/funding/{id}/declare",
+    "/expert/funding/{id}/scores",
+    "/api/v1/funding/summary",
 ];
 
 #[test]
@@ -495,6 +520,7 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
     let inspection = crate::inspection::seed_walk(t, id_of(&d, IN_TEDA)).await;
     let party = crate::party::seed_walk(t, id_of(&d, IN_TEDA)).await;
     let hubs = crate::hubs::seed_walk(t, id_of(&d, IN_TANGGU)).await;
+    let funding = crate::funding::seed_walk(t, id_of(&d, IN_TEDA), id_of(&d, IN_TANGGU)).await;
     let names = [IN_TANGGU, IN_DAGANG, IN_TEDA];
     let mut checked = std::collections::BTreeSet::new();
     // Organizations created in 塘沽 by earlier callers (visible to whoever sees 塘沽).
@@ -516,6 +542,9 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             check(route);
         }
         for route in crate::hubs::walk(&app, u, &hubs).await {
+            check(route);
+        }
+        for route in crate::funding::walk(&app, u, &funding).await {
             check(route);
         }
 

@@ -1060,8 +1060,9 @@ async fn score(
         .fetch_one(&mut tx.conn())
         .await?;
     let round = store::get_round(&mut tx.conn(), RoundId(round_id)).await?;
-    if round.allocated_at.is_some() {
-        return Err(Error::Conflict(Msg::new("funding.error.allocated")));
+    // Scores may be corrected (and the allocation run again) until 公示 starts.
+    if round.notice_started_on.is_some() {
+        return Err(Error::Conflict(Msg::new("funding.error.published")));
     }
     let criteria = store::criteria(&mut tx.conn(), RoundId(round_id)).await?;
     let given: HashMap<i64, String> = form

@@ -51,6 +51,8 @@ struct ProfilePage {
     record: crate::inspection::pages::PublicRecord,
     json_ld: String,
     api_href: String,
+    /// Funded projects with a public accountability page: (id, title, round, grant).
+    funded: Vec<(i64, String, String, String)>,
 }
 
 /// `GET /orgs/{key}`.
@@ -107,7 +109,13 @@ pub async fn profile(
     let today = crate::clock::today(&mut c).await?;
     let grade = crate::evaluation::shown_grade(row.grade.as_deref(), row.grade_expires_on, today);
     let record = crate::inspection::pages::PublicRecord::load(&mut c, row.id, lang).await?;
+    let funded = crate::funding::store::public_projects_of(&mut c, row.id)
+        .await?
+        .into_iter()
+        .map(|(id, title, round, fen)| (id, title, round, crate::web::money(fen, lang)))
+        .collect();
     let view = ProfilePage {
+        funded,
         record,
         layout: ctx.layout_titled(row.name.clone()),
         name: row.name.clone(),
