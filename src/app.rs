@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::evaluation::pages::routes())
         .merge(crate::party::pages::routes())
         .merge(crate::funding::pages::routes())
+        .merge(crate::people::pages::routes())
         .merge(crate::api::routes())
         .fallback(crate::auth::pages::not_found)
         .layer(middleware::from_fn_with_state(

@@ -12,6 +12,7 @@
 //! in 3,000,000 yuan and any 33 do not, and what is left after 32 is under half of any request,
 //! so the allocation rule funds exactly 32 whatever the scores — which the scores decide.
 
+use super::award;
 use super::store::{self, Adjustment, RoundRow};
 use super::{ProgrammeKind, ProposalId, RoundDraft, RoundId};
 use crate::audit::Actor;
@@ -46,8 +47,18 @@ const DOMAINS: [&str; 10] = [
 
 /// Words the demo's project titles are made of.
 const TITLE_HEADS: [&str; 12] = [
-    "邻里守望", "银龄互助", "阳光助残", "快乐成长", "绿色家园", "温暖驿站", "爱心课堂", "社区健康",
-    "书香社区", "巾帼助力", "手拉手", "滨海微公益",
+    "邻里守望",
+    "银龄互助",
+    "阳光助残",
+    "快乐成长",
+    "绿色家园",
+    "温暖驿站",
+    "爱心课堂",
+    "社区健康",
+    "书香社区",
+    "巾帼助力",
+    "手拉手",
+    "滨海微公益",
 ];
 
 /// The two experts the funding demo adds to the three of the evaluation demo.
@@ -141,10 +152,22 @@ async fn submit(conn: &mut Conn<'_>, round: &RoundRow, p: &Planned<'_>) -> Resul
     let b = fen * 30 / 100;
     let c = fen * 20 / 100;
     let lines = vec![
-        super::BudgetLine { item: "人员劳务".into(), amount_fen: a },
-        super::BudgetLine { item: "活动开展".into(), amount_fen: b },
-        super::BudgetLine { item: "物资材料".into(), amount_fen: c },
-        super::BudgetLine { item: "宣传与管理".into(), amount_fen: fen - a - b - c },
+        super::BudgetLine {
+            item: "人员劳务".into(),
+            amount_fen: a,
+        },
+        super::BudgetLine {
+            item: "活动开展".into(),
+            amount_fen: b,
+        },
+        super::BudgetLine {
+            item: "物资材料".into(),
+            amount_fen: c,
+        },
+        super::BudgetLine {
+            item: "宣传与管理".into(),
+            amount_fen: fen - a - b - c,
+        },
     ];
     let new = super::NewProposal {
         title: p.title.clone(),
@@ -158,7 +181,16 @@ async fn submit(conn: &mut Conn<'_>, round: &RoundRow, p: &Planned<'_>) -> Resul
         lines,
     };
     let actor = Actor::system(&format!("org:{}", p.org));
-    store::submit_proposal(conn, &actor, at(p.submitted_on), round, p.org, &new, p.submitted_on).await
+    store::submit_proposal(
+        conn,
+        &actor,
+        at(p.submitted_on),
+        round,
+        p.org,
+        &new,
+        p.submitted_on,
+    )
+    .await
 }
 
 /// Assigns up to `panel` experts (skipping those the registry shows in conflict), records their
@@ -190,7 +222,9 @@ async fn review(
             Err(Error::Invalid(_)) => continue,
             Err(e) => return Err(e),
         }
-        let a = store::assignment_of(conn, *expert, id).await?.ok_or(Error::NotFound)?;
+        let a = store::assignment_of(conn, *expert, id)
+            .await?
+            .ok_or(Error::NotFound)?;
         let actor = Actor::system(name);
         if recuse == Some(*expert) {
             store::declare(conn, &actor, at(on), a.id, true, "曾为该机构提供督导服务").await?;
@@ -236,7 +270,11 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<usize> {
             password: crate::demo::DEMO_PASSWORD.into(),
         };
         let id = crate::auth::store::create_user(conn, &office, at(day(2014, 3, 1)), &new).await?;
-        let grant = Grant { role: Role::Expert, area: None, org: None };
+        let grant = Grant {
+            role: Role::Expert,
+            area: None,
+            org: None,
+        };
         crate::auth::store::grant_role(conn, &office, at(day(2014, 3, 1)), id, &grant).await?;
         experts.push((id, username.to_owned(), 0));
     }
@@ -247,8 +285,12 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<usize> {
     let mut people = Vec::new();
     for (i, (user, _, _)) in experts.iter().enumerate() {
         let name = ["郑华", "赵磊", "孙丽", "周敏", "吴刚"][i % 5];
-        let person = crate::people::NewPerson { name: name.into(), id_number: id_number(&mut rng) };
-        let pid = crate::people::store::create_person(conn, &office, at(day(2014, 3, 1)), &person).await?;
+        let person = crate::people::NewPerson {
+            name: name.into(),
+            id_number: id_number(&mut rng),
+        };
+        let pid = crate::people::store::create_person(conn, &office, at(day(2014, 3, 1)), &person)
+            .await?;
         crate::people::store::link_account(conn, &office, at(day(2014, 3, 1)), pid, *user).await?;
         people.push(pid);
     }
@@ -272,7 +314,11 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<usize> {
     );
     let round_id = store::create_round(conn, &office, at(day(2014, 2, 20)), &venture).await?;
     let round = store::get_round(conn, round_id).await?;
-    let domain_ids: Vec<i64> = store::domains(conn, round_id).await?.into_iter().map(|(d, _)| d).collect();
+    let domain_ids: Vec<i64> = store::domains(conn, round_id)
+        .await?
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect();
     let teda_centre = org_named(conn, "泰达社会服务中心").await?;
     let candidates: Vec<(i64,)> = Sql::new("select id from organizations where status = 'active' and kind in ('social_group', 'private_non_enterprise') and registered_on <= $1 order by id")
         .arg(day(2014, 3, 1))
@@ -299,21 +345,56 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<usize> {
     if let (Some(first), Some(second)) = (pool.first().copied(), pool.get(1).copied())
         && experts.len() > 1
     {
-        let role = |org, role, from, until| crate::people::NewOrgRole { org_id: org, role, started_on: from, ended_on: until };
+        let role = |org, role, from, until| crate::people::NewOrgRole {
+            org_id: org,
+            role,
+            started_on: from,
+            ended_on: until,
+        };
         use crate::people::OrgRole;
-        crate::people::store::add_role(conn, &office, at(day(2014, 3, 1)), people[0], &role(first, OrgRole::Officer, day(2010, 5, 1), Some(day(2013, 9, 30)))).await?;
+        crate::people::store::add_role(
+            conn,
+            &office,
+            at(day(2014, 3, 1)),
+            people[0],
+            &role(
+                first,
+                OrgRole::Officer,
+                day(2010, 5, 1),
+                Some(day(2013, 9, 30)),
+            ),
+        )
+        .await?;
         let other: Option<(i64,)> = Sql::new("select id from organizations where status = 'active' and id <> $1 and id <> $2 order by id limit 1")
             .arg(first)
             .arg(second)
             .fetch_optional(conn)
             .await?;
         if let Some((other,)) = other {
-            let lr = crate::people::NewPerson { name: "马志远".into(), id_number: id_number(&mut rng) };
-            let lr = crate::people::store::create_person(conn, &office, at(day(2014, 3, 1)), &lr).await?;
+            let lr = crate::people::NewPerson {
+                name: "马志远".into(),
+                id_number: id_number(&mut rng),
+            };
+            let lr = crate::people::store::create_person(conn, &office, at(day(2014, 3, 1)), &lr)
+                .await?;
             for org in [second, other] {
-                crate::people::store::add_role(conn, &office, at(day(2014, 3, 1)), lr, &role(org, OrgRole::LegalRepresentative, day(2011, 1, 1), None)).await?;
+                crate::people::store::add_role(
+                    conn,
+                    &office,
+                    at(day(2014, 3, 1)),
+                    lr,
+                    &role(org, OrgRole::LegalRepresentative, day(2011, 1, 1), None),
+                )
+                .await?;
             }
-            crate::people::store::add_role(conn, &office, at(day(2014, 3, 1)), people[1], &role(other, OrgRole::Member, day(2012, 6, 1), None)).await?;
+            crate::people::store::add_role(
+                conn,
+                &office,
+                at(day(2014, 3, 1)),
+                people[1],
+                &role(other, OrgRole::Member, day(2012, 6, 1), None),
+            )
+            .await?;
         }
     }
     let mut proposals = Vec::new();
@@ -321,7 +402,11 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<usize> {
         let title = match i {
             5 => "幸福敲门".to_owned(),
             17 => "坚强孩子俱乐部".to_owned(),
-            _ => format!("{}{}计划", TITLE_HEADS[i % TITLE_HEADS.len()], DOMAINS[i % DOMAINS.len()]),
+            _ => format!(
+                "{}{}计划",
+                TITLE_HEADS[i % TITLE_HEADS.len()],
+                DOMAINS[i % DOMAINS.len()]
+            ),
         };
         let domain = match i {
             5 => domain_ids[1],
@@ -340,13 +425,21 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<usize> {
         };
         let id = submit(conn, &round, &planned).await?;
         // Quality: the two named projects are among the strongest.
-        let quality = if matches!(i, 5 | 17) { 92 } else { rng.between(45, 90) };
+        let quality = if matches!(i, 5 | 17) {
+            92
+        } else {
+            rng.between(45, 90)
+        };
         proposals.push((id, quality));
     }
     // Preliminary review: four incomplete proposals fail.
     for (k, (id, _)) in proposals.iter().enumerate() {
         let passed = !matches!(k, 20 | 41 | 62 | 83);
-        let reason = if passed { "材料齐全，符合申报条件" } else { "预算说明与实施方案材料不全" };
+        let reason = if passed {
+            "材料齐全，符合申报条件"
+        } else {
+            "预算说明与实施方案材料不全"
+        };
         store::screen(conn, &office, at(day(2014, 5, 15)), *id, passed, reason).await?;
     }
     let recusing = experts.get(2).map(|e| e.0);
@@ -355,7 +448,10 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<usize> {
             continue;
         }
         let recuse = if k == 10 { recusing } else { None };
-        review(conn, &office, &mut rng, &round, *id, &experts, k, 3, *quality, recuse).await?;
+        review(
+            conn, &office, &mut rng, &round, *id, &experts, k, 3, *quality, recuse,
+        )
+        .await?;
     }
     let round = store::get_round(conn, round_id).await?;
     let funded = store::run_allocation(conn, &office, at(day(2014, 6, 25)), &round).await?;
@@ -363,20 +459,68 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<usize> {
     store::start_notice(conn, &office, at(day(2014, 7, 1)), &round, day(2014, 7, 1)).await?;
     let round = store::get_round(conn, round_id).await?;
     let objector = Actor::system("公众 李先生");
-    let objection = store::file_objection(conn, &objector, at(day(2014, 7, 3)), &round, None, "希望公开评分细则", day(2014, 7, 3)).await?;
-    store::decide_objection(conn, &office, at(day(2014, 7, 8)), objection, false, "评分细则已随通知公布，异议不成立").await?;
+    let objection = store::file_objection(
+        conn,
+        &objector,
+        at(day(2014, 7, 3)),
+        &round,
+        None,
+        "希望公开评分细则",
+        day(2014, 7, 3),
+    )
+    .await?;
+    store::decide_objection(
+        conn,
+        &office,
+        at(day(2014, 7, 8)),
+        objection,
+        false,
+        "评分细则已随通知公布，异议不成立",
+    )
+    .await?;
     // After the award: agreements, first tranches, mid-terms (one failed), second tranches.
     let awarded = store::list_proposals(conn, &store::Viewer::Staff, Some(round_id)).await?;
-    for (k, p) in awarded.iter().filter(|p| p.granted_fen.is_some()).enumerate() {
+    for (k, p) in awarded
+        .iter()
+        .filter(|p| p.granted_fen.is_some())
+        .enumerate()
+    {
         let id = ProposalId(p.id);
-        store::sign_agreement(conn, &office, at(day(2014, 7, 15)), id, day(2014, 7, 15)).await?;
-        store::pay_tranche(conn, &office, at(day(2014, 7, 25)), id, 0, day(2014, 7, 25)).await?;
-        store::record_milestone(conn, &office, at(day(2014, 10, 10)), id, "progress_report", day(2014, 10, 10), None, "按计划开展活动", None).await?;
+        award::sign_agreement(conn, &office, at(day(2014, 7, 15)), id, day(2014, 7, 15)).await?;
+        award::pay_tranche(conn, &office, at(day(2014, 7, 25)), id, 0, day(2014, 7, 25)).await?;
+        award::record_milestone(
+            conn,
+            &office,
+            at(day(2014, 10, 10)),
+            id,
+            "progress_report",
+            day(2014, 10, 10),
+            None,
+            "按计划开展活动",
+            None,
+        )
+        .await?;
         let passed = k != 7;
-        let note = if passed { "中期评估合格" } else { "活动开展不足，台账不全" };
-        store::record_milestone(conn, &office, at(day(2015, 1, 15)), id, "midterm", day(2015, 1, 15), Some(passed), note, None).await?;
+        let note = if passed {
+            "中期评估合格"
+        } else {
+            "活动开展不足，台账不全"
+        };
+        award::record_milestone(
+            conn,
+            &office,
+            at(day(2015, 1, 15)),
+            id,
+            "midterm",
+            day(2015, 1, 15),
+            Some(passed),
+            note,
+            None,
+        )
+        .await?;
         if passed {
-            store::pay_tranche(conn, &office, at(day(2015, 1, 25)), id, 1, day(2015, 1, 25)).await?;
+            award::pay_tranche(conn, &office, at(day(2015, 1, 25)), id, 1, day(2015, 1, 25))
+                .await?;
         }
     }
 
@@ -393,7 +537,10 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<usize> {
                 // A multi-year national project: funding in consecutive years is the point.
                 false,
                 &["社会工作服务示范项目"],
-                &[(60, super::TrancheCondition::Signing), (40, super::TrancheCondition::FinalPassed)],
+                &[
+                    (60, super::TrancheCondition::Signing),
+                    (40, super::TrancheCondition::FinalPassed),
+                ],
             );
             let rid = store::create_round(conn, &office, at(day(year, 2, 20)), &d).await?;
             let r = store::get_round(conn, rid).await?;
@@ -415,14 +562,49 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<usize> {
             store::run_allocation(conn, &office, at(day(year, 6, 25)), &r).await?;
             let r = store::get_round(conn, rid).await?;
             store::start_notice(conn, &office, at(day(year, 7, 1)), &r, day(year, 7, 1)).await?;
-            store::sign_agreement(conn, &office, at(day(year, 7, 20)), id, day(year, 7, 20)).await?;
-            store::pay_tranche(conn, &office, at(day(year, 7, 30)), id, 0, day(year, 7, 30)).await?;
+            award::sign_agreement(conn, &office, at(day(year, 7, 20)), id, day(year, 7, 20))
+                .await?;
+            award::pay_tranche(conn, &office, at(day(year, 7, 30)), id, 0, day(year, 7, 30))
+                .await?;
             let end = day(year + 1, 3, 20);
-            store::record_milestone(conn, &office, at(end), id, "final_report", end, None, "项目按期完成", Some(actual)).await?;
-            store::record_milestone(conn, &office, at(end), id, "final_evaluation", end, Some(true), "第三方评估合格", None).await?;
-            store::record_milestone(conn, &office, at(end), id, "audit", end, Some(true), "第三方审计无异常", None).await?;
-            store::pay_tranche(conn, &office, at(end), id, 1, end).await?;
-            store::add_output(conn, &office, at(end), id, "beneficiaries", actual).await?;
+            award::record_milestone(
+                conn,
+                &office,
+                at(end),
+                id,
+                "final_report",
+                end,
+                None,
+                "项目按期完成",
+                Some(actual),
+            )
+            .await?;
+            award::record_milestone(
+                conn,
+                &office,
+                at(end),
+                id,
+                "final_evaluation",
+                end,
+                Some(true),
+                "第三方评估合格",
+                None,
+            )
+            .await?;
+            award::record_milestone(
+                conn,
+                &office,
+                at(end),
+                id,
+                "audit",
+                end,
+                Some(true),
+                "第三方审计无异常",
+                None,
+            )
+            .await?;
+            award::pay_tranche(conn, &office, at(end), id, 1, end).await?;
+            award::add_output(conn, &office, at(end), id, "beneficiaries", actual).await?;
         }
     }
 
@@ -436,7 +618,10 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<usize> {
         200_000,
         true,
         &["为老服务", "社区服务"],
-        &[(70, super::TrancheCondition::Signing), (30, super::TrancheCondition::FinalPassed)],
+        &[
+            (70, super::TrancheCondition::Signing),
+            (30, super::TrancheCondition::FinalPassed),
+        ],
     );
     let rid = store::create_round(conn, &office, at(day(2014, 2, 20)), &d).await?;
     let r = store::get_round(conn, rid).await?;
@@ -458,17 +643,52 @@ pub async fn load(conn: &mut Conn<'_>, seed: u64) -> Result<usize> {
         let r = store::get_round(conn, rid).await?;
         store::run_allocation(conn, &office, at(day(2014, 6, 25)), &r).await?;
         // The bureau rounds the grant down to what the installation quote came to.
-        store::adjust(conn, &office, at(day(2014, 6, 26)), id, Adjustment::Amount(14_000_000), "按安装报价核定为14万元").await?;
+        store::adjust(
+            conn,
+            &office,
+            at(day(2014, 6, 26)),
+            id,
+            Adjustment::Amount(14_000_000),
+            "按安装报价核定为14万元",
+        )
+        .await?;
         let r = store::get_round(conn, rid).await?;
         store::start_notice(conn, &office, at(day(2014, 7, 1)), &r, day(2014, 7, 1)).await?;
-        store::sign_agreement(conn, &office, at(day(2014, 7, 10)), id, day(2014, 7, 10)).await?;
-        store::pay_tranche(conn, &office, at(day(2014, 7, 20)), id, 0, day(2014, 7, 20)).await?;
+        award::sign_agreement(conn, &office, at(day(2014, 7, 10)), id, day(2014, 7, 10)).await?;
+        award::pay_tranche(conn, &office, at(day(2014, 7, 20)), id, 0, day(2014, 7, 20)).await?;
         let end = day(2015, 1, 20);
-        store::record_milestone(conn, &office, at(end), id, "final_report", end, None, "4个社区500个楼门安装爱心扶手", Some(5_594)).await?;
-        store::record_milestone(conn, &office, at(end), id, "final_evaluation", end, Some(true), "验收合格", None).await?;
-        store::pay_tranche(conn, &office, at(end), id, 1, end).await?;
-        for (indicator, n) in [("communities", 4), ("doorways", 500), ("households", 5_594), ("elderly_households", 2_312)] {
-            store::add_output(conn, &office, at(end), id, indicator, n).await?;
+        award::record_milestone(
+            conn,
+            &office,
+            at(end),
+            id,
+            "final_report",
+            end,
+            None,
+            "4个社区500个楼门安装爱心扶手",
+            Some(5_594),
+        )
+        .await?;
+        award::record_milestone(
+            conn,
+            &office,
+            at(end),
+            id,
+            "final_evaluation",
+            end,
+            Some(true),
+            "验收合格",
+            None,
+        )
+        .await?;
+        award::pay_tranche(conn, &office, at(end), id, 1, end).await?;
+        for (indicator, n) in [
+            ("communities", 4),
+            ("doorways", 500),
+            ("households", 5_594),
+            ("elderly_households", 2_312),
+        ] {
+            award::add_output(conn, &office, at(end), id, indicator, n).await?;
         }
     }
     Ok(funded)

@@ -23,6 +23,7 @@
 //! evaluation passed). A failed mid-term withholds every later tranche until a later mid-term
 //! passes.
 
+pub mod award;
 pub mod demo;
 pub mod pages;
 pub mod store;
@@ -86,7 +87,9 @@ impl ProgrammeKind {
 
     /// Parses a machine name.
     pub fn parse(s: &str) -> Option<ProgrammeKind> {
-        ProgrammeKind::ALL.into_iter().find(|k| k.as_str() == s.trim())
+        ProgrammeKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.trim())
     }
 }
 
@@ -256,7 +259,11 @@ pub fn parse_yuan(v: &str) -> Option<i64> {
         return None;
     }
     let fen = format!("{frac:0<2}").parse::<i64>().ok()?;
-    whole.parse::<i64>().ok()?.checked_mul(100)?.checked_add(fen)
+    whole
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(fen)
 }
 
 fn parse_date(errors: &mut FieldErrors, field: &'static str, v: &str) -> NaiveDate {
@@ -312,8 +319,12 @@ impl RoundForm {
         }
         let notice_days = parse_count(&mut e, "notice_days", &self.notice_days, 60);
         let ban_years = parse_count(&mut e, "ban_years", &self.ban_years, 10);
-        let partial_min_permille =
-            parse_count(&mut e, "partial_min_percent", &self.partial_min_percent, 100) * 10;
+        let partial_min_permille = parse_count(
+            &mut e,
+            "partial_min_percent",
+            &self.partial_min_percent,
+            100,
+        ) * 10;
         let domains: Vec<String> = lines(&self.domains).map(str::to_owned).collect();
         if domains.is_empty() {
             e.add("domains", Msg::new("error.field.required"));
@@ -574,7 +585,9 @@ pub fn eligibility_reasons(
         out.push(Msg::new("funding.ineligible.status"));
     }
     if let Some(list) = &f.credit_list {
-        out.push(Msg::new("funding.ineligible.credit").with_key("list", format!("funding.list.{list}")));
+        out.push(
+            Msg::new("funding.ineligible.credit").with_key("list", format!("funding.list.{list}")),
+        );
     }
     if no_double_funding && f.funded_previous_round {
         out.push(Msg::new("funding.ineligible.double"));
@@ -592,7 +605,10 @@ pub fn eligibility_reasons(
 
 /// Checks one expert's scores against the rubric: one score per criterion within 0..=max; the
 /// refusal names the criterion.
-pub fn check_scores(criteria: &[Criterion], scores: &HashMap<i64, String>) -> Result<Vec<(i64, i64)>> {
+pub fn check_scores(
+    criteria: &[Criterion],
+    scores: &HashMap<i64, String>,
+) -> Result<Vec<(i64, i64)>> {
     let mut e = FieldErrors::new();
     let mut out = Vec::new();
     for c in criteria {
@@ -615,7 +631,10 @@ pub fn weighted_total(criteria: &[Criterion], scores: &[(i64, i64)]) -> f64 {
     criteria
         .iter()
         .map(|c| {
-            let s = scores.iter().find(|(id, _)| *id == c.id).map_or(0, |(_, s)| *s);
+            let s = scores
+                .iter()
+                .find(|(id, _)| *id == c.id)
+                .map_or(0, |(_, s)| *s);
             c.weight as f64 * s as f64 / c.max_score.max(1) as f64
         })
         .sum()
@@ -686,7 +705,11 @@ pub fn rank(standings: &mut [Standing], by_z: bool) {
 /// The funded set proposed by the allocation rule (see the module doc): `(proposal, grant)`
 /// for `ranked` = `(proposal, request)` best first. The grants never add up to more than
 /// `budget_fen`.
-pub fn allocate(budget_fen: i64, ranked: &[(i64, i64)], partial_min_permille: i64) -> Vec<(i64, i64)> {
+pub fn allocate(
+    budget_fen: i64,
+    ranked: &[(i64, i64)],
+    partial_min_permille: i64,
+) -> Vec<(i64, i64)> {
     let mut left = budget_fen.max(0);
     let mut partial_offered = false;
     let mut out = Vec::new();
@@ -700,7 +723,8 @@ pub fn allocate(budget_fen: i64, ranked: &[(i64, i64)], partial_min_permille: i6
         } else if !partial_offered {
             partial_offered = true;
             // i128: a share of a large request must not overflow.
-            if left > 0 && (left as i128) * 1000 >= (request as i128) * partial_min_permille as i128 {
+            if left > 0 && (left as i128) * 1000 >= (request as i128) * partial_min_permille as i128
+            {
                 out.push((id, left));
                 left = 0;
             }
@@ -771,10 +795,7 @@ pub fn tranche_states(
 
 /// The amount of tranche `i` of a grant: its percentage, the last taking the rounding rest.
 pub fn tranche_amount(plan: &[Tranche], i: usize, granted_fen: i64) -> i64 {
-    let parts: Vec<i64> = plan
-        .iter()
-        .map(|t| granted_fen * t.percent / 100)
-        .collect();
+    let parts: Vec<i64> = plan.iter().map(|t| granted_fen * t.percent / 100).collect();
     if i + 1 == plan.len() {
         granted_fen - parts[..i].iter().sum::<i64>()
     } else {
@@ -816,23 +837,44 @@ mod tests {
     #[test]
     fn a_failed_midterm_withholds_the_next_tranche() {
         let plan = [
-            Tranche { percent: 50, condition: TrancheCondition::Signing },
-            Tranche { percent: 30, condition: TrancheCondition::MidtermPassed },
-            Tranche { percent: 20, condition: TrancheCondition::FinalPassed },
+            Tranche {
+                percent: 50,
+                condition: TrancheCondition::Signing,
+            },
+            Tranche {
+                percent: 30,
+                condition: TrancheCondition::MidtermPassed,
+            },
+            Tranche {
+                percent: 20,
+                condition: TrancheCondition::FinalPassed,
+            },
         ];
         use TrancheState::*;
-        assert_eq!(tranche_states(&plan, true, None, None, &[]), [Due, Waiting, Waiting]);
-        assert_eq!(tranche_states(&plan, true, Some(true), None, &[0]), [Paid, Due, Waiting]);
-        assert_eq!(tranche_states(&plan, true, Some(false), None, &[0]), [Paid, Withheld, Withheld]);
+        assert_eq!(
+            tranche_states(&plan, true, None, None, &[]),
+            [Due, Waiting, Waiting]
+        );
+        assert_eq!(
+            tranche_states(&plan, true, Some(true), None, &[0]),
+            [Paid, Due, Waiting]
+        );
+        assert_eq!(
+            tranche_states(&plan, true, Some(false), None, &[0]),
+            [Paid, Withheld, Withheld]
+        );
         assert_eq!(tranche_amount(&plan, 2, 100_001), 100_001 - 50_000 - 30_000);
     }
 
     #[test]
     fn budget_lines_must_add_up() {
-        let l = |item: &str, f| BudgetLine { item: item.into(), amount_fen: f };
+        let l = |item: &str, f| BudgetLine {
+            item: item.into(),
+            amount_fen: f,
+        };
         assert!(check_budget_lines(&[l("a", 60), l("b", 40)], 100).is_ok());
         let err = check_budget_lines(&[l("a", 60), l("b", 50)], 100).unwrap_err();
-        assert_eq!(err.render(crate::i18n::Lang::En).contains('b'), true);
+        assert!(err.render(crate::i18n::Lang::En).contains('b'));
         assert!(check_budget_lines(&[l("a", 60)], 100).is_err());
         assert_eq!(parse_yuan("1,000.5"), Some(100_050));
         assert_eq!(parse_yuan("x"), None);

@@ -1,8 +1,9 @@
-//! The funding desk (`/admin/funding`: rounds, proposals, review, allocation, 公示, awards),
-//! people and their roles (`/admin/people`), an organization's proposals (`/funding`), the
+//! The funding desk (`/admin/funding`: rounds, proposals, review, allocation, 公示, awards), an
+//! organization's proposals (`/funding`), the
 //! expert's queue (`/expert/funding`), the public notice and accountability pages, and the
 //! public figures (`/api/v1/funding/summary`).
 
+use super::award;
 use super::store::{self, Adjustment, ProposalRow, RoundRow, Viewer};
 use super::{ProposalForm, ProposalId, RoundForm, RoundId};
 use crate::api::ApiError;
@@ -11,8 +12,6 @@ use crate::audit::store::{NewEntry, append};
 use crate::auth::{CurrentUser, Permission, UserId, require};
 use crate::error::{Error, Result};
 use crate::i18n::{Lang, Msg};
-use crate::people::store as people;
-use crate::people::{OrgRoleForm, PersonForm, PersonId};
 use crate::web::{Layout, PageCtx, money, page, redirect_with_flash};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -36,10 +35,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/funding/proposals/{id}/assign", post(assign))
         .route("/admin/funding/proposals/{id}/adjust", post(adjust))
         .route("/admin/funding/proposals/{id}/award", post(award))
-        .route("/admin/people", get(people_page).post(create_person))
-        .route("/admin/people/{id}", get(person_page))
-        .route("/admin/people/{id}/roles", post(add_role))
-        .route("/admin/people/{id}/account", post(link_account))
         .route("/funding", get(org_home))
         .route("/funding/rounds/{id}/apply", get(apply_page).post(apply))
         .route("/funding/proposals/{id}", get(own_proposal))
@@ -134,7 +129,10 @@ async fn create_round(
     let mut tx = app.db.begin().await?;
     let id = store::create_round(&mut tx.conn(), &actor, Utc::now(), &draft).await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("/admin/funding/{}", id.0), "flash.funding_saved"))
+    Ok(redirect_with_flash(
+        &format!("/admin/funding/{}", id.0),
+        "flash.funding_saved",
+    ))
 }
 
 /// A proposal line on the round page.
@@ -254,7 +252,10 @@ async fn allocate(
     let round = store::get_round(&mut tx.conn(), RoundId(id)).await?;
     store::run_allocation(&mut tx.conn(), &actor, Utc::now(), &round).await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("/admin/funding/{id}"), "flash.funding_saved"))
+    Ok(redirect_with_flash(
+        &format!("/admin/funding/{id}"),
+        "flash.funding_saved",
+    ))
 }
 
 async fn start_notice(
@@ -268,7 +269,10 @@ async fn start_notice(
     let today = crate::clock::today(&mut tx.conn()).await?;
     store::start_notice(&mut tx.conn(), &actor, Utc::now(), &round, today).await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("/admin/funding/{id}"), "flash.funding_saved"))
+    Ok(redirect_with_flash(
+        &format!("/admin/funding/{id}"),
+        "flash.funding_saved",
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -307,14 +311,18 @@ async fn decide_objection(
         _ => return Err(Error::field("outcome", Msg::new("error.field.choice"))),
     };
     let mut tx = app.db.begin().await?;
-    let round: Option<(i64,)> = crate::db::Sql::new("select round_id from funding_objections where id = $1")
-        .arg(id)
-        .fetch_optional(&mut tx.conn())
-        .await?;
+    let round: Option<(i64,)> =
+        crate::db::Sql::new("select round_id from funding_objections where id = $1")
+            .arg(id)
+            .fetch_optional(&mut tx.conn())
+            .await?;
     let (round,) = round.ok_or(Error::NotFound)?;
     store::decide_objection(&mut tx.conn(), &actor, Utc::now(), id, upheld, &reason).await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("/admin/funding/{round}"), "flash.funding_saved"))
+    Ok(redirect_with_flash(
+        &format!("/admin/funding/{round}"),
+        "flash.funding_saved",
+    ))
 }
 
 /// A proposal's details, formatted for every page that shows one.
@@ -346,9 +354,9 @@ pub struct ProposalView {
 
 async fn view_of(c: &mut crate::db::Conn<'_>, p: &ProposalRow, lang: Lang) -> Result<ProposalView> {
     let lines = store::budget_lines(c, ProposalId(p.id)).await?;
-    let tranches = store::tranches(c, p).await?;
-    let ms = store::milestones(c, ProposalId(p.id)).await?;
-    let outs = store::outputs(c, ProposalId(p.id)).await?;
+    let tranches = award::tranches(c, p).await?;
+    let ms = award::milestones(c, ProposalId(p.id)).await?;
+    let outs = award::outputs(c, ProposalId(p.id)).await?;
     Ok(ProposalView {
         id: p.id,
         round_id: p.round_id,
@@ -367,9 +375,14 @@ async fn view_of(c: &mut crate::db::Conn<'_>, p: &ProposalRow, lang: Lang) -> Re
         screen_reason: p.screen_reason.clone().unwrap_or_default(),
         granted: p.granted_fen.map_or(String::new(), |g| money(g, lang)),
         agreement_on: p.agreement_on.map_or(String::new(), |d| d.to_string()),
-        actual_beneficiaries: p.actual_beneficiaries.map_or(String::new(), |b| b.to_string()),
+        actual_beneficiaries: p
+            .actual_beneficiaries
+            .map_or(String::new(), |b| b.to_string()),
         paid: money(p.paid_fen, lang),
-        lines: lines.into_iter().map(|(i, f)| (i, money(f, lang))).collect(),
+        lines: lines
+            .into_iter()
+            .map(|(i, f)| (i, money(f, lang)))
+            .collect(),
         tranches: tranches
             .iter()
             .enumerate()
@@ -453,7 +466,7 @@ async fn proposal_page(
             assignments,
             experts,
             adjustments,
-            milestone_kinds: store::MILESTONE_KINDS
+            milestone_kinds: award::MILESTONE_KINDS
                 .iter()
                 .map(|k| (*k, lang.t(&format!("funding.milestone.{k}"))))
                 .collect(),
@@ -476,9 +489,20 @@ async fn screen(
     };
     let reason = reason_of(&form)?;
     let mut tx = app.db.begin().await?;
-    store::screen(&mut tx.conn(), &actor, Utc::now(), ProposalId(id), passed, &reason).await?;
+    store::screen(
+        &mut tx.conn(),
+        &actor,
+        Utc::now(),
+        ProposalId(id),
+        passed,
+        &reason,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("/admin/funding/proposals/{id}"), "flash.funding_saved"))
+    Ok(redirect_with_flash(
+        &format!("/admin/funding/proposals/{id}"),
+        "flash.funding_saved",
+    ))
 }
 
 async fn assign(
@@ -493,9 +517,20 @@ async fn assign(
         .await?
         .ok_or_else(|| Error::field("expert", Msg::new("error.field.choice")))?;
     let today = crate::clock::today(&mut tx.conn()).await?;
-    store::assign_expert(&mut tx.conn(), &actor, Utc::now(), ProposalId(id), UserId(expert.0), today).await?;
+    store::assign_expert(
+        &mut tx.conn(),
+        &actor,
+        Utc::now(),
+        ProposalId(id),
+        UserId(expert.0),
+        today,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("/admin/funding/proposals/{id}"), "flash.funding_saved"))
+    Ok(redirect_with_flash(
+        &format!("/admin/funding/proposals/{id}"),
+        "flash.funding_saved",
+    ))
 }
 
 async fn adjust(
@@ -516,9 +551,20 @@ async fn adjust(
     };
     let reason = reason_of(&form)?;
     let mut tx = app.db.begin().await?;
-    store::adjust(&mut tx.conn(), &actor, Utc::now(), ProposalId(id), change, &reason).await?;
+    store::adjust(
+        &mut tx.conn(),
+        &actor,
+        Utc::now(),
+        ProposalId(id),
+        change,
+        &reason,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("/admin/funding/proposals/{id}"), "flash.funding_saved"))
+    Ok(redirect_with_flash(
+        &format!("/admin/funding/proposals/{id}"),
+        "flash.funding_saved",
+    ))
 }
 
 async fn award(
@@ -539,20 +585,32 @@ async fn award(
     let c = &mut tx.conn();
     let pid = ProposalId(id);
     match form.action.as_str() {
-        "sign" => store::sign_agreement(c, &actor, Utc::now(), pid, on).await?,
+        "sign" => award::sign_agreement(c, &actor, Utc::now(), pid, on).await?,
         "milestone" => {
             let passed = match form.passed.as_str() {
                 "yes" => Some(true),
                 "no" => Some(false),
                 _ => None,
             };
-            let beneficiaries = match form.beneficiaries.trim() {
-                "" => None,
-                b => Some(b.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-                    Error::field("beneficiaries", Msg::new("error.field.count"))
-                })?),
-            };
-            store::record_milestone(c, &actor, Utc::now(), pid, &form.kind, on, passed, form.note.trim(), beneficiaries).await?;
+            let beneficiaries =
+                match form.beneficiaries.trim() {
+                    "" => None,
+                    b => Some(b.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                        Error::field("beneficiaries", Msg::new("error.field.count"))
+                    })?),
+                };
+            award::record_milestone(
+                c,
+                &actor,
+                Utc::now(),
+                pid,
+                &form.kind,
+                on,
+                passed,
+                form.note.trim(),
+                beneficiaries,
+            )
+            .await?;
         }
         "pay" => {
             let position = form
@@ -560,126 +618,15 @@ async fn award(
                 .trim()
                 .parse::<usize>()
                 .map_err(|_| Error::field("tranche", Msg::new("error.field.choice")))?;
-            store::pay_tranche(c, &actor, Utc::now(), pid, position, on).await?;
+            award::pay_tranche(c, &actor, Utc::now(), pid, position, on).await?;
         }
         _ => return Err(Error::field("action", Msg::new("error.field.choice"))),
     }
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("/admin/funding/proposals/{id}"), "flash.funding_saved"))
-}
-
-#[derive(Template)]
-#[template(path = "funding/people.html")]
-struct PeoplePage {
-    layout: Layout,
-    people: Vec<people::PersonRow>,
-}
-
-async fn people_page(State(app): State<AppState>, ctx: PageCtx, user: CurrentUser) -> Result<Response> {
-    staff(&app, &user).await?;
-    let mut conn = app.db.acquire().await?;
-    let list = people::list(&mut conn.conn()).await?;
-    let layout = ctx.layout("people.title");
-    page(&PeoplePage { layout: layout.clone(), people: list }, &layout)
-}
-
-async fn create_person(
-    State(app): State<AppState>,
-    user: CurrentUser,
-    Form(form): Form<PersonForm>,
-) -> Result<Response> {
-    let actor = staff(&app, &user).await?;
-    let new = form.parse()?;
-    let mut tx = app.db.begin().await?;
-    let id = people::create_person(&mut tx.conn(), &actor, Utc::now(), &new).await?;
-    tx.commit().await?;
-    Ok(redirect_with_flash(&format!("/admin/people/{}", id.0), "flash.funding_saved"))
-}
-
-#[derive(Template)]
-#[template(path = "funding/person.html")]
-struct PersonPage {
-    layout: Layout,
-    person: people::PersonRow,
-    roles: Vec<(String, &'static str, String, String)>,
-    role_kinds: Vec<(&'static str, &'static str)>,
-}
-
-async fn person_page(
-    State(app): State<AppState>,
-    ctx: PageCtx,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response> {
-    staff(&app, &user).await?;
-    let lang = ctx.lang;
-    let mut conn = app.db.acquire().await?;
-    let person = people::get(&mut conn.conn(), PersonId(id)).await?;
-    let roles = people::roles_of(&mut conn.conn(), PersonId(id))
-        .await?
-        .into_iter()
-        .map(|r| {
-            (
-                r.org_name.clone(),
-                lang.t(&r.role().key()),
-                r.started_on.to_string(),
-                r.ended_on.map_or(String::new(), |d| d.to_string()),
-            )
-        })
-        .collect();
-    let layout = ctx.layout_titled(person.name.clone());
-    page(
-        &PersonPage {
-            layout: layout.clone(),
-            person,
-            roles,
-            role_kinds: crate::people::OrgRole::ALL
-                .iter()
-                .map(|r| (r.as_str(), lang.t(&r.key())))
-                .collect(),
-        },
-        &layout,
-    )
-}
-
-async fn add_role(
-    State(app): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    Form(form): Form<OrgRoleForm>,
-) -> Result<Response> {
-    let actor = staff(&app, &user).await?;
-    let new = form.parse()?;
-    let mut tx = app.db.begin().await?;
-    people::get(&mut tx.conn(), PersonId(id)).await?;
-    people::add_role(&mut tx.conn(), &actor, Utc::now(), PersonId(id), &new).await?;
-    tx.commit().await?;
-    Ok(redirect_with_flash(&format!("/admin/people/{id}"), "flash.funding_saved"))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct AccountForm {
-    username: String,
-}
-
-async fn link_account(
-    State(app): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    Form(form): Form<AccountForm>,
-) -> Result<Response> {
-    let actor = staff(&app, &user).await?;
-    let mut tx = app.db.begin().await?;
-    people::get(&mut tx.conn(), PersonId(id)).await?;
-    let account: Option<(i64,)> = crate::db::Sql::new("select id from users where username = $1")
-        .arg(form.username.trim())
-        .fetch_optional(&mut tx.conn())
-        .await?;
-    let (uid,) = account.ok_or_else(|| Error::field("username", Msg::new("error.field.choice")))?;
-    people::link_account(&mut tx.conn(), &actor, Utc::now(), PersonId(id), UserId(uid)).await?;
-    tx.commit().await?;
-    Ok(redirect_with_flash(&format!("/admin/people/{id}"), "flash.funding_saved"))
+    Ok(redirect_with_flash(
+        &format!("/admin/funding/proposals/{id}"),
+        "flash.funding_saved",
+    ))
 }
 
 #[derive(Template)]
@@ -694,7 +641,11 @@ fn org_viewer(user: &CurrentUser) -> Viewer {
     Viewer::Org(user.scope(Permission::ApplyFunding))
 }
 
-async fn org_home(State(app): State<AppState>, ctx: PageCtx, user: CurrentUser) -> Result<Response> {
+async fn org_home(
+    State(app): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+) -> Result<Response> {
     require(&app, &user, Permission::ApplyFunding).await?;
     let lang = ctx.lang;
     let mut conn = app.db.acquire().await?;
@@ -720,7 +671,14 @@ async fn org_home(State(app): State<AppState>, ctx: PageCtx, user: CurrentUser) 
         })
         .collect();
     let layout = ctx.layout("funding.mine");
-    page(&OrgHome { layout: layout.clone(), open, mine }, &layout)
+    page(
+        &OrgHome {
+            layout: layout.clone(),
+            open,
+            mine,
+        },
+        &layout,
+    )
 }
 
 #[derive(Template)]
@@ -773,9 +731,21 @@ async fn apply(
         .collect();
     let new = form.parse(&domains, round.cap_fen)?;
     let today = crate::clock::today(&mut tx.conn()).await?;
-    let pid = store::submit_proposal(&mut tx.conn(), &user.actor(), Utc::now(), &round, org.0, &new, today).await?;
+    let pid = store::submit_proposal(
+        &mut tx.conn(),
+        &user.actor(),
+        Utc::now(),
+        &round,
+        org.0,
+        &new,
+        today,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("/funding/proposals/{}", pid.0), "flash.funding_saved"))
+    Ok(redirect_with_flash(
+        &format!("/funding/proposals/{}", pid.0),
+        "flash.funding_saved",
+    ))
 }
 
 #[derive(Template)]
@@ -797,7 +767,13 @@ async fn own_proposal(
     let p = store::get_proposal(c, &org_viewer(&user), ProposalId(id)).await?;
     let view = view_of(c, &p, ctx.lang).await?;
     let layout = ctx.layout_titled(p.title.clone());
-    page(&OwnPage { layout: layout.clone(), p: view }, &layout)
+    page(
+        &OwnPage {
+            layout: layout.clone(),
+            p: view,
+        },
+        &layout,
+    )
 }
 
 #[derive(Template)]
@@ -879,9 +855,21 @@ async fn object(
         return Err(Error::NotFound);
     }
     let today = crate::clock::today(&mut tx.conn()).await?;
-    store::file_objection(&mut tx.conn(), &user.actor(), Utc::now(), &round, proposal, &grounds, today).await?;
+    store::file_objection(
+        &mut tx.conn(),
+        &user.actor(),
+        Utc::now(),
+        &round,
+        proposal,
+        &grounds,
+        today,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("/funding/notices/{id}"), "flash.funding_saved"))
+    Ok(redirect_with_flash(
+        &format!("/funding/notices/{id}"),
+        "flash.funding_saved",
+    ))
 }
 
 #[derive(Template)]
@@ -901,7 +889,13 @@ async fn project_page(
     let p = store::public_project(c, ProposalId(id)).await?;
     let view = view_of(c, &p, ctx.lang).await?;
     let layout = ctx.layout_titled(p.title.clone());
-    page(&ProjectPage { layout: layout.clone(), p: view }, &layout)
+    page(
+        &ProjectPage {
+            layout: layout.clone(),
+            p: view,
+        },
+        &layout,
+    )
 }
 
 #[derive(Template)]
@@ -911,7 +905,11 @@ struct ExpertQueue {
     items: Vec<(i64, String, String, &'static str)>,
 }
 
-async fn expert_queue(State(app): State<AppState>, ctx: PageCtx, user: CurrentUser) -> Result<Response> {
+async fn expert_queue(
+    State(app): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+) -> Result<Response> {
     require(&app, &user, Permission::ScoreProposals).await?;
     let lang = ctx.lang;
     let mut conn = app.db.acquire().await?;
@@ -929,7 +927,13 @@ async fn expert_queue(State(app): State<AppState>, ctx: PageCtx, user: CurrentUs
         })
         .collect();
     let layout = ctx.layout("funding.expert.title");
-    page(&ExpertQueue { layout: layout.clone(), items }, &layout)
+    page(
+        &ExpertQueue {
+            layout: layout.clone(),
+            items,
+        },
+        &layout,
+    )
 }
 
 /// Expert `user`'s assignment to proposal `id`: 404 when not assigned, 403 when recused — both
@@ -979,10 +983,11 @@ async fn expert_proposal(
     let a = expert_assignment(&app, &user, id, true).await?;
     let mut conn = app.db.acquire().await?;
     let c = &mut conn.conn();
-    let (title, round_id): (String, i64) = crate::db::Sql::new("select title, round_id from funding_proposals where id = $1")
-        .arg(id)
-        .fetch_one(c)
-        .await?;
+    let (title, round_id): (String, i64) =
+        crate::db::Sql::new("select title, round_id from funding_proposals where id = $1")
+            .arg(id)
+            .fetch_one(c)
+            .await?;
     let declared = a.declaration.is_some();
     let (p, criteria) = if declared {
         let p = store::get_proposal(c, &Viewer::Expert(user.id), ProposalId(id)).await?;
@@ -1038,9 +1043,21 @@ async fn declare(
         return Err(Error::field("note", Msg::new("error.field.required")));
     }
     let mut tx = app.db.begin().await?;
-    store::declare(&mut tx.conn(), &user.actor(), Utc::now(), a.id, conflict, form.note.trim()).await?;
+    store::declare(
+        &mut tx.conn(),
+        &user.actor(),
+        Utc::now(),
+        a.id,
+        conflict,
+        form.note.trim(),
+    )
+    .await?;
     tx.commit().await?;
-    let to = if conflict { "/expert/funding".to_owned() } else { format!("/expert/funding/{id}") };
+    let to = if conflict {
+        "/expert/funding".to_owned()
+    } else {
+        format!("/expert/funding/{id}")
+    };
     Ok(redirect_with_flash(&to, "flash.funding_saved"))
 }
 
@@ -1055,10 +1072,11 @@ async fn score(
         return Err(Error::Conflict(Msg::new("funding.error.declare_first")));
     }
     let mut tx = app.db.begin().await?;
-    let (round_id,): (i64,) = crate::db::Sql::new("select round_id from funding_proposals where id = $1")
-        .arg(id)
-        .fetch_one(&mut tx.conn())
-        .await?;
+    let (round_id,): (i64,) =
+        crate::db::Sql::new("select round_id from funding_proposals where id = $1")
+            .arg(id)
+            .fetch_one(&mut tx.conn())
+            .await?;
     let round = store::get_round(&mut tx.conn(), RoundId(round_id)).await?;
     // Scores may be corrected (and the allocation run again) until 公示 starts.
     if round.notice_started_on.is_some() {
@@ -1072,7 +1090,10 @@ async fn score(
     let scores = super::check_scores(&criteria, &given)?;
     store::save_scores(&mut tx.conn(), &user.actor(), Utc::now(), a.id, &scores).await?;
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("/expert/funding/{id}"), "flash.funding_saved"))
+    Ok(redirect_with_flash(
+        &format!("/expert/funding/{id}"),
+        "flash.funding_saved",
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1094,8 +1115,12 @@ async fn api_summary(
             .parse::<i32>()
             .map_err(|_| Error::field("year", Msg::new("error.field.count")))?,
     };
-    let rounds = store::figures(&mut conn.conn(), year).await?;
-    let venture = rounds.iter().find(|r| r.kind == "venture").cloned().unwrap_or_default();
+    let rounds = award::figures(&mut conn.conn(), year).await?;
+    let venture = rounds
+        .iter()
+        .find(|r| r.kind == "venture")
+        .cloned()
+        .unwrap_or_default();
     Ok(Json(serde_json::json!({
         "year": year,
         "venture": {

@@ -5,7 +5,7 @@
 
 use super::{
     Criterion, EligibilityFacts, NewProposal, ProposalId, RoundDraft, RoundId, Standing, Tranche,
-    TrancheCondition, TrancheState,
+    TrancheCondition,
 };
 use crate::audit::Actor;
 use crate::audit::store::{NewEntry, append};
@@ -173,15 +173,23 @@ pub async fn create_round(
             .execute(conn)
             .await?;
     }
-    append(conn, at, actor, NewEntry::of("create", "funding_round", Some(id), &d.title)).await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("create", "funding_round", Some(id), &d.title),
+    )
+    .await?;
     Ok(RoundId(id))
 }
 
 /// Every round, latest first (rounds are public information).
 pub async fn list_rounds(conn: &mut Conn<'_>) -> Result<Vec<RoundRow>> {
-    Ok(Sql::new(&format!("{ROUND} order by r.year desc, r.id desc"))
-        .fetch_all(conn)
-        .await?)
+    Ok(
+        Sql::new(&format!("{ROUND} order by r.year desc, r.id desc"))
+            .fetch_all(conn)
+            .await?,
+    )
 }
 
 /// Round `id`.
@@ -195,10 +203,12 @@ pub async fn get_round(conn: &mut Conn<'_>, id: RoundId) -> Result<RoundRow> {
 
 /// The round's domains: (id, name).
 pub async fn domains(conn: &mut Conn<'_>, round: RoundId) -> Result<Vec<(i64, String)>> {
-    Ok(Sql::new("select id, name from funding_domains where round_id = $1 order by id")
-        .arg(round)
-        .fetch_all(conn)
-        .await?)
+    Ok(
+        Sql::new("select id, name from funding_domains where round_id = $1 order by id")
+            .arg(round)
+            .fetch_all(conn)
+            .await?,
+    )
 }
 
 /// The round's rubric.
@@ -220,10 +230,12 @@ pub async fn criteria(conn: &mut Conn<'_>, round: RoundId) -> Result<Vec<Criteri
 
 /// The round's tranche plan.
 pub async fn tranche_plan(conn: &mut Conn<'_>, round: RoundId) -> Result<Vec<Tranche>> {
-    let rows: Vec<(i64, String)> = Sql::new("select percent, condition from funding_tranche_plan where round_id = $1 order by position")
-        .arg(round)
-        .fetch_all(conn)
-        .await?;
+    let rows: Vec<(i64, String)> = Sql::new(
+        "select percent, condition from funding_tranche_plan where round_id = $1 order by position",
+    )
+    .arg(round)
+    .fetch_all(conn)
+    .await?;
     Ok(rows
         .into_iter()
         .map(|(percent, c)| Tranche {
@@ -325,7 +337,13 @@ pub async fn submit_proposal(
             .execute(conn)
             .await?;
     }
-    append(conn, at, actor, NewEntry::of("submit", "funding_proposal", Some(id), &new.title)).await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("submit", "funding_proposal", Some(id), &new.title),
+    )
+    .await?;
     Ok(ProposalId(id))
 }
 
@@ -410,7 +428,10 @@ pub async fn public_project(conn: &mut Conn<'_>, id: ProposalId) -> Result<Propo
 }
 
 /// The public funded projects of organization `org`: (id, title, round title, grant).
-pub async fn public_projects_of(conn: &mut Conn<'_>, org: i64) -> Result<Vec<(i64, String, String, i64)>> {
+pub async fn public_projects_of(
+    conn: &mut Conn<'_>,
+    org: i64,
+) -> Result<Vec<(i64, String, String, i64)>> {
     Ok(Sql::new("select p.id, p.title, r.title, p.granted_fen from funding_proposals p join funding_rounds r on r.id = p.round_id where p.org_id = $1 and p.granted_fen is not null and r.notice_started_on is not null order by r.year desc, p.id")
         .arg(org)
         .fetch_all(conn)
@@ -444,7 +465,13 @@ pub async fn screen(
         return Err(Error::NotFound);
     }
     let summary = format!("{} {reason}", if passed { "passed" } else { "rejected" });
-    append(conn, at, actor, NewEntry::of("screen", "funding_proposal", Some(id.0), &summary)).await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("screen", "funding_proposal", Some(id.0), &summary),
+    )
+    .await?;
     Ok(())
 }
 
@@ -471,10 +498,12 @@ const ASSIGNMENT: &str = "select a.id, a.proposal_id, a.expert_user_id, u.displa
 
 /// The experts assigned to proposal `id`.
 pub async fn assignments(conn: &mut Conn<'_>, id: ProposalId) -> Result<Vec<AssignmentRow>> {
-    Ok(Sql::new(&format!("{ASSIGNMENT} where a.proposal_id = $1 order by a.id"))
-        .arg(id)
-        .fetch_all(conn)
-        .await?)
+    Ok(Sql::new(&format!(
+        "{ASSIGNMENT} where a.proposal_id = $1 order by a.id"
+    ))
+    .arg(id)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Expert `user`'s assignment to proposal `id`, if any.
@@ -483,19 +512,26 @@ pub async fn assignment_of(
     user: UserId,
     id: ProposalId,
 ) -> Result<Option<AssignmentRow>> {
-    Ok(Sql::new(&format!("{ASSIGNMENT} where a.proposal_id = $1 and a.expert_user_id = $2"))
-        .arg(id)
-        .arg(user)
-        .fetch_optional(conn)
-        .await?)
+    Ok(Sql::new(&format!(
+        "{ASSIGNMENT} where a.proposal_id = $1 and a.expert_user_id = $2"
+    ))
+    .arg(id)
+    .arg(user)
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// Expert `user`'s assignments with each proposal's title and round: (assignment, title, round).
-pub async fn expert_queue(conn: &mut Conn<'_>, user: UserId) -> Result<Vec<(AssignmentRow, String, String)>> {
-    let rows: Vec<AssignmentRow> = Sql::new(&format!("{ASSIGNMENT} where a.expert_user_id = $1 order by a.id"))
-        .arg(user)
-        .fetch_all(conn)
-        .await?;
+pub async fn expert_queue(
+    conn: &mut Conn<'_>,
+    user: UserId,
+) -> Result<Vec<(AssignmentRow, String, String)>> {
+    let rows: Vec<AssignmentRow> = Sql::new(&format!(
+        "{ASSIGNMENT} where a.expert_user_id = $1 order by a.id"
+    ))
+    .arg(user)
+    .fetch_all(conn)
+    .await?;
     let mut out = Vec::new();
     for a in rows {
         // Only the title and round before the declaration: enough to recognise a conflict.
@@ -539,12 +575,21 @@ pub async fn assign_expert(
         .await;
     let aid = match res {
         Err(e) if crate::db::is_unique_violation(&e) => {
-            return Err(Error::field("expert", Msg::new("funding.error.already_assigned")));
+            return Err(Error::field(
+                "expert",
+                Msg::new("funding.error.already_assigned"),
+            ));
         }
         r => r?,
     };
     let summary = format!("proposal {} expert {}", id.0, expert.0);
-    append(conn, at, actor, NewEntry::of("assign", "funding_assignment", Some(aid), &summary)).await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("assign", "funding_assignment", Some(aid), &summary),
+    )
+    .await?;
     Ok(aid)
 }
 
@@ -565,7 +610,13 @@ pub async fn declare(
         .execute(conn)
         .await?;
     let summary = if conflict { "conflict" } else { "none" };
-    append(conn, at, actor, NewEntry::of("declare", "funding_assignment", Some(assignment), summary)).await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("declare", "funding_assignment", Some(assignment), summary),
+    )
+    .await?;
     Ok(())
 }
 
@@ -582,28 +633,37 @@ pub async fn save_scores(
         .execute(conn)
         .await?;
     for (criterion, score) in scores {
-        Sql::new("insert into funding_scores (assignment_id, criterion_id, score) values ($1, $2, $3)")
-            .arg(assignment)
-            .arg(*criterion)
-            .arg(*score)
-            .execute(conn)
-            .await?;
+        Sql::new(
+            "insert into funding_scores (assignment_id, criterion_id, score) values ($1, $2, $3)",
+        )
+        .arg(assignment)
+        .arg(*criterion)
+        .arg(*score)
+        .execute(conn)
+        .await?;
     }
     let summary = scores
         .iter()
         .map(|(c, s)| format!("{c}={s}"))
         .collect::<Vec<_>>()
         .join(" ");
-    append(conn, at, actor, NewEntry::of("score", "funding_assignment", Some(assignment), &summary)).await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("score", "funding_assignment", Some(assignment), &summary),
+    )
+    .await?;
     Ok(())
 }
 
 /// Expert `assignment`'s scores by criterion.
 pub async fn scores_of(conn: &mut Conn<'_>, assignment: i64) -> Result<HashMap<i64, i64>> {
-    let rows: Vec<(i64, i64)> = Sql::new("select criterion_id, score from funding_scores where assignment_id = $1")
-        .arg(assignment)
-        .fetch_all(conn)
-        .await?;
+    let rows: Vec<(i64, i64)> =
+        Sql::new("select criterion_id, score from funding_scores where assignment_id = $1")
+            .arg(assignment)
+            .fetch_all(conn)
+            .await?;
     Ok(rows.into_iter().collect())
 }
 
@@ -615,7 +675,9 @@ pub async fn standings(conn: &mut Conn<'_>, round: &RoundRow) -> Result<Vec<Stan
         .arg(round.id)
         .fetch_all(conn)
         .await?;
-    let mut sheets: std::collections::BTreeMap<i64, (i64, i64, Vec<(i64, i64)>)> = Default::default();
+    // Per assignment: (expert, proposal, (criterion, score) pairs).
+    type Sheet = (i64, i64, Vec<(i64, i64)>);
+    let mut sheets: std::collections::BTreeMap<i64, Sheet> = Default::default();
     for (a, e, p, c, s) in rows {
         sheets.entry(a).or_insert((e, p, Vec::new())).2.push((c, s));
     }
@@ -641,12 +703,13 @@ pub async fn run_allocation(
         return Err(Error::Conflict(Msg::new("funding.error.published")));
     }
     let ranked = standings(conn, round).await?;
-    let requests: HashMap<i64, i64> = Sql::new("select id, requested_fen from funding_proposals where round_id = $1")
-        .arg(round.id)
-        .fetch_all::<(i64, i64)>(conn)
-        .await?
-        .into_iter()
-        .collect();
+    let requests: HashMap<i64, i64> =
+        Sql::new("select id, requested_fen from funding_proposals where round_id = $1")
+            .arg(round.id)
+            .fetch_all::<(i64, i64)>(conn)
+            .await?
+            .into_iter()
+            .collect();
     let order: Vec<(i64, i64)> = ranked
         .iter()
         .map(|s| (s.proposal, requests.get(&s.proposal).copied().unwrap_or(0)))
@@ -670,7 +733,13 @@ pub async fn run_allocation(
         .await?;
     let total: i64 = funded.iter().map(|(_, g)| g).sum();
     let summary = format!("{} funded, {} fen", funded.len(), total);
-    append(conn, at, actor, NewEntry::of("allocate", "funding_round", Some(round.id), &summary)).await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("allocate", "funding_round", Some(round.id), &summary),
+    )
+    .await?;
     Ok(funded.len())
 }
 
@@ -718,7 +787,10 @@ pub async fn adjust(
     };
     if let Some(g) = grant {
         if g <= 0 || g > p.requested_fen {
-            return Err(Error::field("amount", Msg::new("funding.error.over_request")));
+            return Err(Error::field(
+                "amount",
+                Msg::new("funding.error.over_request"),
+            ));
         }
         let others = funded_total(conn, p.round_id).await? - p.granted_fen.unwrap_or(0);
         if others + g > round.budget_fen {
@@ -744,12 +816,21 @@ pub async fn adjust(
         .execute(conn)
         .await?;
     let summary = format!("{action} {} {reason}", grant.unwrap_or(0));
-    append(conn, at, actor, NewEntry::of("adjust", "funding_proposal", Some(id.0), &summary)).await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("adjust", "funding_proposal", Some(id.0), &summary),
+    )
+    .await?;
     Ok(())
 }
 
 /// The adjustments of proposal `id`: (action, amount, reason, by).
-pub async fn adjustments(conn: &mut Conn<'_>, id: ProposalId) -> Result<Vec<(String, Option<i64>, String, String)>> {
+pub async fn adjustments(
+    conn: &mut Conn<'_>,
+    id: ProposalId,
+) -> Result<Vec<(String, Option<i64>, String, String)>> {
     Ok(Sql::new("select action, amount_fen, reason, adjusted_by from funding_adjustments where proposal_id = $1 order by id")
         .arg(id)
         .fetch_all(conn)
@@ -775,7 +856,13 @@ pub async fn start_notice(
         .arg(round.id)
         .execute(conn)
         .await?;
-    append(conn, at, actor, NewEntry::of("publish", "funding_round", Some(round.id), &round.title)).await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("publish", "funding_round", Some(round.id), &round.title),
+    )
+    .await?;
     Ok(())
 }
 
@@ -793,11 +880,12 @@ pub async fn file_objection(
         return Err(Error::Conflict(Msg::new("funding.error.not_in_notice")));
     }
     if let Some(p) = proposal {
-        let (n,): (i64,) = Sql::new("select count(*) from funding_proposals where id = $1 and round_id = $2")
-            .arg(p)
-            .arg(round.id)
-            .fetch_one(conn)
-            .await?;
+        let (n,): (i64,) =
+            Sql::new("select count(*) from funding_proposals where id = $1 and round_id = $2")
+                .arg(p)
+                .arg(round.id)
+                .fetch_one(conn)
+                .await?;
         if n == 0 {
             return Err(Error::field("proposal", Msg::new("error.field.choice")));
         }
@@ -810,7 +898,13 @@ pub async fn file_objection(
         .arg(on)
         .fetch_i64(conn)
         .await?;
-    append(conn, at, actor, NewEntry::of("object", "funding_round", Some(round.id), grounds)).await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("object", "funding_round", Some(round.id), grounds),
+    )
+    .await?;
     Ok(id)
 }
 
@@ -860,266 +954,12 @@ pub async fn decide_objection(
     if n == 0 {
         return Err(Error::NotFound);
     }
-    append(conn, at, actor, NewEntry::of("decide", "funding_objection", Some(id), decision)).await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("decide", "funding_objection", Some(id), decision),
+    )
+    .await?;
     Ok(())
-}
-
-/// Kinds of post-award record.
-pub const MILESTONE_KINDS: [&str; 5] = [
-    "progress_report",
-    "final_report",
-    "midterm",
-    "final_evaluation",
-    "audit",
-];
-
-/// A post-award record.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct MilestoneRow {
-    /// Kind.
-    pub kind: String,
-    /// Date.
-    pub happened_on: NaiveDate,
-    /// Passed (evaluations and audits).
-    pub passed: Option<bool>,
-    /// Note.
-    pub note: String,
-}
-
-/// Signs the agreement of a funded project (after 公示 has started).
-pub async fn sign_agreement(
-    conn: &mut Conn<'_>,
-    actor: &Actor,
-    at: Timestamp,
-    id: ProposalId,
-    on: NaiveDate,
-) -> Result<()> {
-    let p = get_proposal(conn, &Viewer::Staff, id).await?;
-    let round = get_round(conn, RoundId(p.round_id)).await?;
-    if p.granted_fen.is_none() || round.notice_started_on.is_none() {
-        return Err(Error::Conflict(Msg::new("funding.error.not_awarded")));
-    }
-    Sql::new("update funding_proposals set agreement_on = $1 where id = $2")
-        .arg(on)
-        .arg(id)
-        .execute(conn)
-        .await?;
-    append(conn, at, actor, NewEntry::of("sign", "funding_proposal", Some(id.0), "agreement")).await?;
-    Ok(())
-}
-
-/// Records a report, evaluation or audit of a funded project; a final report may give the
-/// actual beneficiaries.
-#[expect(clippy::too_many_arguments, reason = "one record, each field named")]
-pub async fn record_milestone(
-    conn: &mut Conn<'_>,
-    actor: &Actor,
-    at: Timestamp,
-    id: ProposalId,
-    kind: &str,
-    on: NaiveDate,
-    passed: Option<bool>,
-    note: &str,
-    beneficiaries: Option<i64>,
-) -> Result<()> {
-    let p = get_proposal(conn, &Viewer::Staff, id).await?;
-    if p.agreement_on.is_none() {
-        return Err(Error::Conflict(Msg::new("funding.error.no_agreement")));
-    }
-    if !MILESTONE_KINDS.contains(&kind) {
-        return Err(Error::field("kind", Msg::new("error.field.choice")));
-    }
-    let graded = matches!(kind, "midterm" | "final_evaluation" | "audit");
-    if graded && passed.is_none() {
-        return Err(Error::field("passed", Msg::new("error.field.required")));
-    }
-    // Reports carry no verdict: their `passed` stays null.
-    let mut sql = Sql::new("insert into funding_milestones (proposal_id, kind, happened_on, passed, note, recorded_by, created_at) values (");
-    sql.push_arg(id).push(", ").push_arg(kind).push(", ").push_arg(on).push(", ");
-    match passed.filter(|_| graded) {
-        Some(v) => sql.push_arg(v),
-        None => sql.push("null"),
-    };
-    sql.push(", ").push_arg(note).push(", ").push_arg(&actor.name).push(", ").push_arg(at).push(")");
-    sql.execute(conn).await?;
-    if let Some(b) = beneficiaries {
-        Sql::new("update funding_proposals set actual_beneficiaries = $1 where id = $2")
-            .arg(b)
-            .arg(id)
-            .execute(conn)
-            .await?;
-    }
-    append(conn, at, actor, NewEntry::of(kind, "funding_proposal", Some(id.0), note)).await?;
-    Ok(())
-}
-
-/// The project's post-award records, in order.
-pub async fn milestones(conn: &mut Conn<'_>, id: ProposalId) -> Result<Vec<MilestoneRow>> {
-    Ok(Sql::new("select kind, happened_on, passed, note from funding_milestones where proposal_id = $1 order by happened_on, id")
-        .arg(id)
-        .fetch_all(conn)
-        .await?)
-}
-
-/// Each tranche of the project: (percent, condition, amount fen, state).
-pub async fn tranches(
-    conn: &mut Conn<'_>,
-    p: &ProposalRow,
-) -> Result<Vec<(Tranche, i64, TrancheState)>> {
-    let plan = tranche_plan(conn, RoundId(p.round_id)).await?;
-    let ms = milestones(conn, ProposalId(p.id)).await?;
-    let latest = |kind: &str| ms.iter().rev().find(|m| m.kind == kind).and_then(|m| m.passed);
-    let paid: Vec<usize> = Sql::new("select position from funding_payments where proposal_id = $1")
-        .arg(p.id)
-        .fetch_all::<(i64,)>(conn)
-        .await?
-        .into_iter()
-        .map(|(i,)| i as usize)
-        .collect();
-    let states = super::tranche_states(
-        &plan,
-        p.agreement_on.is_some(),
-        latest("midterm"),
-        latest("final_evaluation"),
-        &paid,
-    );
-    let granted = p.granted_fen.unwrap_or(0);
-    Ok(plan
-        .iter()
-        .zip(states)
-        .enumerate()
-        .map(|(i, (t, s))| (*t, super::tranche_amount(&plan, i, granted), s))
-        .collect())
-}
-
-/// Pays tranche `position` of project `id` on `on`; refused unless it is due (a failed mid-term
-/// withholds it).
-pub async fn pay_tranche(
-    conn: &mut Conn<'_>,
-    actor: &Actor,
-    at: Timestamp,
-    id: ProposalId,
-    position: usize,
-    on: NaiveDate,
-) -> Result<i64> {
-    let p = get_proposal(conn, &Viewer::Staff, id).await?;
-    let all = tranches(conn, &p).await?;
-    let (_, amount, state) = all
-        .get(position)
-        .copied()
-        .ok_or_else(|| Error::field("tranche", Msg::new("error.field.choice")))?;
-    match state {
-        TrancheState::Due => {}
-        TrancheState::Withheld => return Err(Error::Conflict(Msg::new("funding.error.withheld"))),
-        _ => return Err(Error::Conflict(Msg::new("funding.error.not_due"))),
-    }
-    Sql::new("insert into funding_payments (proposal_id, position, amount_fen, paid_on, paid_by) values ($1, $2, $3, $4, $5)")
-        .arg(id)
-        .arg(position as i64)
-        .arg(amount)
-        .arg(on)
-        .arg(&actor.name)
-        .execute(conn)
-        .await?;
-    let summary = format!("tranche {} {amount}", position + 1);
-    append(conn, at, actor, NewEntry::of("pay", "funding_proposal", Some(id.0), &summary)).await?;
-    Ok(amount)
-}
-
-/// Records a counted output of a project (target figures the project reports).
-pub async fn add_output(
-    conn: &mut Conn<'_>,
-    actor: &Actor,
-    at: Timestamp,
-    id: ProposalId,
-    indicator: &str,
-    quantity: i64,
-) -> Result<()> {
-    Sql::new("insert into funding_outputs (proposal_id, indicator, quantity) values ($1, $2, $3)")
-        .arg(id)
-        .arg(indicator)
-        .arg(quantity)
-        .execute(conn)
-        .await?;
-    let summary = format!("{indicator} {quantity}");
-    append(conn, at, actor, NewEntry::of("output", "funding_proposal", Some(id.0), &summary)).await?;
-    Ok(())
-}
-
-/// The project's outputs: (indicator, quantity).
-pub async fn outputs(conn: &mut Conn<'_>, id: ProposalId) -> Result<Vec<(String, i64)>> {
-    Ok(Sql::new("select indicator, quantity from funding_outputs where proposal_id = $1 order by id")
-        .arg(id)
-        .fetch_all(conn)
-        .await?)
-}
-
-/// A round's figures for the summary endpoint, counted from the records.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct RoundFigures {
-    /// Round id.
-    pub id: i64,
-    /// Title.
-    pub title: String,
-    /// Programme kind.
-    pub kind: String,
-    /// Budget (yuan).
-    pub budget_yuan: i64,
-    /// Domains.
-    pub domains: i64,
-    /// Proposals submitted.
-    pub proposals: i64,
-    /// Passed the preliminary review.
-    pub passed: i64,
-    /// Funded.
-    pub funded: i64,
-    /// Granted (yuan).
-    pub granted_yuan: i64,
-    /// Matching funds of funded projects (yuan).
-    pub matching_yuan: i64,
-    /// Paid so far (yuan).
-    pub paid_yuan: i64,
-    /// Actual beneficiaries reported.
-    pub beneficiaries: i64,
-    /// Outputs of funded projects summed by indicator.
-    pub outputs: std::collections::BTreeMap<String, i64>,
-}
-
-/// Figures of every round of `year` whose results are public (公示 started).
-pub async fn figures(conn: &mut Conn<'_>, year: i32) -> Result<Vec<RoundFigures>> {
-    let rounds: Vec<(i64, String, String, i64)> = Sql::new("select r.id, r.title, g.kind, r.budget_fen from funding_rounds r join funding_programmes g on g.id = r.programme_id where r.year = $1 and r.notice_started_on is not null order by r.id")
-        .arg(i64::from(year))
-        .fetch_all(conn)
-        .await?;
-    let mut out = Vec::new();
-    for (id, title, kind, budget) in rounds {
-        let count = |sql: &str| Sql::new(sql).arg(id);
-        let domains = count("select count(*) from funding_domains where round_id = $1").fetch_i64(conn).await?;
-        let proposals = count("select count(*) from funding_proposals where round_id = $1").fetch_i64(conn).await?;
-        let passed = count("select count(*) from funding_proposals where round_id = $1 and state = 'passed'").fetch_i64(conn).await?;
-        let funded = count("select count(*) from funding_proposals where round_id = $1 and granted_fen is not null").fetch_i64(conn).await?;
-        let granted = count("select cast(coalesce(sum(granted_fen), 0) as bigint) from funding_proposals where round_id = $1").fetch_i64(conn).await?;
-        let matching = count("select cast(coalesce(sum(matching_fen), 0) as bigint) from funding_proposals where round_id = $1 and granted_fen is not null").fetch_i64(conn).await?;
-        let paid = count("select cast(coalesce(sum(x.amount_fen), 0) as bigint) from funding_payments x join funding_proposals p on p.id = x.proposal_id where p.round_id = $1").fetch_i64(conn).await?;
-        let beneficiaries = count("select cast(coalesce(sum(actual_beneficiaries), 0) as bigint) from funding_proposals where round_id = $1 and granted_fen is not null").fetch_i64(conn).await?;
-        let outs: Vec<(String, i64)> = count("select o.indicator, cast(sum(o.quantity) as bigint) from funding_outputs o join funding_proposals p on p.id = o.proposal_id where p.round_id = $1 and p.granted_fen is not null group by o.indicator order by o.indicator")
-            .fetch_all(conn)
-            .await?;
-        out.push(RoundFigures {
-            id,
-            title,
-            kind,
-            budget_yuan: budget / 100,
-            domains,
-            proposals,
-            passed,
-            funded,
-            granted_yuan: granted / 100,
-            matching_yuan: matching / 100,
-            paid_yuan: paid / 100,
-            beneficiaries,
-            outputs: outs.into_iter().collect(),
-        });
-    }
-    Ok(out)
 }

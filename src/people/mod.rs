@@ -3,6 +3,7 @@
 //! same person across records and a masked form to show. A person can be linked to a user
 //! account (an expert), so an expert's roles are known when they are assigned to review.
 
+pub mod pages;
 pub mod store;
 
 use crate::error::{FieldErrors, Result};
@@ -287,8 +288,14 @@ mod tests {
         let head = "12010719800101123";
         let id = format!("{head}{}", id_check_char(head).unwrap());
         assert_eq!(normalise_id_number(&id.to_lowercase()), Some(id.clone()));
-        assert_eq!(normalise_id_number(&format!("{head}0")).is_some(), id.ends_with('0'));
-        assert_eq!(mask_id_number(&id).chars().filter(|c| *c == '*').count(), 10);
+        assert_eq!(
+            normalise_id_number(&format!("{head}0")).is_some(),
+            id.ends_with('0')
+        );
+        assert_eq!(
+            mask_id_number(&id).chars().filter(|c| *c == '*').count(),
+            10
+        );
         assert!(mask_id_number(&id).starts_with("1201"));
         assert_ne!(hash_id_number("a", &id), hash_id_number("b", &id));
         assert!(!hash_id_number("a", &id).contains(head));

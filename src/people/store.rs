@@ -66,11 +66,20 @@ pub async fn create_person(
         .await;
     let (id,) = match res {
         Err(e) if is_unique_violation(&e) => {
-            return Err(Error::field("id_number", Msg::new("people.error.duplicate")));
+            return Err(Error::field(
+                "id_number",
+                Msg::new("people.error.duplicate"),
+            ));
         }
         r => r?,
     };
-    append(conn, at, actor, NewEntry::of("create", "person", Some(id), &new.name)).await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("create", "person", Some(id), &new.name),
+    )
+    .await?;
     Ok(PersonId(id))
 }
 
@@ -157,7 +166,13 @@ pub async fn add_role(
         .fetch_one(conn)
         .await?;
     let summary = format!("{} {} {}", person.0, new.role.as_str(), new.org_id);
-    append(conn, at, actor, NewEntry::of("create", "org_role", Some(id), &summary)).await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("create", "org_role", Some(id), &summary),
+    )
+    .await?;
     Ok(id)
 }
 
@@ -180,7 +195,13 @@ pub async fn link_account(
         .execute(conn)
         .await?;
     let summary = format!("user {}", user.0);
-    append(conn, at, actor, NewEntry::of("link", "person", Some(person.0), &summary)).await?;
+    append(
+        conn,
+        at,
+        actor,
+        NewEntry::of("link", "person", Some(person.0), &summary),
+    )
+    .await?;
     Ok(())
 }
 
@@ -201,6 +222,16 @@ pub async fn lookback_months(conn: &mut Conn<'_>, on: NaiveDate) -> Result<u32> 
         .await?
         .parse()
         .unwrap_or(24))
+}
+
+/// Another organization whose legal representative is also the applicant's, with both posts.
+#[derive(sqlx::FromRow)]
+struct SharedRep {
+    org_id: i64,
+    s1: NaiveDate,
+    e1: Option<NaiveDate>,
+    s2: NaiveDate,
+    e2: Option<NaiveDate>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -245,14 +276,15 @@ pub async fn conflicts(
         .into_iter()
         .map(|(id,)| id)
         .collect();
-    let shared: Vec<(i64, NaiveDate, Option<NaiveDate>, NaiveDate, Option<NaiveDate>)> = Sql::new("select r2.org_id, r1.started_on, r1.ended_on, r2.started_on, r2.ended_on from org_roles r1 join org_roles r2 on r2.person_id = r1.person_id where r1.org_id = $1 and r1.role = 'legal_representative' and r2.role = 'legal_representative' and r2.org_id <> $1")
+    let shared: Vec<SharedRep> = Sql::new("select r2.org_id, r1.started_on as s1, r1.ended_on as e1, r2.started_on as s2, r2.ended_on as e2 from org_roles r1 join org_roles r2 on r2.person_id = r1.person_id where r1.org_id = $1 and r1.role = 'legal_representative' and r2.role = 'legal_representative' and r2.org_id <> $1")
         .arg(applicant)
         .fetch_all(conn)
         .await?;
+    // Sharing a legal representative means both posts are held on the day.
     let shared: BTreeSet<i64> = shared
         .into_iter()
-        .filter(|(_, s1, e1, s2, e2)| role_counts(*s1, *e1, on, 0) && role_counts(*s2, *e2, on, 0))
-        .map(|(id, ..)| id)
+        .filter(|r| role_counts(r.s1, r.e1, on, 0) && role_counts(r.s2, r.e2, on, 0))
+        .map(|r| r.org_id)
         .collect();
     let mut out: Vec<Conflict> = Vec::new();
     for h in held {
