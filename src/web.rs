@@ -304,6 +304,8 @@ pub struct NavUser {
     pub reports: bool,
     /// Where the party-building link (党建) goes, if anywhere.
     pub party: Option<&'static str>,
+    /// Where the funding link (公益创投) goes: the desk, an expert's reviews, or an organization's proposals.
+    pub funding: Option<&'static str>,
 }
 
 impl NavUser {
@@ -329,6 +331,15 @@ impl NavUser {
                 None
             },
             reports: user.can(Permission::FileAnnualReport),
+            funding: if user.can(Permission::ManageFunding) {
+                Some("/admin/funding")
+            } else if user.can(Permission::ScoreProposals) {
+                Some("/expert/funding")
+            } else if user.can(Permission::ApplyFunding) {
+                Some("/funding")
+            } else {
+                None
+            },
             party: if user.has_role(crate::auth::Role::Instructor) {
                 Some("/admin/party/mine")
             } else if user.can(Permission::ViewParty) || user.can(Permission::ViewPartyFigures) {
