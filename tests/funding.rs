@@ -805,13 +805,32 @@ db_test!(
         ])
         .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+        // The organization files its final report with the beneficiaries it reached.
+        let org = t.app().signed_in("org1", PASSWORD).await;
+        let res = org
+            .post_form(
+                &format!("/funding/proposals/{}/report", f.proposals[0].0),
+                &[
+                    ("kind", "final_report"),
+                    ("note", "服务完成"),
+                    ("beneficiaries", "214"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
         // The public accountability page shows money paid.
         let page = t
             .app()
             .get(&format!("/funding/projects/{}", f.proposals[0].0))
             .await;
         assert_eq!(page.status, StatusCode::OK);
-        assert!(page.body.contains("8 万元"), "{}", page.body);
+        assert!(
+            page.body.contains("8 万元")
+                && page.body.contains("214")
+                && page.body.contains("服务完成"),
+            "{}",
+            page.body
+        );
     }
 );
 
@@ -1226,6 +1245,7 @@ pub async fn walk(app: &TestApp, u: &str, s: &WalkSeed) -> Vec<&'static str> {
         "/funding",
         "/funding/rounds/{id}/apply",
         "/funding/proposals/{id}",
+        "/funding/proposals/{id}/report",
         "/funding/notices/{id}",
         "/funding/projects/{id}",
         "/expert/funding",

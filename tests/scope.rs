@@ -152,6 +152,7 @@ const ROUTES: &[&str] = &[
     "/funding",
     "/funding/rounds/{id}/apply",
     "/funding/proposals/{id}",
+    "/funding/proposals/{id}/report",
     "/funding/notices/{id}",
     "/funding/projects/{id}",
     "/expert/funding",

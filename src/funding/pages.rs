@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/funding", get(org_home))
         .route("/funding/rounds/{id}/apply", get(apply_page).post(apply))
         .route("/funding/proposals/{id}", get(own_proposal))
+        .route("/funding/proposals/{id}/report", post(report))
         .route("/funding/notices/{id}", get(notice_page).post(object))
         .route("/funding/projects/{id}", get(project_page))
         .route("/expert/funding", get(expert_queue))
@@ -774,6 +775,63 @@ async fn own_proposal(
         },
         &layout,
     )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ReportForm {
+    kind: String,
+    note: String,
+    beneficiaries: String,
+}
+
+/// An organization's progress or final report on its funded project (a final report may give
+/// the actual beneficiaries).
+async fn report(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<ReportForm>,
+) -> Result<Response> {
+    require(&app, &user, Permission::ApplyFunding).await?;
+    let mut e = crate::error::FieldErrors::new();
+    let kind = match form.kind.as_str() {
+        k @ ("progress_report" | "final_report") => k,
+        _ => {
+            e.add("kind", Msg::new("error.field.choice"));
+            ""
+        }
+    };
+    let note = e.required_text("note", &form.note, 2000);
+    let beneficiaries = match form.beneficiaries.trim() {
+        "" => None,
+        b => b.parse::<i64>().ok().filter(|n| *n >= 0).or_else(|| {
+            e.add("beneficiaries", Msg::new("error.field.count"));
+            None
+        }),
+    };
+    e.into_result(())?;
+    let mut tx = app.db.begin().await?;
+    let p = store::get_proposal(&mut tx.conn(), &org_viewer(&user), ProposalId(id)).await?;
+    let today = crate::clock::today(&mut tx.conn()).await?;
+    let beneficiaries = beneficiaries.filter(|_| kind == "final_report");
+    award::record_milestone(
+        &mut tx.conn(),
+        &user.actor(),
+        Utc::now(),
+        ProposalId(p.id),
+        kind,
+        today,
+        None,
+        &note,
+        beneficiaries,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        &format!("/funding/proposals/{id}"),
+        "flash.funding_saved",
+    ))
 }
 
 #[derive(Template)]
