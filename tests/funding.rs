@@ -111,6 +111,36 @@ db_test!(
         assert_eq!(project.status, StatusCode::OK);
         assert!(project.body.contains("幸福敲门"));
 
+        // The desk pages render the demo round and a funded project with its tranches.
+        let staff = t
+            .app()
+            .signed_in("registrar", shezu::demo::DEMO_PASSWORD)
+            .await;
+        let rid: (i64,) = {
+            let mut c = t.db.acquire().await.unwrap();
+            Sql::new(&format!("select {venture}"))
+                .fetch_one(&mut c.conn())
+                .await
+                .unwrap()
+        };
+        let desk = staff.get(&format!("/admin/funding/{}", rid.0)).await;
+        assert_eq!(desk.status, StatusCode::OK, "{}", desk.body);
+        assert!(
+            desk.body.contains("幸福敲门") && desk.body.contains("<dd id=\"funded\">32 ·"),
+            "{}",
+            desk.body
+        );
+        let one = staff.get(&format!("/admin/funding/proposals/{pid}")).await;
+        assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+        assert!(one.body.contains("已拨付"), "{}", one.body);
+        let expert = t
+            .app()
+            .signed_in("expert2", shezu::demo::DEMO_PASSWORD)
+            .await;
+        let queue = expert.get("/expert/funding").await;
+        assert_eq!(queue.status, StatusCode::OK);
+        assert!(queue.body.contains("已评分"));
+
         // Move the best unfunded proposal across the line: reopen the round, let one of its
         // experts raise every score to the maximum, run the allocation again.
         let mut tx = t.db.begin().await.unwrap();
