@@ -25,6 +25,7 @@
 
 pub mod award;
 pub mod demo;
+pub mod expert;
 pub mod pages;
 pub mod store;
 
