@@ -62,6 +62,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::stats::routes())
         .merge(crate::volunteers::pages::routes())
         .merge(crate::incubation::pages::routes())
+        .merge(crate::funding::pages::routes())
+        .merge(crate::people::pages::routes())
         .merge(crate::api::routes())
         .fallback(crate::auth::pages::not_found)
         .layer(middleware::from_fn_with_state(

@@ -482,6 +482,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(14, "0014_hubs.sql"),
     migration!(15, "0015_party_assessment.sql"),
     migration!(16, "0016_incubation.sql"),
+    migration!(17, "0017_funding.sql"),
     migration!(18, "0018_volunteers.sql"),
     migration!(19, "0019_talent.sql"),
 ];

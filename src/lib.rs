@@ -30,6 +30,8 @@ pub mod demo;
 pub mod error;
 /// Classified evaluation (分类评估, 1A–5A): rounds, templates, experts, 公示, 复核, grades.
 pub mod evaluation;
+/// Venture philanthropy and support funds (公益创投, 扶持专项基金): rounds, proposals, review, allocation, awards.
+pub mod funding;
 /// Street federations, community liaison points and the four-level network (枢纽式管理).
 pub mod hubs;
 /// The message catalogue (zh-CN, en).
@@ -44,6 +46,8 @@ pub mod metrics;
 pub mod notices;
 /// The party-building information database (党建信息数据库): party organizations, coverage, funding.
 pub mod party;
+/// People and their roles in organizations (conflict-of-interest detection).
+pub mod people;
 /// The public portal.
 pub mod portal;
 /// Referral tasks between departments and areas.

@@ -310,6 +310,8 @@ pub struct NavUser {
     pub volunteers: bool,
     /// Where the incubation link (孵化) goes: staff's overview or an applicant's page.
     pub incubation: Option<&'static str>,
+    /// Where the funding link (公益创投) goes: the desk, an expert's reviews, or an organization's proposals.
+    pub funding: Option<&'static str>,
 }
 
 impl NavUser {
@@ -335,6 +337,15 @@ impl NavUser {
                 None
             },
             reports: user.can(Permission::FileAnnualReport),
+            funding: if user.can(Permission::ManageFunding) {
+                Some("/admin/funding")
+            } else if user.can(Permission::ScoreProposals) {
+                Some("/expert/funding")
+            } else if user.can(Permission::ApplyFunding) {
+                Some("/funding")
+            } else {
+                None
+            },
             party: if user.has_role(crate::auth::Role::Instructor) {
                 Some("/admin/party/mine")
             } else if user.can(Permission::ViewParty) || user.can(Permission::ViewPartyFigures) {
@@ -479,6 +490,7 @@ const FLASH_KEYS: &[&str] = &[
     "flash.evaluation_saved",
     "flash.party_saved",
     "flash.volunteers_saved",
+    "flash.funding_saved",
 ];
 
 fn flash_key(value: &str) -> Option<&'static str> {

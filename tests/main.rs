@@ -10,6 +10,7 @@ mod browser;
 mod consult;
 mod demo;
 mod evaluation;
+mod funding;
 mod hubs;
 mod incubation;
 mod inspection;

@@ -181,6 +181,32 @@ const ROUTES: &[&str] = &[
     "/incubation/calls/{id}/apply",
     "/incubation/stays/{id}/link",
     "/api/v1/incubation/summary",
+    // Venture philanthropy and support funds (tests/funding.rs walks them: `walk`).
+    "/admin/funding",
+    "/admin/funding/{id}",
+    "/admin/funding/{id}/allocate",
+    "/admin/funding/{id}/notice",
+    "/admin/funding/objections/{id}",
+    "/admin/funding/proposals/{id}",
+    "/admin/funding/proposals/{id}/screen",
+    "/admin/funding/proposals/{id}/assign",
+    "/admin/funding/proposals/{id}/adjust",
+    "/admin/funding/proposals/{id}/award",
+    "/admin/people",
+    "/admin/people/{id}",
+    "/admin/people/{id}/roles",
+    "/admin/people/{id}/account",
+    "/funding",
+    "/funding/rounds/{id}/apply",
+    "/funding/proposals/{id}",
+    "/funding/proposals/{id}/report",
+    "/funding/notices/{id}",
+    "/funding/projects/{id}",
+    "/expert/funding",
+    "/expert/funding/{id}",
+    "/expert/funding/{id}/declare",
+    "/expert/funding/{id}/scores",
+    "/api/v1/funding/summary",
 ];
 
 #[test]
@@ -544,6 +570,7 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
     let hubs = crate::hubs::seed_walk(t, id_of(&d, IN_TANGGU)).await;
     let talent = crate::talent::seed_walk(t, id_of(&d, IN_TANGGU)).await;
     let volunteers = crate::volunteers::seed_walk(t, id_of(&d, IN_TEDA)).await;
+    let funding = crate::funding::seed_walk(t, id_of(&d, IN_TEDA), id_of(&d, IN_TANGGU)).await;
     let names = [IN_TANGGU, IN_DAGANG, IN_TEDA];
     let mut checked = std::collections::BTreeSet::new();
     // Organizations created in 塘沽 by earlier callers (visible to whoever sees 塘沽).
@@ -572,6 +599,9 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
         }
 
         for route in crate::volunteers::walk(&app, u, &volunteers).await {
+            check(route);
+        }
+        for route in crate::funding::walk(&app, u, &funding).await {
             check(route);
         }
 

@@ -72,9 +72,13 @@ db_test!(
             ("professionals", 20),
             ("incubated_graduated", 4),
             ("incubating", 3),
+            ("venture_budget_yuan", 3_000_000),
+            ("venture_domains", 10),
+            ("venture_proposals", 84),
+            ("venture_funded", 32),
         ];
         for (key, value) in exact {
-            assert_eq!(s[key], value, "{key}");
+            assert_eq!(s[key].as_f64(), Some(value as f64), "{key}");
         }
         let f = |key: &str| s[key].as_f64().unwrap();
         assert!(f("party_funding_yuan") > 1_200_000.0);

@@ -290,6 +290,13 @@ pub fn document() -> Value {
                 "parameters": [param("area", "query", "Division code (default: the district).", text())],
                 "responses": {"200": {"description": "Incubators and their places, stays graduated (出壳), in incubation and exited, micro-subsidies in fen and yuan; by level (district park, functional-area incubator, street centre) and by child area. Counted from the stays.", "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},
+            "/api/v1/funding/summary": {"get": {
+                "summary": "Venture philanthropy and support funds: a year's published rounds counted from the records (公益创投, no applicant names)",
+                "parameters": [
+                    param("year", "query", "Round year (default: last year of the business date).", integer()),
+                ],
+                "responses": {"200": {"description": "`venture`: the venture-philanthropy round's budget (yuan), domains, proposals, funded and granted (yuan); `rounds`: every published round of the year with kind, budget, domains, proposals, passed, funded, granted, matching and paid (yuan), actual beneficiaries and counted outputs.", "content": {"application/json": {"schema": {"type": "object"}}}}},
+            }},
             "/api/v1/openapi.json": {"get": {
                 "summary": "This description",
                 "responses": {"200": {"description": "OpenAPI 3.1 document."}},

@@ -124,6 +124,12 @@ pub enum Permission {
     ManageBrands,
     /// Run incubators, calls for entry, selection and incubation stays (孵化管理), in one's area.
     ManageIncubation,
+    /// Run funding programmes: rounds, people and roles, screening, experts, allocation, 公示, awards (资助管理).
+    ManageFunding,
+    /// Review and score the funding proposals assigned to oneself (创投评审专家).
+    ScoreProposals,
+    /// Submit funding proposals and reports for one's own organization (项目申报).
+    ApplyFunding,
 }
 
 impl Permission {
@@ -149,6 +155,7 @@ impl Permission {
                 | Permission::ManageVolunteers
                 | Permission::VerifyVolunteerHours
                 | Permission::ManageIncubation
+                | Permission::ApplyFunding
         )
     }
 }
@@ -233,6 +240,7 @@ impl Role {
                 VerifyVolunteerHours,
                 ManageBrands,
                 ManageIncubation,
+                ManageFunding,
             ],
             Role::Registrar => &[
                 ViewRegistry,
@@ -254,6 +262,7 @@ impl Role {
                 VerifyVolunteerHours,
                 ManageBrands,
                 ManageIncubation,
+                ManageFunding,
             ],
             Role::Window => &[ViewRegistry, HandleApplications, Refer],
             Role::Party => &[
@@ -279,7 +288,7 @@ impl Role {
                 VerifyVolunteerHours,
                 ManageIncubation,
             ],
-            Role::Expert => &[ScoreEvaluations],
+            Role::Expert => &[ScoreEvaluations, ScoreProposals],
             Role::Org => &[
                 ViewRegistry,
                 EditOwnOrganization,
@@ -289,6 +298,7 @@ impl Role {
                 SignUpTraining,
                 ViewVolunteers,
                 ManageVolunteers,
+                ApplyFunding,
             ],
         }
     }

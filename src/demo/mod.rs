@@ -142,6 +142,8 @@ pub async fn load(db: &Db, seed: u64) -> Result<DemoSummary, DemoError> {
     crate::talent::demo::load(&mut conn, seed).await?;
     crate::volunteers::demo::load(&mut conn, seed).await?;
     crate::incubation::demo::load(&mut conn).await?;
+    // After the credit lists and party organizations: eligibility and conflicts read them.
+    crate::funding::demo::load(&mut conn, seed).await?;
     tx.commit().await?;
     Ok(summary)
 }

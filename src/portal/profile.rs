@@ -55,6 +55,8 @@ struct ProfilePage {
     incubation: Vec<crate::incubation::pages::HistoryLine>,
     json_ld: String,
     api_href: String,
+    /// Funded projects with a public accountability page: (id, title, round, grant).
+    funded: Vec<(i64, String, String, String)>,
 }
 
 /// `GET /orgs/{key}`.
@@ -113,7 +115,13 @@ pub async fn profile(
     let record = crate::inspection::pages::PublicRecord::load(&mut c, row.id, lang).await?;
     let volunteering = crate::volunteers::pages::PublicFigures::load(&mut c, row.id, lang).await?;
     let incubation = crate::incubation::pages::history(&mut c, OrgId(row.id), lang).await?;
+    let funded = crate::funding::store::public_projects_of(&mut c, row.id)
+        .await?
+        .into_iter()
+        .map(|(id, title, round, fen)| (id, title, round, crate::web::money(fen, lang)))
+        .collect();
     let view = ProfilePage {
+        funded,
         record,
         volunteering,
         incubation,

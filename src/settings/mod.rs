@@ -120,6 +120,13 @@ pub const SETTINGS: &[SettingDef] = &[
         default: "",
     },
     // DOMAIN §2.3 statutory limits, in calendar days from acceptance (⚠️ local rules vary).
+    // Issue 9: a reviewer who held a role in the applicant (or a related organization) within
+    // the last two years has a conflict of interest.
+    SettingDef {
+        key: "conflict_lookback_months",
+        kind: SettingKind::Months,
+        default: "24",
+    },
     SettingDef {
         key: "limit_days_preparation",
         kind: SettingKind::Days,

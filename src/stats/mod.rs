@@ -11,7 +11,8 @@
 //! - inspection rates are those of the year's annual reports; organizations evaluated count the
 //!   distinct organizations given a final grade in rounds up to the year;
 //! - social workers and professionals are those in post on the year's last day;
-//! - the venture-philanthropy figures are those of the year's venture round(s);
+//! - the venture-philanthropy figures are those of the year's venture round(s), which belong to
+//!   the district: a street's summary shows the same round figures;
 //! - volunteer hours (verified only) and donations raised are cumulative over every record.
 
 use crate::areas::AreaId;
@@ -182,6 +183,18 @@ pub async fn summary(
     let incubation = crate::incubation::figures::figures(conn, &Scope::All, area).await?;
     s.incubated_graduated = incubation.graduated;
     s.incubating = incubation.incubating;
+
+    // Rounds belong to the district: every area shows the year's venture rounds.
+    for round in crate::funding::award::figures(conn, year)
+        .await?
+        .iter()
+        .filter(|r| r.kind == "venture")
+    {
+        s.venture_budget_yuan += round.budget_yuan as f64;
+        s.venture_domains = s.venture_domains.max(round.domains);
+        s.venture_proposals += round.proposals;
+        s.venture_funded += round.funded;
+    }
 
     let volunteers = crate::volunteers::store::figures(conn, &Scope::All, Some(id), None).await?;
     s.volunteer_hours = volunteers.verified_tenths as f64 / 10.0;
