@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use std::collections::BTreeSet;
 
 /// The installation's salt, made on first use.
-async fn salt(conn: &mut Conn<'_>) -> Result<String> {
+pub async fn salt(conn: &mut Conn<'_>) -> Result<String> {
     if let Some((s,)) = Sql::new("select salt from person_salt where id = 1")
         .fetch_optional::<(String,)>(conn)
         .await?

@@ -79,23 +79,3 @@ pub async fn set(
     .await?;
     Ok(id)
 }
-
-/// A per-database random secret kept under `key` (not a setting anyone edits, so the settings
-/// page never lists it): made on first use, and the earliest one wins should two be made at
-/// once.
-pub async fn secret(conn: &mut Conn<'_>, key: &str) -> Result<String> {
-    let find =
-        Sql::new("select value from settings_history where key = $1 order by id limit 1").arg(key);
-    if let Some((v,)) = find.fetch_optional::<(String,)>(conn).await? {
-        return Ok(v);
-    }
-    Sql::new("insert into settings_history (key, value, effective_from, changed_by, changed_at) values ($1, $2, $3, 'system', $4)")
-        .arg(key)
-        .arg(crate::auth::new_secret()?)
-        .arg(NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default())
-        .arg(chrono::Utc::now())
-        .execute(conn)
-        .await?;
-    let (v,): (String,) = find.fetch_one(conn).await?;
-    Ok(v)
-}

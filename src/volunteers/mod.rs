@@ -11,7 +11,6 @@ pub mod store;
 use crate::error::FieldErrors;
 use crate::i18n::Msg;
 use chrono::NaiveDate;
-use sha2::{Digest, Sha256};
 
 /// Longest name, project, purpose or address, in characters.
 const MAX_TEXT: usize = 100;
@@ -52,52 +51,18 @@ pub const MEASURES: [&str; 6] = [
     "volunteers",
 ];
 
-/// The salted hash the database keeps instead of an ID number. The one place that decides how
-/// ID numbers are hashed, so that it can be swapped for a shared one.
+/// The salted hash the database keeps instead of an ID number: the people register's hash
+/// (one rule for every ID number shezu keeps), of the number normalised.
 pub fn id_number_hash(salt: &str, id_number: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(salt.as_bytes());
-    h.update(b":");
-    h.update(id_number.trim().to_ascii_uppercase().as_bytes());
-    crate::auth::hex(&h.finalize())
+    crate::people::hash_id_number(salt, &id_number.trim().to_ascii_uppercase())
 }
 
-/// A resident ID number (GB 11643): 17 digits and a check character (0–9 or X) that matches.
+/// A resident ID number (GB 11643) with a matching check character, normalised.
 pub fn parse_id_number(value: &str) -> Option<String> {
-    let v = value.trim().to_ascii_uppercase();
-    let b = v.as_bytes();
-    if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    (id_check_char(&v[..17])? == char::from(b[17])).then_some(v)
+    crate::people::normalise_id_number(value)
 }
 
-/// The check character of the first 17 digits of an ID number.
-pub fn id_check_char(first17: &str) -> Option<char> {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: &[u8; 11] = b"10X98765432";
-    if first17.len() != 17 {
-        return None;
-    }
-    let mut sum = 0;
-    for (c, w) in first17.chars().zip(WEIGHTS) {
-        sum += c.to_digit(10)? * w;
-    }
-    Some(char::from(CHECK[(sum % 11) as usize]))
-}
-
-/// An ID number as it may be shown: the first and last four characters (1201**********123X).
-pub fn mask_id_number(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    if chars.len() < 8 {
-        return "*".repeat(chars.len());
-    }
-    let n = chars.len();
-    let mut s: String = chars[..4].iter().collect();
-    s.push_str(&"*".repeat(n - 8));
-    s.extend(&chars[n - 4..]);
-    s
-}
+pub use crate::people::{id_check_char, mask_id_number};
 
 /// A phone number as shown outside the registering organization: the first three and last
 /// four digits (138****5678).

@@ -16,12 +16,9 @@ use crate::error::{Error, Result};
 use crate::i18n::Msg;
 use chrono::NaiveDate;
 
-/// The settings key of the per-database salt of ID-number hashes.
-const SALT_KEY: &str = "volunteer_id_salt";
-
-/// The salt ID numbers are hashed with (a random secret of this database).
+/// The salt ID numbers are hashed with: the installation's one, kept by the people register.
 pub async fn salt(conn: &mut Conn<'_>) -> Result<String> {
-    crate::settings::store::secret(conn, SALT_KEY).await
+    crate::people::store::salt(conn).await
 }
 
 /// The live organization `id` if `scope` reaches it: (id, name, area id).
