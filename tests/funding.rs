@@ -260,7 +260,7 @@ struct Fixture {
     experts: Vec<UserId>,
 }
 
-fn round_draft(budget_yuan: i64, partial_permille: i64) -> RoundDraft {
+pub(crate) fn round_draft(budget_yuan: i64, partial_permille: i64) -> RoundDraft {
     RoundDraft {
         programme: "测试公益创投".into(),
         kind: ProgrammeKind::Venture,
@@ -309,7 +309,7 @@ fn round_draft(budget_yuan: i64, partial_permille: i64) -> RoundDraft {
     }
 }
 
-fn proposal(title: &str, domain: i64, yuan: i64) -> NewProposal {
+pub(crate) fn proposal(title: &str, domain: i64, yuan: i64) -> NewProposal {
     NewProposal {
         title: title.into(),
         domain_id: domain,
@@ -332,7 +332,7 @@ fn proposal(title: &str, domain: i64, yuan: i64) -> NewProposal {
     }
 }
 
-async fn new_org(t: &TestDb, name: &str) -> i64 {
+pub(crate) async fn new_org(t: &TestDb, name: &str) -> i64 {
     let draft = shezu::registry::OrgForm {
         name: name.into(),
         kind: "social_group".into(),
@@ -360,7 +360,7 @@ async fn new_org(t: &TestDb, name: &str) -> i64 {
     row.id
 }
 
-async fn user_id(t: &TestDb, username: &str) -> UserId {
+pub(crate) async fn user_id(t: &TestDb, username: &str) -> UserId {
     let mut c = t.db.acquire().await.unwrap();
     UserId(
         shezu::auth::store::find_user_by_name(&mut c.conn(), username)

@@ -647,3 +647,199 @@ db_test!(
         site.shot(&visitor, "portal-profile-inspection");
     }
 );
+
+db_test!(
+    an_expert_scores_a_proposal_and_cannot_open_a_conflicted_one,
+    |t| async move {
+        use crate::funding::{new_org, proposal, round_draft, user_id};
+        use chrono::{NaiveDate, Utc};
+        use shezu::audit::Actor;
+        use shezu::funding::store;
+
+        let Some(site) = Site::start(t) else { return };
+        // The demo's rounds are all past 公示: a small new round with one proposal assigned to
+        // venture_expert1, not yet declared.
+        let expert = user_id(t, "venture_expert1").await;
+        let org = new_org(t, "滨海新区旅程评审测试协会").await;
+        let other_org = new_org(t, "滨海新区旅程回避测试协会").await;
+        let office = Actor::system("test office");
+        let on = NaiveDate::from_ymd_opt(2014, 4, 1).unwrap();
+        let mut draft = round_draft(250_000, 900);
+        draft.programme = "旅程测试公益创投".into();
+        draft.title = "旅程测试公益创投轮次".into();
+        let (assigned, conflicted) = {
+            let mut tx = t.db.begin().await.unwrap();
+            let c = &mut tx.conn();
+            let rid = store::create_round(c, &office, Utc::now(), &draft)
+                .await
+                .unwrap();
+            let round = store::get_round(c, rid).await.unwrap();
+            let domain = store::domains(c, rid).await.unwrap()[0].0;
+            let p = store::submit_proposal(
+                c,
+                &office,
+                Utc::now(),
+                &round,
+                org,
+                &proposal("社区长者关爱计划", domain, 80_000),
+                on,
+            )
+            .await
+            .unwrap();
+            store::screen(c, &office, Utc::now(), p, true, "齐全")
+                .await
+                .unwrap();
+            store::assign_expert(c, &office, Utc::now(), p, expert, on)
+                .await
+                .unwrap();
+            // A second one, which the expert will declare a conflict on.
+            let q = store::submit_proposal(
+                c,
+                &office,
+                Utc::now(),
+                &round,
+                other_org,
+                &proposal("青少年课后陪伴计划", domain, 60_000),
+                on,
+            )
+            .await
+            .unwrap();
+            store::screen(c, &office, Utc::now(), q, true, "齐全")
+                .await
+                .unwrap();
+            store::assign_expert(c, &office, Utc::now(), q, expert, on)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            (p.0, q.0)
+        };
+        // A demo proposal venture_expert1 was never assigned to.
+        let elsewhere = count(
+            t,
+            &format!(
+                "select min(id) from funding_proposals where id not in \
+                 (select proposal_id from funding_assignments where expert_user_id = {})",
+                expert.0
+            ),
+        )
+        .await;
+        assert!(elsewhere > 0);
+
+        // The expert opens their queue and the new proposal from it.
+        let browser = site.browser();
+        sign_in(&browser, "venture_expert1");
+        browser.goto("/expert/funding");
+        assert_eq!(browser.text("h1"), Lang::Zh.t("funding.expert.title"));
+        let link = format!("#queue a[href='/expert/funding/{assigned}']");
+        assert_eq!(browser.text(&link), "社区长者关爱计划");
+        browser.find(&link).click();
+        browser.wait_until("the proposal opens", |b| {
+            b.path() == format!("/expert/funding/{assigned}")
+        });
+
+        // Before the declaration the plan is hidden; they declare no conflict.
+        assert!(!browser.exists("form[action$='/scores']"));
+        assert!(
+            !browser.text("main").contains("入户探访"),
+            "no plan before the declaration"
+        );
+        browser
+            .find("form[action$='/declare'] input[name=conflict][value=no]")
+            .click();
+        browser
+            .find("form[action$='/declare'] button[type=submit]")
+            .click();
+        browser.wait_until("the scoring form appears", |b| {
+            b.exists("form[action$='/scores']")
+        });
+        assert_eq!(flash(&browser), Lang::Zh.t("flash.funding_saved"));
+        assert!(!browser.exists("form[action$='/declare']"));
+        assert!(browser.text("main").contains("入户探访"), "the plan shows");
+
+        // A score for every criterion of the rubric, typed into the form.
+        let inputs = browser.find_all("form[action$='/scores'] input[inputmode=numeric]");
+        assert_eq!(inputs.len(), 2, "the round's two criteria");
+        for (input, score) in inputs.iter().zip(["8", "7"]) {
+            input.clear();
+            input.send_keys(score);
+        }
+        browser
+            .find("form[action$='/scores'] button[type=submit]")
+            .click();
+        browser.wait_until("the scores are saved", |b| b.exists(".flash"));
+        assert_eq!(flash(&browser), Lang::Zh.t("flash.funding_saved"));
+        let shown: Vec<String> = browser
+            .find_all("form[action$='/scores'] input[inputmode=numeric]")
+            .iter()
+            .map(|i| i.attribute("value").unwrap_or_default())
+            .collect();
+        assert_eq!(shown, ["8", "7"], "the saved scores are shown");
+        let saved = count(
+            t,
+            &format!(
+                "select cast(coalesce(sum(s.score), 0) as bigint) from funding_scores s \
+                 join funding_assignments a on a.id = s.assignment_id \
+                 where a.proposal_id = {assigned} and a.expert_user_id = {}",
+                expert.0
+            ),
+        )
+        .await;
+        assert_eq!(saved, 15);
+        browser.goto("/expert/funding");
+        assert!(
+            browser
+                .text(&format!(
+                    "#queue li:has(a[href='/expert/funding/{assigned}'])"
+                ))
+                .ends_with(Lang::Zh.t("funding.expert.scored")),
+            "the queue shows it scored"
+        );
+        browser.goto(&format!("/expert/funding/{assigned}"));
+        site.shot(&browser, "expert-proposal-score");
+
+        // The other one they declare a conflict on, through the same form: they are recused and
+        // the proposal no longer opens for them.
+        browser.goto(&format!("/expert/funding/{conflicted}"));
+        assert!(!browser.exists("form[action$='/scores']"));
+        browser
+            .find("form[action$='/declare'] input[name=conflict][value=yes]")
+            .click();
+        browser.find("#d-note").send_keys("曾为该机构提供督导服务");
+        browser
+            .find("form[action$='/declare'] button[type=submit]")
+            .click();
+        browser.wait_until("back at the queue", |b| b.path() == "/expert/funding");
+        assert!(
+            browser
+                .text(&format!(
+                    "#queue li:has(a[href='/expert/funding/{conflicted}'])"
+                ))
+                .ends_with(Lang::Zh.t("funding.expert.recused")),
+            "the queue shows them recused"
+        );
+        let denied = count(t, "select count(*) from audit_log where action = 'denied'").await;
+        browser.goto(&format!("/expert/funding/{conflicted}"));
+        let heading = browser.text("h1");
+        assert!(
+            heading.starts_with("403"),
+            "a recused proposal opened for the expert: {heading}"
+        );
+        assert!(!browser.text("main").contains("入户探访"));
+
+        // A proposal they are not assigned to is not there for them, even by its address.
+        browser.goto(&format!("/expert/funding/{elsewhere}"));
+        let heading = browser.text("h1");
+        assert!(
+            heading.starts_with("404"),
+            "an unassigned proposal opened for the expert: {heading}"
+        );
+        assert!(!browser.exists("form[action$='/scores']"));
+        assert!(!browser.exists("form[action$='/declare']"));
+        assert_eq!(
+            count(t, "select count(*) from audit_log where action = 'denied'").await,
+            denied + 2,
+            "both refusals are audited"
+        );
+        site.shot(&browser, "expert-proposal-refused");
+    }
+);
