@@ -220,7 +220,10 @@ db_test!(
         .unwrap()
         .unwrap();
         assert_eq!(before["legal_representative"].as_deref(), Some("李明"));
-        let now = store::as_of(&mut c.conn(), &Scope::All, id, Utc::now().date_naive())
+        // Today in China (as_of reads a date as a China calendar day; after 16:00 UTC the UTC
+        // date is still yesterday there).
+        let china_today = (Utc::now() + chrono::Duration::hours(8)).date_naive();
+        let now = store::as_of(&mut c.conn(), &Scope::All, id, china_today)
             .await
             .unwrap()
             .unwrap();
