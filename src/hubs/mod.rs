@@ -16,27 +16,12 @@ const MAX_TEXT: usize = 100;
 
 /// A required short text: trimmed, not empty, at most [`MAX_TEXT`] characters.
 fn required(e: &mut FieldErrors, field: &'static str, value: &str) -> String {
-    let v = value.trim();
-    if v.is_empty() {
-        e.add(field, Msg::new("error.field.required"));
-    } else if v.chars().count() > MAX_TEXT {
-        e.add(
-            field,
-            Msg::new("error.field.too_long").with("max", MAX_TEXT),
-        );
-    }
-    v.to_owned()
+    e.required_text(field, value, MAX_TEXT)
 }
 
 /// An optional date (`YYYY-MM-DD`).
 fn optional_date(e: &mut FieldErrors, field: &'static str, value: &str) -> Option<NaiveDate> {
-    match value.trim() {
-        "" => None,
-        v => v.parse().map(Some).unwrap_or_else(|_| {
-            e.add(field, Msg::new("error.field.date"));
-            None
-        }),
-    }
+    e.optional_date(field, value)
 }
 
 /// A telephone number: digits, spaces, `-`, `+` and parentheses, 5–20 of them.

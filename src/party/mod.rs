@@ -289,16 +289,7 @@ pub struct NewPartyOrg {
 
 /// A required date field.
 pub fn required_date(errors: &mut FieldErrors, field: &'static str, value: &str) -> NaiveDate {
-    match value.trim() {
-        "" => {
-            errors.add(field, Msg::new("error.field.required"));
-            NaiveDate::MIN
-        }
-        v => v.parse().unwrap_or_else(|_| {
-            errors.add(field, Msg::new("error.field.date"));
-            NaiveDate::MIN
-        }),
-    }
+    errors.required_date(field, value)
 }
 
 /// A required date as an error of its own (one-field forms).
@@ -314,13 +305,7 @@ pub fn optional_date(
     field: &'static str,
     value: &str,
 ) -> Option<NaiveDate> {
-    match value.trim() {
-        "" => None,
-        v => v.parse().map(Some).unwrap_or_else(|_| {
-            errors.add(field, Msg::new("error.field.date"));
-            None
-        }),
-    }
+    errors.optional_date(field, value)
 }
 
 /// A whole number from `min` to `max`.
@@ -331,18 +316,7 @@ pub fn count_field(
     min: i64,
     max: i64,
 ) -> i64 {
-    match value.trim().parse::<i64>() {
-        Ok(n) if (min..=max).contains(&n) => n,
-        _ => {
-            errors.add(
-                field,
-                Msg::new("error.field.range")
-                    .with("min", min)
-                    .with("max", max),
-            );
-            0
-        }
-    }
+    errors.whole_number(field, value, min, max)
 }
 
 impl PartyOrgForm {
