@@ -30,6 +30,8 @@ pub mod demo;
 pub mod error;
 /// Classified evaluation (分类评估, 1A–5A): rounds, templates, experts, 公示, 复核, grades.
 pub mod evaluation;
+/// Tables of figures as pages, CSV and Excel.
+pub mod export;
 /// Venture philanthropy and support funds (公益创投, 扶持专项基金): rounds, proposals, review, allocation, awards.
 pub mod funding;
 /// Street federations, community liaison points and the four-level network (枢纽式管理).
