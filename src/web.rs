@@ -308,6 +308,8 @@ pub struct NavUser {
     pub talent: Option<&'static str>,
     /// Sees volunteers and donations.
     pub volunteers: bool,
+    /// Sees the statistics desk (统计分析).
+    pub stats: bool,
     /// Where the incubation link (孵化) goes: staff's overview or an applicant's page.
     pub incubation: Option<&'static str>,
     /// Where the funding link (公益创投) goes: the desk, an expert's reviews, or an organization's proposals.
@@ -361,6 +363,7 @@ impl NavUser {
                 None
             },
             volunteers: user.can(Permission::ViewVolunteers),
+            stats: user.can(Permission::ViewStats),
             incubation: if user.can(Permission::ManageIncubation) {
                 Some("/admin/incubation")
             } else if user.can(Permission::Apply) {

@@ -158,3 +158,32 @@ pub fn subtree_predicate(sql: &mut Sql, column: &str, roots: &[AreaId]) {
         .push_list(roots)
         .push("))");
 }
+
+/// The area a query names (`code`), or the root of the caller's reach when blank (the district
+/// for everyone district-wide); an area outside the reach is as if it did not exist.
+pub async fn reachable(
+    conn: &mut Conn<'_>,
+    scope: &crate::auth::Scope,
+    code: &str,
+) -> Result<AreaRow> {
+    use crate::auth::Scope;
+    let code = code.trim();
+    let area = if code.is_empty() {
+        match scope {
+            Scope::Limited { areas: roots, .. } => {
+                let first = roots.first().ok_or(Error::Forbidden)?;
+                path(conn, *first).await?.pop().ok_or(Error::NotFound)?
+            }
+            _ => root(conn).await?.ok_or(Error::NotFound)?,
+        }
+    } else {
+        find_by_code(conn, code).await?.ok_or(Error::NotFound)?
+    };
+    if let Scope::Limited { areas: roots, .. } = scope {
+        let trail = path(conn, area.area_id()).await?;
+        if !trail.iter().any(|a| roots.contains(&a.area_id())) {
+            return Err(Error::NotFound);
+        }
+    }
+    Ok(area)
+}

@@ -114,6 +114,9 @@ pub enum Permission {
     ManageTalent,
     /// Sign one's organization's people up for training sessions (培训报名).
     SignUpTraining,
+    /// See the statistics desk, its drill-down lists and the report set of one's area
+    /// (统计分析).
+    ViewStats,
     /// See volunteers, their service records and donations (志愿者与捐赠) within reach.
     ViewVolunteers,
     /// Register volunteers, record and confirm their service, record donations (志愿服务记录).
@@ -150,6 +153,7 @@ impl Permission {
                 | Permission::ViewParty
                 | Permission::ViewPartyFigures
                 | Permission::ViewTalent
+                | Permission::ViewStats
                 | Permission::SignUpTraining
                 | Permission::ViewVolunteers
                 | Permission::ManageVolunteers
@@ -235,6 +239,7 @@ impl Role {
                 ViewPartyFigures,
                 ViewTalent,
                 ManageTalent,
+                ViewStats,
                 ViewVolunteers,
                 ManageVolunteers,
                 VerifyVolunteerHours,
@@ -257,6 +262,7 @@ impl Role {
                 ViewPartyFigures,
                 ViewTalent,
                 ManageTalent,
+                ViewStats,
                 ViewVolunteers,
                 ManageVolunteers,
                 VerifyVolunteerHours,
@@ -271,8 +277,9 @@ impl Role {
                 ViewParty,
                 ManageParty,
                 ViewPartyFigures,
+                ViewStats,
             ],
-            Role::Liaison => &[ViewRegistry, Refer],
+            Role::Liaison => &[ViewRegistry, Refer, ViewStats],
             Role::Instructor => &[ViewRegistry, ViewParty],
             Role::SocialWorker => &[ViewRegistry, SignUpTraining],
             Role::AreaOfficer => &[
@@ -284,6 +291,7 @@ impl Role {
                 ReviewAnnualReports,
                 ViewPartyFigures,
                 ViewTalent,
+                ViewStats,
                 ViewVolunteers,
                 VerifyVolunteerHours,
                 ManageIncubation,

@@ -22,7 +22,10 @@ pub enum ColumnKind {
 impl ColumnKind {
     /// Whether a totals row adds this column up.
     pub fn sums(self) -> bool {
-        matches!(self, ColumnKind::Count | ColumnKind::Money | ColumnKind::Decimal)
+        matches!(
+            self,
+            ColumnKind::Count | ColumnKind::Money | ColumnKind::Decimal
+        )
     }
 }
 
@@ -124,7 +127,9 @@ fn group_thousands(number: &str) -> String {
         Some(r) => ("-", r),
         None => ("", number),
     };
-    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
     let mut grouped = String::new();
     for (i, c) in int.chars().enumerate() {
         if i > 0 && (int.len() - i) % 3 == 0 {
@@ -241,17 +246,61 @@ impl Table {
         }
     }
 
-    /// The column's kind at `index` (text past the end), for templates.
-    pub fn kind(&self, index: usize) -> ColumnKind {
+    /// The column's kind at `index` (text past the end), for templates (which pass references).
+    pub fn kind(&self, index: impl std::borrow::Borrow<usize>) -> ColumnKind {
         self.columns
-            .get(index)
+            .get(*index.borrow())
             .map_or(ColumnKind::Text, |column| column.kind)
     }
 
     /// Whether the column at `index` holds numbers (right-aligned on the page).
-    pub fn numeric(&self, index: usize) -> bool {
+    pub fn numeric(&self, index: impl std::borrow::Borrow<usize>) -> bool {
         self.kind(index) != ColumnKind::Text
     }
+}
+
+/// A download of `tables` as `format` (`csv` or `xlsx`) named `name` (without extension,
+/// Chinese allowed); any other format is refused on the field `format`.
+pub fn download(
+    tables: &[Table],
+    format: &str,
+    name: &str,
+) -> crate::error::Result<axum::response::Response> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let (body, content_type, extension) = match format {
+        "csv" => {
+            let text = match tables {
+                [one] => one.to_csv(),
+                many => Table::many_to_csv(many),
+            };
+            (text.into_bytes(), "text/csv; charset=utf-8", "csv")
+        }
+        "xlsx" => (
+            xlsx::workbook_bytes(tables).map_err(|e| crate::error::Error::Other(e.to_string()))?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        _ => {
+            return Err(crate::error::Error::field(
+                "format",
+                crate::i18n::Msg::new("error.field.choice"),
+            ));
+        }
+    };
+    let disposition = format!(
+        "attachment; filename=\"report.{extension}\"; filename*=UTF-8''{}.{extension}",
+        crate::web::percent_encode(name)
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 #[cfg(test)]

@@ -21,6 +21,12 @@ use crate::db::{Conn, Sql};
 use crate::error::Result;
 use chrono::NaiveDate;
 
+pub mod catalogue;
+pub mod dashboard;
+pub mod drill;
+pub mod reports;
+pub mod snapshot;
+
 /// The summary of SPEC §7, keys in its order. Rates are fractions 0–1, money in yuan.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Summary {
@@ -85,38 +91,27 @@ fn fraction(permille: Option<i64>) -> f64 {
     permille.map_or(0.0, |p| p as f64 / 1000.0)
 }
 
-/// Organizations of `area` live at the end of `year`, by kind, with the direct registrations:
-/// each organization's status and kind are read from its history as of that instant.
-async fn registry_as_of(
+/// Organizations of `area` live at the end of `year`, by kind, with the direct registrations,
+/// counted from the [`snapshot`] (the same rows the drill-down lists).
+pub(crate) async fn registry_as_of(
     conn: &mut Conn<'_>,
     area: AreaId,
     year: i32,
 ) -> Result<(Vec<(String, i64)>, i64)> {
-    let end = crate::registry::store::end_of_day_china(
-        NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX),
-    );
-    let field_as_of = |field: &str| {
-        format!(
-            "(select f.after_value from org_change_fields f join org_changes c on c.id = f.change_id where c.org_id = o.id and f.field = '{field}' and c.changed_at <= $1 order by c.changed_at desc, c.id desc limit 1)"
-        )
-    };
-    let mut sql = Sql::new(&format!(
-        "select kind_then, count(*), cast(coalesce(sum(case when direct_then = 'true' then 1 else 0 end), 0) as bigint) from (select {} as kind_then, {} as status_then, {} as direct_then from organizations o where ",
-        field_as_of("kind"),
-        field_as_of("status"),
-        field_as_of("direct_registration"),
-    ))
-    .arg(end);
-    crate::areas::store::subtree_predicate(&mut sql, "o.area_id", &[area]);
-    sql.push(") t where status_then in ('active', 'abnormal') group by kind_then");
-    let rows: Vec<(Option<String>, i64, i64)> = sql.fetch_all(conn).await?;
-    let direct = rows.iter().map(|r| r.2).sum();
-    Ok((
-        rows.into_iter()
-            .map(|(k, n, _)| (k.unwrap_or_default(), n))
-            .collect(),
-        direct,
-    ))
+    let live: Vec<snapshot::OrgThen> = snapshot::snapshot(conn, &Scope::All, area, year)
+        .await?
+        .into_iter()
+        .filter(snapshot::OrgThen::live)
+        .collect();
+    let mut kinds: Vec<(String, i64)> = Vec::new();
+    for org in &live {
+        match kinds.iter_mut().find(|(k, _)| *k == org.kind) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((org.kind.clone(), 1)),
+        }
+    }
+    let direct = live.iter().filter(|o| o.direct).count() as i64;
+    Ok((kinds, direct))
 }
 
 /// The summary for `area` (and everything below it) and `year`.
@@ -211,7 +206,12 @@ struct SummaryQuery {
 
 /// Every route of this module.
 pub fn routes() -> axum::Router<crate::app::AppState> {
-    axum::Router::new().route("/api/v1/stats/summary", axum::routing::get(api_summary))
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/api/v1/stats/summary", get(api_summary))
+        .route("/admin/stats", get(dashboard::dashboard))
+        .route("/admin/stats/drill/{key}", get(dashboard::drill))
+        .route("/admin/stats/reports/{name}", get(dashboard::report))
 }
 
 /// `GET /api/v1/stats/summary?area=&year=`: the summary of an area (default: the district)

@@ -63,42 +63,6 @@ async fn load(c: &mut Conn<'_>) -> Result<i64> {
         .unwrap_or(30))
 }
 
-/// The area a query names, or the root of the caller's reach (the district for everyone
-/// district-wide); an area outside the reach is as if it did not exist.
-async fn reachable_area(c: &mut Conn<'_>, scope: &Scope, code: &str) -> Result<AreaRow> {
-    let code = code.trim();
-    let area = if code.is_empty() {
-        match scope {
-            Scope::Limited { areas: roots, .. } => {
-                let first = roots.first().ok_or(Error::Forbidden)?;
-                areas::path(c, *first).await?.pop().ok_or(Error::NotFound)?
-            }
-            _ => areas::root(c).await?.ok_or(Error::NotFound)?,
-        }
-    } else {
-        areas::find_by_code(c, code).await?.ok_or(Error::NotFound)?
-    };
-    if let Scope::Limited { areas: roots, .. } = scope {
-        let path = areas::path(c, area.area_id()).await?;
-        if !path.iter().any(|a| roots.contains(&a.area_id())) {
-            return Err(Error::NotFound);
-        }
-    }
-    Ok(area)
-}
-
-/// A year from a query (default: the last full year before the business date).
-fn year_of(value: &str, today: NaiveDate) -> Result<i32> {
-    match value.trim() {
-        "" => Ok(today.year() - 1),
-        y => y
-            .parse::<i32>()
-            .ok()
-            .filter(|y| (2000..=2100).contains(y))
-            .ok_or_else(|| Error::field("year", Msg::new("error.field.choice"))),
-    }
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct DeskQuery {
@@ -160,8 +124,8 @@ async fn desk(
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     let today = crate::clock::today(&mut c).await?;
-    let year = year_of(&q.year, today)?;
-    let area = reachable_area(&mut c, &scope, &q.area).await?;
+    let year = crate::clock::report_year(&q.year, today)?;
+    let area = areas::reachable(&mut c, &scope, &q.area).await?;
     let load = load(&mut c).await?;
     let lang = ctx.lang;
     let total = RatioLine::of(
@@ -315,7 +279,7 @@ async fn practitioners_page(
     let load = load(&mut c).await?;
     let area = match q.area.trim() {
         "" => None,
-        code => Some(reachable_area(&mut c, &scope, code).await?.area_id()),
+        code => Some(areas::reachable(&mut c, &scope, code).await?.area_id()),
     };
     let filter = PractitionerFilter {
         kind: PractitionerKind::parse(&q.kind),
@@ -715,7 +679,7 @@ async fn trainings_page(
     let today = crate::clock::today(&mut c).await?;
     let year = match year.trim() {
         "" => today.year(),
-        y => year_of(y, today)?,
+        y => crate::clock::report_year(y, today)?,
     };
     let lines = store::trainings(&mut c, Some(year))
         .await?
@@ -1063,8 +1027,8 @@ async fn api_summary(
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     let today = crate::clock::today(&mut c).await?;
-    let year = year_of(&q.year, today)?;
-    let area = reachable_area(&mut c, &Scope::All, &q.area).await?;
+    let year = crate::clock::report_year(&q.year, today)?;
+    let area = areas::reachable(&mut c, &Scope::All, &q.area).await?;
     let load = load(&mut c).await?;
     let ratio = store::ratio(&mut c, area.area_id(), today, load).await?;
     let training = store::training_figures(&mut c, area.area_id(), year).await?;

@@ -1,0 +1,92 @@
+//! The report set the bureau files upward (SPEC §3.14): each report is a list of tables for an
+//! area subtree and a year, viewable as a page and downloadable as Excel and CSV. Every figure
+//! is counted from the records on request, as of the end of the year where the records allow.
+
+use crate::areas::store::AreaRow;
+use crate::auth::Scope;
+use crate::db::Conn;
+use crate::error::Result;
+use crate::export::Table;
+use crate::i18n::Lang;
+
+mod evaluation;
+mod funding;
+mod inspection;
+mod organizations;
+mod party;
+mod volunteers;
+
+/// One report of the set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    /// 社会组织统计年报: by kind, status, domain and area.
+    Organizations,
+    /// 年检结果.
+    Inspection,
+    /// 评估结果.
+    Evaluation,
+    /// 党建覆盖与经费.
+    Party,
+    /// 孵化与资助项目.
+    Funding,
+    /// 志愿服务与捐赠.
+    Volunteers,
+}
+
+impl Report {
+    /// Every report, in the order the index lists them.
+    pub const ALL: [Report; 6] = [
+        Report::Organizations,
+        Report::Inspection,
+        Report::Evaluation,
+        Report::Party,
+        Report::Funding,
+        Report::Volunteers,
+    ];
+
+    /// The name in the URL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Report::Organizations => "organizations",
+            Report::Inspection => "inspection",
+            Report::Evaluation => "evaluation",
+            Report::Party => "party",
+            Report::Funding => "funding",
+            Report::Volunteers => "volunteers",
+        }
+    }
+
+    /// Parses a URL name.
+    pub fn parse(name: &str) -> Option<Report> {
+        Report::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
+    /// The report's title in `lang`.
+    pub fn title(self, lang: Lang) -> &'static str {
+        lang.t(&format!("stats.report.{}", self.as_str()))
+    }
+
+    /// The report's tables for `area`'s subtree and `year`, within `scope`.
+    pub async fn tables(
+        self,
+        conn: &mut Conn<'_>,
+        lang: Lang,
+        scope: &Scope,
+        area: &AreaRow,
+        year: i32,
+    ) -> Result<Vec<Table>> {
+        match self {
+            Report::Organizations => organizations::tables(conn, lang, scope, area, year).await,
+            Report::Inspection => inspection::tables(conn, lang, scope, area, year).await,
+            Report::Evaluation => evaluation::tables(conn, lang, scope, area, year).await,
+            Report::Party => party::tables(conn, lang, scope, area, year).await,
+            Report::Funding => funding::tables(conn, lang, scope, area, year).await,
+            Report::Volunteers => volunteers::tables(conn, lang, scope, area, year).await,
+        }
+    }
+}
+
+/// "Area name · as of YYYY-12-31", the note under every table of a report.
+pub fn as_of_note(lang: Lang, area: &AreaRow, year: i32) -> String {
+    format!("{} · {} {year}-12-31", area.name, lang.t("stats.as_of"))
+}
