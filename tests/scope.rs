@@ -143,6 +143,9 @@ const ROUTES: &[&str] = &[
     "/evaluations/certificates/{id}",
     // Talent (tests/talent.rs walks them: `walk`).
     "/admin/talent",
+    "/admin/stats",
+    "/admin/stats/drill/{key}",
+    "/admin/stats/reports/{name}",
     "/admin/practitioners",
     "/admin/practitioners/{id}",
     "/admin/practitioners/{id}/placements",
@@ -595,6 +598,9 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             check(route);
         }
         for route in crate::talent::walk(&app, u, &talent).await {
+            check(route);
+        }
+        for route in crate::stats_desk::walk(&app, u).await {
             check(route);
         }
 

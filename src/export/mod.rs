@@ -17,6 +17,9 @@ pub enum ColumnKind {
     Decimal,
     /// A fraction 0–1 shown as a percentage with one decimal.
     Percent,
+    /// A number shown as it is (up to two decimals), for a column mixing counts, yuan and
+    /// rates whose unit stands in another column.
+    General,
 }
 
 impl ColumnKind {
@@ -97,6 +100,10 @@ impl Cell {
             (Cell::Number(x), ColumnKind::Percent) => format!("{:.1}", x * 100.0),
             (Cell::Number(x), ColumnKind::Money) => format!("{x:.2}"),
             (Cell::Number(x), ColumnKind::Decimal) => format!("{x:.1}"),
+            (Cell::Number(x), ColumnKind::General) => {
+                let fixed = format!("{x:.2}");
+                fixed.trim_end_matches('0').trim_end_matches('.').to_owned()
+            }
             (Cell::Number(x), _) => format!("{x}"),
         }
     }
@@ -361,5 +368,10 @@ mod tests {
         );
         assert_eq!(Cell::Number(0.123).display(ColumnKind::Percent), "12.3%");
         assert_eq!(Cell::Int(12).display(ColumnKind::Count), "12");
+        assert_eq!(
+            Cell::Number(1228133.31).display(ColumnKind::General),
+            "1,228,133.31"
+        );
+        assert_eq!(Cell::Number(100.0).display(ColumnKind::General), "100");
     }
 }

@@ -39,6 +39,11 @@ struct StatsPage {
     crumbs: Vec<(String, String)>,
     figures: Vec<Figure>,
     charts: Vec<Chart>,
+    area_code: String,
+    year: i32,
+    years: Vec<i32>,
+    /// The published aggregates of SPEC §4 for the year (no records behind them here).
+    panels: Vec<crate::stats::dashboard::Panel>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -47,6 +52,8 @@ struct StatsPage {
 pub struct StatsQuery {
     /// Division code (default: the district).
     area: String,
+    /// The year of the yearly figures (default: the last full year).
+    year: String,
 }
 
 /// `GET /stats`.
@@ -266,8 +273,24 @@ pub async fn stats(
             .collect(),
         true,
     );
+    let today = crate::clock::today(&mut c).await?;
+    let year = crate::clock::report_year(&q.year, today)?;
+    let panels = match &area {
+        Some(a) => {
+            let summary = crate::stats::summary(&mut c, a, year).await?;
+            crate::stats::dashboard::panels(lang, &summary, None)
+        }
+        None => Vec::new(),
+    };
     let view = StatsPage {
         layout: ctx.layout("stats.title"),
+        area_code: area.as_ref().map(|a| a.code.clone()).unwrap_or_default(),
+        year,
+        years: {
+            use chrono::Datelike;
+            (today.year() - 14..=today.year()).rev().collect()
+        },
+        panels,
         area_name: area.map(|a| a.name).unwrap_or_default(),
         crumbs,
         figures,

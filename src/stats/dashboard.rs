@@ -139,25 +139,7 @@ pub async fn dashboard(
     let mut c = conn.conn();
     let frame = Frame::of(&mut c, &scope, &q).await?;
     let summary = super::summary(&mut c, &frame.area, frame.year).await?;
-    let values = catalogue::values(&summary);
-    let link_query = frame.query();
-    let panels = Group::ALL
-        .into_iter()
-        .map(|group| Panel {
-            title: lang.t(group.label_key()),
-            tiles: values
-                .iter()
-                .filter(|(f, _)| f.group == group)
-                .map(|(f, value)| Tile {
-                    key: f.key,
-                    label: lang.t(&catalogue::label_key(f.key)),
-                    value: figure_cell(f.kind, *value).display(f.kind),
-                    unit: lang.t(f.unit),
-                    href: format!("/admin/stats/drill/{}?{link_query}", f.key),
-                })
-                .collect(),
-        })
-        .collect();
+    let panels = panels(lang, &summary, Some(&frame.query()));
     let charts = vec![
         kind_pie(lang, &frame, &summary),
         area_bars(&mut c, lang, &frame).await?,
@@ -179,6 +161,31 @@ pub async fn dashboard(
         charts,
     };
     page(&view, &view.layout)
+}
+
+/// The summary's figures grouped into panels; with `drill_query` (`area=…&year=…`) each
+/// figure links to the records behind it, without (the public page) it is plain.
+pub fn panels(lang: Lang, summary: &super::Summary, drill_query: Option<&str>) -> Vec<Panel> {
+    let values = catalogue::values(summary);
+    Group::ALL
+        .into_iter()
+        .map(|group| Panel {
+            title: lang.t(group.label_key()),
+            tiles: values
+                .iter()
+                .filter(|(f, _)| f.group == group)
+                .map(|(f, value)| Tile {
+                    key: f.key,
+                    label: lang.t(&catalogue::label_key(f.key)),
+                    value: figure_cell(f.kind, *value).display(f.kind),
+                    unit: lang.t(f.unit),
+                    href: drill_query
+                        .map(|q| format!("/admin/stats/drill/{}?{q}", f.key))
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// A summary value as a cell of its kind (counts are whole).

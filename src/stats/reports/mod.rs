@@ -19,6 +19,8 @@ mod volunteers;
 /// One report of the set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Report {
+    /// 统计摘要: the figures of SPEC §4, one per row, as the desk shows them.
+    Summary,
     /// 社会组织统计年报: by kind, status, domain and area.
     Organizations,
     /// 年检结果.
@@ -35,7 +37,8 @@ pub enum Report {
 
 impl Report {
     /// Every report, in the order the index lists them.
-    pub const ALL: [Report; 6] = [
+    pub const ALL: [Report; 7] = [
+        Report::Summary,
         Report::Organizations,
         Report::Inspection,
         Report::Evaluation,
@@ -47,6 +50,7 @@ impl Report {
     /// The name in the URL.
     pub fn as_str(self) -> &'static str {
         match self {
+            Report::Summary => "summary",
             Report::Organizations => "organizations",
             Report::Inspection => "inspection",
             Report::Evaluation => "evaluation",
@@ -76,6 +80,7 @@ impl Report {
         year: i32,
     ) -> Result<Vec<Table>> {
         match self {
+            Report::Summary => Ok(vec![summary_table(conn, lang, area, year).await?]),
             Report::Organizations => organizations::tables(conn, lang, scope, area, year).await,
             Report::Inspection => inspection::tables(conn, lang, scope, area, year).await,
             Report::Evaluation => evaluation::tables(conn, lang, scope, area, year).await,
@@ -89,4 +94,41 @@ impl Report {
 /// "Area name · as of YYYY-12-31", the note under every table of a report.
 pub fn as_of_note(lang: Lang, area: &AreaRow, year: i32) -> String {
     format!("{} · {} {year}-12-31", area.name, lang.t("stats.as_of"))
+}
+
+/// The summary as one table: group, figure, value, unit (rates in percent). The area is within
+/// the caller's scope (the desk checks it), and the summary holds aggregates only.
+async fn summary_table(
+    conn: &mut Conn<'_>,
+    lang: Lang,
+    area: &AreaRow,
+    year: i32,
+) -> Result<Table> {
+    use crate::export::{Cell, Column, ColumnKind};
+    use crate::stats::catalogue;
+    let summary = crate::stats::summary(conn, area, year).await?;
+    let mut table = Table::new(
+        Report::Summary.title(lang),
+        as_of_note(lang, area, year),
+        vec![
+            Column::new(lang.t("stats.col.group"), "", ColumnKind::Text),
+            Column::new(lang.t("stats.col.figure"), "", ColumnKind::Text),
+            Column::new(lang.t("stats.col.value"), "", ColumnKind::General),
+            Column::new(lang.t("stats.col.unit"), "", ColumnKind::Text),
+        ],
+    );
+    for (figure, value) in catalogue::values(&summary) {
+        let value = match figure.kind {
+            ColumnKind::Count => Cell::Int(value.round() as i64),
+            ColumnKind::Percent => Cell::Number(value * 100.0),
+            _ => Cell::Number(value),
+        };
+        table.rows.push(vec![
+            Cell::Text(lang.t(figure.group.label_key()).to_owned()),
+            Cell::Text(lang.t(&catalogue::label_key(figure.key)).to_owned()),
+            value,
+            Cell::Text(lang.t(figure.unit).to_owned()),
+        ]);
+    }
+    Ok(table)
 }
