@@ -297,6 +297,32 @@ db_test!(the_statistics_page_shows_the_seed_figures, |t| async move {
     assert!(browser.find_all("figure.chart-box svg").len() >= 3);
     assert!(browser.find_all("figure.chart-box table").len() >= 3);
     site.shot(&browser, "portal-statistics");
+
+    // Staff: the desk shows the same year's figures, and a figure opens the records behind it.
+    sign_in(&browser, "registrar");
+    browser.goto("/admin/stats?year=2014");
+    assert_eq!(
+        browser
+            .text("#fig-party_orgs_independent dd a")
+            .replace(',', ""),
+        "214"
+    );
+    assert_eq!(
+        browser.text("#fig-venture_funded dd a").replace(',', ""),
+        "32"
+    );
+    assert!(browser.find_all("figure.chart-box svg").len() >= 3);
+    site.shot(&browser, "admin-stats-desk");
+    browser.find("#fig-party_orgs_independent dd a").click();
+    browser.wait_until("the drill-down opens", |b| {
+        b.path() == "/admin/stats/drill/party_orgs_independent"
+    });
+    assert_eq!(browser.text("#figure-value"), "214");
+    assert_eq!(browser.find_all("table.report tbody tr").len(), 214);
+    site.shot(&browser, "admin-stats-drill");
+    browser.goto("/admin/stats/reports/organizations?year=2014");
+    assert!(browser.find_all("table.report").len() >= 3);
+    site.shot(&browser, "admin-stats-report");
 });
 
 db_test!(
@@ -546,6 +572,9 @@ db_test!(
             "/admin/network",
             "/admin/network?area=120116001",
             "/admin/liaison-points?area=120116001",
+            "/admin/stats?year=2014",
+            "/admin/stats/drill/social_groups?year=2014",
+            "/admin/stats/reports/organizations?year=2014",
             "/account",
         ] {
             browser.goto(path);
