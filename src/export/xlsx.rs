@@ -3,7 +3,7 @@
 //! come (导出 of up to a million rows); [`write_workbook`] and [`workbook_bytes`] write whole
 //! [`Table`]s (统计报表) through it.
 //!
-//! A workbook is a ZIP container of XML parts. The container is written by [`ZipWriter`] here,
+//! A workbook is a ZIP container of XML parts. The container is written by `ZipWriter` here,
 //! strictly forward (no seeking, so the output may be an HTTP body): each entry's sizes and CRC
 //! follow its data in a data descriptor, and the central directory closes the file. The sheets
 //! come first, as they are streamed; the parts that list them (workbook, relationships, content
@@ -35,6 +35,8 @@ const MAX_SHEET_NAME: usize = 31;
 const FLUSH_AT: usize = 64 * 1024;
 /// Widest column (in widths of the digit 0) that widths computed from the cells give.
 const MAX_WIDTH: f64 = 60.0;
+/// The height of a line of 11-point text, in points.
+const LINE_HEIGHT: f64 = 14.25;
 /// Widest column that a header alone asks for: longer headers wrap onto more lines.
 const MAX_HEADER_WIDTH: f64 = 24.0;
 
@@ -301,7 +303,19 @@ impl<W: Write> XlsxWriter<W> {
             x.push_str("</row>");
         }
         if !columns.is_empty() {
-            let _ = write!(x, r#"<row r="{header_row}">"#);
+            // The row's height is set for the lines the longest header wraps onto: not every
+            // reader fits a row to wrapped text by itself (LibreOffice did not).
+            let lines = columns
+                .iter()
+                .zip(&widths)
+                .map(|(column, width)| header_lines(column, *width))
+                .max()
+                .unwrap_or(1);
+            let _ = write!(
+                x,
+                r#"<row r="{header_row}" ht="{:.2}" customHeight="1">"#,
+                LINE_HEIGHT * lines as f64 + 4.5
+            );
             for (column, letter) in columns.iter().zip(&letters) {
                 push_text_cell(
                     &mut x,
@@ -634,6 +648,13 @@ fn header_width(column: &Column) -> f64 {
     (text_width(&column.header()) * 1.1 + 2.0)
         .min(MAX_HEADER_WIDTH)
         .max(least)
+}
+
+/// How many lines the header of `column` takes in a column `width` wide (bold text, and a
+/// cell's margins take about one and a half widths of the digit 0).
+fn header_lines(column: &Column, width: f64) -> u32 {
+    let room = (width - 1.5).max(1.0);
+    ((text_width(&column.header()) * 1.1 / room).ceil() as u32).clamp(1, 10)
 }
 
 /// The width of `text` in widths of the digit 0: CJK and other full-width characters take two.
@@ -1200,7 +1221,10 @@ mod tests {
         let parts = unzip(&workbook_bytes(&[table]).unwrap());
         let sheet = &parts["xl/worksheets/sheet1.xml"];
         assert!(sheet.contains(r#"<pane ySplit="1" topLeftCell="A2""#));
-        assert!(sheet.contains(r#"<row r="1"><c r="A1" s="4" t="inlineStr"><is><t>类型</t>"#));
+        assert!(sheet.contains(concat!(
+            r#"<row r="1" ht="18.75" customHeight="1">"#,
+            r#"<c r="A1" s="4" t="inlineStr"><is><t>类型</t>"#
+        )));
         assert!(!sheet.contains("mergeCell"));
         assert!(parts["xl/workbook.xml"].contains(r#"<sheet name="Sheet1""#));
     }
@@ -1362,6 +1386,16 @@ mod tests {
         assert_eq!(column_widths(&table)[0], MAX_WIDTH);
         let long = Column::new("这是一个非常非常非常长的列名", "个", ColumnKind::Count);
         assert_eq!(header_width(&long), MAX_HEADER_WIDTH, "wraps instead");
+        assert_eq!(header_lines(&long, MAX_HEADER_WIDTH), 2);
+        assert_eq!(header_lines(&long, 10.0), 5);
+        assert_eq!(header_lines(&sample().columns[3], 19.6), 1);
+        let mut writer = XlsxWriter::new(Vec::new());
+        writer.start_sheet("", "", &[long]).unwrap();
+        let parts = unzip(&writer.finish().unwrap());
+        assert!(
+            parts["xl/worksheets/sheet1.xml"]
+                .contains(r#"<row r="1" ht="33.00" customHeight="1">"#)
+        );
     }
 
     /// A sink that counts what it is given and keeps only the last bytes.
@@ -1455,6 +1489,7 @@ mod tests {
                 &[
                     Column::new("文本", "", ColumnKind::Text),
                     Column::new("公式样", "", ColumnKind::Text),
+                    Column::new("一个需要换行显示的很长的列名", "万元", ColumnKind::Money),
                 ],
             )
             .unwrap();
@@ -1462,6 +1497,7 @@ mod tests {
             .row(&[
                 Cell::Text("<script>&</script>".into()),
                 Cell::Text("=HYPERLINK(\"http://x\",\"y\")".into()),
+                Cell::Number(-1234567.891),
             ])
             .unwrap();
         writer
