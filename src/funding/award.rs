@@ -277,12 +277,59 @@ pub struct RoundFigures {
     pub outputs: std::collections::BTreeMap<String, i64>,
 }
 
+/// Appends "round `r` of programme `g` is of `year` (and of `kind` when given) and its results
+/// are public (公示 started)": the rounds the figures count.
+fn public_rounds_of(sql: &mut Sql, year: i32, kind: Option<&str>) {
+    sql.push(" r.notice_started_on is not null and r.year = ")
+        .push_arg(i64::from(year));
+    if let Some(kind) = kind {
+        sql.push(" and g.kind = ").push_arg(kind);
+    }
+}
+
+/// The rounds of `year` (of programme `kind` when given) whose results are public, as
+/// `columns` of the round `r` and its programme `g`.
+pub fn rounds_sql(columns: &str, year: i32, kind: Option<&str>) -> Sql {
+    let mut sql = Sql::new(columns);
+    sql.push(" from funding_rounds r join funding_programmes g on g.id = r.programme_id where");
+    public_rounds_of(&mut sql, year, kind);
+    sql
+}
+
+/// The domains (领域) of the rounds of [`rounds_sql`], as `columns` of the domain `d`, the
+/// round `r` and its programme `g`.
+pub fn domains_sql(columns: &str, year: i32, kind: Option<&str>) -> Sql {
+    let mut sql = Sql::new(columns);
+    sql.push(" from funding_domains d join funding_rounds r on r.id = d.round_id join funding_programmes g on g.id = r.programme_id where");
+    public_rounds_of(&mut sql, year, kind);
+    sql
+}
+
+/// The proposals to the rounds of [`rounds_sql`] (only those granted funds when `funded`) of
+/// organizations within `scope`, as `columns` of the proposal `p`, its domain `d`, its
+/// organization `o`, the round `r` and its programme `g`.
+pub fn proposals_sql(
+    columns: &str,
+    scope: &crate::auth::Scope,
+    year: i32,
+    kind: Option<&str>,
+    funded: bool,
+) -> Sql {
+    let mut sql = Sql::new(columns);
+    sql.push(" from funding_proposals p join funding_domains d on d.id = p.domain_id join organizations o on o.id = p.org_id join funding_rounds r on r.id = p.round_id join funding_programmes g on g.id = r.programme_id where");
+    public_rounds_of(&mut sql, year, kind);
+    if funded {
+        sql.push(" and p.granted_fen is not null");
+    }
+    scope.restrict_orgs(&mut sql, "o");
+    sql
+}
+
 /// Figures of every round of `year` whose results are public (公示 started).
 pub async fn figures(conn: &mut Conn<'_>, year: i32) -> Result<Vec<RoundFigures>> {
-    let rounds: Vec<(i64, String, String, i64)> = Sql::new("select r.id, r.title, g.kind, r.budget_fen from funding_rounds r join funding_programmes g on g.id = r.programme_id where r.year = $1 and r.notice_started_on is not null order by r.id")
-        .arg(i64::from(year))
-        .fetch_all(conn)
-        .await?;
+    let mut sql = rounds_sql("select r.id, r.title, g.kind, r.budget_fen", year, None);
+    sql.push(" order by r.id");
+    let rounds: Vec<(i64, String, String, i64)> = sql.fetch_all(conn).await?;
     let mut out = Vec::new();
     for (id, title, kind, budget) in rounds {
         let count = |sql: &str| Sql::new(sql).arg(id);

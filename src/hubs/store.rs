@@ -366,24 +366,68 @@ pub async fn figures(conn: &mut Conn<'_>, area: AreaId) -> Result<NodeFigures> {
         organizations: by_kind.iter().map(|(_, c)| c).sum(),
         ..NodeFigures::default()
     };
-    let mut feds = Sql::new("select count(*) from federations f where ");
-    subtree_predicate(&mut feds, "f.area_id", &[area]);
-    f.federations = feds.fetch_i64(conn).await?;
+    f.federations = federations_sql("select count(*)", area, None)
+        .fetch_i64(conn)
+        .await?;
     let mut members = Sql::new(
         "select count(*) from federation_members m join federations f on f.id = m.federation_id where m.left_on is null and ",
     );
     subtree_predicate(&mut members, "f.area_id", &[area]);
     f.federation_members = members.fetch_i64(conn).await?;
-    let mut communities = Sql::new(
-        "select count(*), count(p.id) from areas a left join liaison_points p on p.area_id = a.id where a.level = 'community' and ",
-    );
-    subtree_predicate(&mut communities, "a.id", &[area]);
-    let (all, with): (i64, i64) = communities.fetch_one(conn).await?;
+    let (all, with): (i64, i64) = communities_sql("select count(*), count(p.id)", area, None)
+        .fetch_one(conn)
+        .await?;
     f.communities = all;
     f.with_liaison_point = with;
     let party = crate::party::coverage::summary(conn, &crate::auth::Scope::All, Some(area)).await?;
     f.party_covered = party.covered_own + party.covered_joint + party.covered_instructor;
     Ok(f)
+}
+
+/// "Set up by the end of `on`" for a record of `alias` with an optional date column `date`:
+/// by that date when one is recorded, else by when the record was entered (no other date is
+/// kept); with no day, every record.
+fn set_up_by(sql: &mut Sql, alias: &str, date: &str, on: Option<NaiveDate>) {
+    if let Some(day) = on {
+        sql.push(&format!(" and ({alias}.{date} <= "))
+            .push_arg(day)
+            .push(&format!(
+                " or ({alias}.{date} is null and {alias}.created_at <= "
+            ))
+            .push_arg(crate::registry::store::end_of_day_china(day))
+            .push("))");
+    }
+}
+
+/// The federations of the streets under `area` founded by the end of `on` (every one when
+/// none), as `columns` of `f` and its street `a`: `count(*)` for the figure, row columns for
+/// its list. Federations are never dissolved in the records, so none ends.
+pub fn federations_sql(columns: &str, area: AreaId, on: Option<NaiveDate>) -> Sql {
+    let mut sql = Sql::new(columns);
+    sql.push(" from federations f join areas a on a.id = f.area_id where ");
+    subtree_predicate(&mut sql, "f.area_id", &[area]);
+    set_up_by(&mut sql, "f", "founded_on", on);
+    sql
+}
+
+/// The communities and villages under `area` that existed at the end of `on` (every one when
+/// none), each with its liaison point `p` if one was set up by then (else `p.*` is null), as
+/// `columns` of `a` and `p`. A division is valid from `valid_from` to `valid_to` inclusive when
+/// those are recorded.
+pub fn communities_sql(columns: &str, area: AreaId, on: Option<NaiveDate>) -> Sql {
+    let mut sql = Sql::new(columns);
+    sql.push(" from areas a left join liaison_points p on p.area_id = a.id");
+    set_up_by(&mut sql, "p", "established_on", on);
+    sql.push(" where a.level = 'community' and ");
+    subtree_predicate(&mut sql, "a.id", &[area]);
+    if let Some(day) = on {
+        sql.push(" and (a.valid_from is null or a.valid_from <= ")
+            .push_arg(day)
+            .push(") and (a.valid_to is null or a.valid_to >= ")
+            .push_arg(day)
+            .push(")");
+    }
+    sql
 }
 
 /// Organizations located at `area` itself, not in any child area (so that a parent's figure is

@@ -7,6 +7,7 @@ use crate::areas::store::{AreaRow, subtree_predicate};
 use crate::auth::Scope;
 use crate::db::{Conn, Sql};
 use crate::error::Result;
+use chrono::NaiveDate;
 
 /// One level's figures.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -59,11 +60,67 @@ pub struct Figures {
     pub by_area: Vec<AreaFigures>,
 }
 
+/// Which stays a figure counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StayState {
+    /// 出壳: ended by graduation.
+    Graduated,
+    /// 正在孵化: entered and not ended.
+    Incubating,
+}
+
+/// Appends the condition "stay `s` is in `state` at the end of `on`" (now when none): graduated
+/// on or before that day, or entered by then and not ended by then (a stay that ends on a day
+/// is no longer open at its end).
+pub fn push_stay(sql: &mut Sql, state: StayState, on: Option<NaiveDate>) {
+    match (state, on) {
+        (StayState::Graduated, None) => {
+            sql.push("s.outcome = 'graduated'");
+        }
+        (StayState::Graduated, Some(day)) => {
+            sql.push("(s.outcome = 'graduated' and s.ended_on <= ")
+                .push_arg(day)
+                .push(")");
+        }
+        (StayState::Incubating, None) => {
+            sql.push("(s.id is not null and s.ended_on is null)");
+        }
+        (StayState::Incubating, Some(day)) => {
+            sql.push("(s.entered_on <= ")
+                .push_arg(day)
+                .push(" and (s.ended_on is null or s.ended_on > ")
+                .push_arg(day)
+                .push("))");
+        }
+    }
+}
+
+/// The stays in `state` at the end of `on` (now when none) at incubators under `area` within
+/// `scope`, as `columns` of the stay `s`, its incubator `i` and organization `o` (null for a
+/// group not registered): `count(*)` for the figure, row columns for its list.
+pub fn stays_sql(
+    columns: &str,
+    scope: &Scope,
+    area: &AreaRow,
+    state: StayState,
+    on: Option<NaiveDate>,
+) -> Sql {
+    let mut sql = Sql::new(columns);
+    sql.push(" from incubation_stays s join incubators i on i.id = s.incubator_id left join organizations o on o.id = s.org_id where ");
+    subtree_predicate(&mut sql, "i.area_id", &[area.area_id()]);
+    restrict(&mut sql, scope, "i");
+    sql.push(" and ");
+    push_stay(&mut sql, state, on);
+    sql
+}
+
 /// Counts the figures of `area`'s subtree as `scope` sees it, with each child area's.
 pub async fn figures(conn: &mut Conn<'_>, scope: &Scope, area: &AreaRow) -> Result<Figures> {
-    let mut sql = Sql::new(
-        "select i.level, count(distinct i.id), count(case when s.id is not null and s.ended_on is null then 1 end), count(case when s.outcome = 'graduated' then 1 end), count(case when s.outcome = 'exited' then 1 end) from incubators i left join incubation_stays s on s.incubator_id = i.id where ",
-    );
+    let mut sql = Sql::new("select i.level, count(distinct i.id), count(case when ");
+    push_stay(&mut sql, StayState::Incubating, None);
+    sql.push(" then 1 end), count(case when ");
+    push_stay(&mut sql, StayState::Graduated, None);
+    sql.push(" then 1 end), count(case when s.outcome = 'exited' then 1 end) from incubators i left join incubation_stays s on s.incubator_id = i.id where ");
     subtree_predicate(&mut sql, "i.area_id", &[area.area_id()]);
     restrict(&mut sql, scope, "i");
     sql.push(" group by i.level");
@@ -101,9 +158,11 @@ pub async fn figures(conn: &mut Conn<'_>, scope: &Scope, area: &AreaRow) -> Resu
     restrict(&mut money, scope, "i");
     f.subsidies_fen = money.fetch_i64(conn).await?;
     for child in crate::areas::store::children(conn, area.area_id()).await? {
-        let mut sql = Sql::new(
-            "select count(distinct i.id), count(case when s.id is not null and s.ended_on is null then 1 end), count(case when s.outcome = 'graduated' then 1 end) from incubators i left join incubation_stays s on s.incubator_id = i.id where ",
-        );
+        let mut sql = Sql::new("select count(distinct i.id), count(case when ");
+        push_stay(&mut sql, StayState::Incubating, None);
+        sql.push(" then 1 end), count(case when ");
+        push_stay(&mut sql, StayState::Graduated, None);
+        sql.push(" then 1 end) from incubators i left join incubation_stays s on s.incubator_id = i.id where ");
         subtree_predicate(&mut sql, "i.area_id", &[child.area_id()]);
         restrict(&mut sql, scope, "i");
         let (incubators, incubating, graduated): (i64, i64, i64) = sql.fetch_one(conn).await?;

@@ -454,10 +454,47 @@ pub async fn calendar(
     rules: &Rules,
     today: NaiveDate,
 ) -> Result<Vec<CalendarLine>> {
-    let mut sql = Sql::new(
-        "select o.id as org_id, o.name, o.uscc, o.kind, o.status, o.registered_on, a.name as area_name, r.id as report_id, r.state as report_state, r.result, r.submitted_at from organizations o join areas a on a.id = o.area_id left join annual_reports r on r.org_id = o.id and r.year = ",
-    );
+    calendar_as_of(conn, scope, year, area, org, rules, today, None).await
+}
+
+/// [`calendar`] with each organization's kind and status as the registry history had them at
+/// `registry_at` (the end of the report year, for figures that must not move when later
+/// changes are entered); organizations that did not exist then are left out. `None` takes
+/// them as they are now.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the calendar's inputs and the instant the registry is read at"
+)]
+pub async fn calendar_as_of(
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    year: i64,
+    area: Option<AreaId>,
+    org: Option<i64>,
+    rules: &Rules,
+    today: NaiveDate,
+    registry_at: Option<Timestamp>,
+) -> Result<Vec<CalendarLine>> {
+    let mut sql = Sql::new("select o.id as org_id, o.name, o.uscc, ");
+    match registry_at {
+        None => {
+            sql.push("o.kind, o.status");
+        }
+        Some(at) => {
+            sql.push("coalesce(");
+            crate::stats::snapshot::push_field_as_of(&mut sql, "kind", "o", at);
+            sql.push(", o.kind) as kind, coalesce(");
+            crate::stats::snapshot::push_field_as_of(&mut sql, "status", "o", at);
+            sql.push(", 'preparing') as status");
+        }
+    }
+    sql.push(", o.registered_on, a.name as area_name, r.id as report_id, r.state as report_state, r.result, r.submitted_at from organizations o join areas a on a.id = o.area_id left join annual_reports r on r.org_id = o.id and r.year = ");
     sql.push_arg(year).push(" where o.kind <> 'community'");
+    if let Some(at) = registry_at {
+        sql.push(" and ");
+        crate::stats::snapshot::push_field_as_of(&mut sql, "status", "o", at);
+        sql.push(" is not null");
+    }
     scope.restrict_orgs(&mut sql, "o");
     if let Some(area) = area {
         sql.push(" and ");

@@ -2,7 +2,7 @@
 //! aggregate figures, and the "party organization required" query. Recording coverage closes
 //! the organization's party task in the caller's transaction.
 
-use super::store::{close_task, in_area, resolve_org, restrict};
+use super::store::{close_task, in_area, resolve_org};
 use super::{Coverage, Form, InstructorId, NewInstructor};
 use crate::areas::AreaId;
 use crate::audit::Actor;
@@ -242,11 +242,7 @@ pub struct Summary {
 /// The aggregate figures for `scope` and `area`, counted from the records.
 pub async fn summary(conn: &mut Conn<'_>, scope: &Scope, area: Option<AreaId>) -> Result<Summary> {
     let mut s = Summary::default();
-    let mut sql = Sql::new(
-        "select p.form, count(*) from party_orgs p join organizations o on o.id = p.org_id where p.dissolved_on is null",
-    );
-    in_area(&mut sql, area);
-    restrict(&mut sql, scope);
+    let mut sql = super::store::in_force_sql("select p.form, count(*)", scope, area, None, None);
     sql.push(" group by p.form");
     let forms: Vec<(String, i64)> = sql.fetch_all(conn).await?;
     for (form, n) in forms {
@@ -263,12 +259,9 @@ pub async fn summary(conn: &mut Conn<'_>, scope: &Scope, area: Option<AreaId>) -
             .fetch_i64(conn)
             .await?
     } else {
-        let mut sql = Sql::new(
-            "select count(distinct x.instructor_id) from party_instructor_orgs x join organizations o on o.id = x.org_id where 1 = 1",
-        );
-        in_area(&mut sql, area);
-        scope.restrict_orgs(&mut sql, "o");
-        sql.fetch_i64(conn).await?
+        instructors_sql("select count(*)", scope, area, None)
+            .fetch_i64(conn)
+            .await?
     };
     let mut sql = Sql::new(
         "select count(*), coalesce(sum(case when p.id is not null and p.form <> 'joint' then 1 else 0 end), 0), coalesce(sum(case when p.form = 'joint' then 1 else 0 end), 0), coalesce(sum(case when p.id is null and i.id is not null then 1 else 0 end), 0) ",
@@ -283,6 +276,38 @@ pub async fn summary(conn: &mut Conn<'_>, scope: &Scope, area: Option<AreaId>) -
     s.covered_instructor = instructor;
     s.uncovered = total - own - joint - instructor;
     Ok(s)
+}
+
+/// The instructors (党建指导员) with an assignment in force at the end of `on` (now when none)
+/// to an organization under `area` within `scope`, as `columns` of `i` (`party_instructors`):
+/// `count(*)` for the figure, row columns for its list. An assignment is in force from the day
+/// it was made until the day it ended (on which it no longer is).
+pub fn instructors_sql(
+    columns: &str,
+    scope: &Scope,
+    area: Option<AreaId>,
+    on: Option<NaiveDate>,
+) -> Sql {
+    let mut sql = Sql::new(columns);
+    sql.push(" from party_instructors i where (exists (select 1 from party_instructor_orgs x join organizations o on o.id = x.org_id where x.instructor_id = i.id");
+    if let Some(day) = on {
+        sql.push(" and x.assigned_on <= ").push_arg(day);
+    }
+    in_area(&mut sql, area);
+    scope.restrict_orgs(&mut sql, "o");
+    sql.push(")");
+    if let Some(day) = on {
+        // Assignments ended since are kept in their own table.
+        sql.push(" or exists (select 1 from party_instructor_orgs_ended x join organizations o on o.id = x.org_id where x.instructor_id = i.id and x.assigned_on <= ")
+            .push_arg(day)
+            .push(" and x.ended_on > ")
+            .push_arg(day);
+        in_area(&mut sql, area);
+        scope.restrict_orgs(&mut sql, "o");
+        sql.push(")");
+    }
+    sql.push(")");
+    sql
 }
 
 /// The full party members that require a party organization of one's own (DOMAIN §6: three;

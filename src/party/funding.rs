@@ -84,6 +84,8 @@ pub struct Funding {
 #[derive(sqlx::FromRow)]
 struct FundedOrg {
     id: i64,
+    name: String,
+    area_name: String,
     established_on: NaiveDate,
     dissolved_on: Option<NaiveDate>,
     group_id: i64,
@@ -98,30 +100,39 @@ struct FundedCadre {
     ended_on: Option<NaiveDate>,
 }
 
-/// The year's budget computed from the records (see [`super::counted_months`] for the rule),
-/// with the payments recorded against it, per child area of `area` (the district when none) and
-/// in total, within `scope`.
-pub async fn funding(
+/// One party organization's part of a year's budget (see [`budget_by_party_org`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PartyOrgBudget {
+    /// The party organization.
+    pub party_org_id: i64,
+    /// Its name.
+    pub name: String,
+    /// The area of the organization it sits in.
+    pub area_name: String,
+    /// Its allowance, its cadres' and the payments (fen); `area_id`/`area_name` are those of
+    /// the child area it is counted under.
+    pub line: FundingLine,
+}
+
+/// Every party organization under `root` (the district when none) within `scope` with its
+/// budget line for `year` and the child area of `root` it is counted under (the one rule both
+/// [`funding`] and [`budget_by_party_org`] add up).
+async fn party_org_lines(
     conn: &mut Conn<'_>,
     scope: &Scope,
     area: Option<AreaId>,
     year: i32,
-) -> Result<Funding> {
+) -> Result<Vec<(FundedOrg, FundingLine)>> {
     let rates = rates(conn, year).await?;
     let root = match area {
         Some(a) => a,
         None => match crate::areas::store::root(conn).await? {
             Some(r) => r.area_id(),
-            None => {
-                return Ok(Funding {
-                    year,
-                    ..Funding::default()
-                });
-            }
+            None => return Ok(Vec::new()),
         },
     };
     let mut sql = Sql::new(
-        "select p.id, p.established_on, p.dissolved_on, g.id as group_id, g.name as group_name, g.code as group_code from party_orgs p join organizations o on o.id = p.org_id join area_closure c on c.descendant_id = o.area_id join areas g on g.id = c.ancestor_id where (g.parent_id = ",
+        "select p.id, p.name, oa.name as area_name, p.established_on, p.dissolved_on, g.id as group_id, g.name as group_name, g.code as group_code from party_orgs p join organizations o on o.id = p.org_id join areas oa on oa.id = o.area_id join area_closure c on c.descendant_id = o.area_id join areas g on g.id = c.ancestor_id where (g.parent_id = ",
     );
     sql.push_arg(root)
         .push(" or (g.id = ")
@@ -130,6 +141,7 @@ pub async fn funding(
         .push_arg(root)
         .push("))");
     restrict(&mut sql, scope);
+    sql.push(" order by g.code, p.name, p.id");
     let orgs: Vec<FundedOrg> = sql.fetch_all(conn).await?;
     let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
     let mut sql = Sql::new(
@@ -151,13 +163,33 @@ pub async fn funding(
             line.cadres_fen += fen;
         }
     }
+    Ok(orgs
+        .into_iter()
+        .map(|o| {
+            let mut line = per_org.remove(&o.id).unwrap_or_default();
+            line.orgs_fen =
+                super::org_allowance_fen(&rates, year, o.established_on, o.dissolved_on);
+            line.party_orgs = i64::from(line.orgs_fen > 0);
+            line.paid_fen = paid.get(&o.id).copied().unwrap_or(0);
+            line.area_id = o.group_id;
+            line.area_name = o.group_name.clone();
+            (o, line)
+        })
+        .collect())
+}
+
+/// The year's budget computed from the records (see [`super::counted_months`] for the rule),
+/// with the payments recorded against it, per child area of `area` (the district when none) and
+/// in total, within `scope`.
+pub async fn funding(
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    area: Option<AreaId>,
+    year: i32,
+) -> Result<Funding> {
     let mut groups: Vec<(String, FundingLine)> = Vec::new();
     let mut total = FundingLine::default();
-    for o in &orgs {
-        let mut line = per_org.remove(&o.id).unwrap_or_default();
-        line.orgs_fen = super::org_allowance_fen(&rates, year, o.established_on, o.dissolved_on);
-        line.party_orgs = i64::from(line.orgs_fen > 0);
-        line.paid_fen = paid.get(&o.id).copied().unwrap_or(0);
+    for (o, line) in party_org_lines(conn, scope, area, year).await? {
         match groups.iter_mut().find(|(_, g)| g.area_id == o.group_id) {
             Some((_, g)) => g.add(&line),
             None => {
@@ -178,6 +210,27 @@ pub async fn funding(
         lines: groups.into_iter().map(|(_, g)| g).collect(),
         total,
     })
+}
+
+/// The lines [`funding`] adds up: each party organization with a budget or a payment in
+/// `year`, by child area and name; their budgets sum to the total's.
+pub async fn budget_by_party_org(
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    area: Option<AreaId>,
+    year: i32,
+) -> Result<Vec<PartyOrgBudget>> {
+    Ok(party_org_lines(conn, scope, area, year)
+        .await?
+        .into_iter()
+        .filter(|(_, line)| line.budget_fen() > 0 || line.paid_fen > 0)
+        .map(|(o, line)| PartyOrgBudget {
+            party_org_id: o.id,
+            name: o.name,
+            area_name: o.area_name,
+            line,
+        })
+        .collect())
 }
 
 /// A payment as stored.

@@ -82,7 +82,16 @@ impl PartyOrgRow {
     }
 }
 
-const SELECT: &str = "select p.id, p.name, p.form, p.level, p.org_id, o.name as org_name, o.area_id, a.name as area_name, p.approved_by, p.established_on, p.secretary, p.committee, p.full_members, p.probationary_members, p.term_started_on, p.next_election_on, p.charter_clause, p.dissolved_on, p.version, (select count(*) from party_org_orgs x where x.party_org_id = p.id) as covered from party_orgs p join organizations o on o.id = p.org_id join areas a on a.id = o.area_id where 1 = 1";
+const COLUMNS: &str = "select p.id, p.name, p.form, p.level, p.org_id, o.name as org_name, o.area_id, a.name as area_name, p.approved_by, p.established_on, p.secretary, p.committee, p.full_members, p.probationary_members, p.term_started_on, p.next_election_on, p.charter_clause, p.dissolved_on, p.version, (select count(*) from party_org_orgs x where x.party_org_id = p.id) as covered";
+
+const FROM: &str = " from party_orgs p join organizations o on o.id = p.org_id join areas a on a.id = o.area_id where 1 = 1";
+
+/// `select` (trusted columns of `p`, `o` and `a`) over every party organization.
+fn select(columns: &str) -> Sql {
+    let mut sql = Sql::new(columns);
+    sql.push(FROM);
+    sql
+}
 
 /// Appends the scope of party records: a party organization is visible when one of the
 /// organizations it covers is; the public sees no party record at all.
@@ -108,6 +117,57 @@ pub(super) fn in_area(sql: &mut Sql, area: Option<AreaId>) {
     }
 }
 
+/// Appends "party organization `p` was in force at the end of `on`": set up by then and not
+/// dissolved by then (one dissolved on a day no longer exists at that day's end); with no day,
+/// "not dissolved" (now).
+pub(crate) fn in_force(sql: &mut Sql, on: Option<NaiveDate>) {
+    match on {
+        None => {
+            sql.push(" and p.dissolved_on is null");
+        }
+        Some(day) => {
+            sql.push(" and p.established_on <= ")
+                .push_arg(day)
+                .push(" and (p.dissolved_on is null or p.dissolved_on > ")
+                .push_arg(day)
+                .push(")");
+        }
+    }
+}
+
+/// The party organizations (of `form` when given) sitting in an organization under `area`,
+/// within `scope`, in force at the end of `on` (now when none), as `columns` of `p`, `o` and
+/// `a` — `count(*)` for a figure, row columns for its list, so the two cannot disagree.
+pub fn in_force_sql(
+    columns: &str,
+    scope: &Scope,
+    area: Option<AreaId>,
+    form: Option<Form>,
+    on: Option<NaiveDate>,
+) -> Sql {
+    let mut sql = select(columns);
+    if let Some(form) = form {
+        sql.push(" and p.form = ").push_arg(form.as_str());
+    }
+    in_force(&mut sql, on);
+    in_area(&mut sql, area);
+    restrict(&mut sql, scope);
+    sql
+}
+
+/// The rows of [`in_force_sql`], by area code and name.
+pub async fn in_force_list(
+    conn: &mut Conn<'_>,
+    scope: &Scope,
+    area: Option<AreaId>,
+    form: Option<Form>,
+    on: Option<NaiveDate>,
+) -> Result<Vec<PartyOrgRow>> {
+    let mut sql = in_force_sql(COLUMNS, scope, area, form, on);
+    sql.push(" order by a.code, p.name, p.id");
+    Ok(sql.fetch_all(conn).await?)
+}
+
 /// Filters of the party-organization list.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -123,7 +183,7 @@ pub struct Filter {
 
 /// Party organizations in scope matching `filter`, by name.
 pub async fn list(conn: &mut Conn<'_>, scope: &Scope, filter: &Filter) -> Result<Vec<PartyOrgRow>> {
-    let mut sql = Sql::new(SELECT);
+    let mut sql = select(COLUMNS);
     if let Some(form) = filter.form {
         sql.push(" and p.form = ").push_arg(form.as_str());
     }
@@ -142,7 +202,7 @@ pub async fn list(conn: &mut Conn<'_>, scope: &Scope, filter: &Filter) -> Result
 
 /// Party organization `id` if `scope` reaches it.
 pub async fn get(conn: &mut Conn<'_>, scope: &Scope, id: PartyOrgId) -> Result<PartyOrgRow> {
-    let mut sql = Sql::new(SELECT);
+    let mut sql = select(COLUMNS);
     sql.push(" and p.id = ").push_arg(id);
     restrict(&mut sql, scope);
     sql.fetch_optional(conn).await?.ok_or(Error::NotFound)

@@ -2,18 +2,46 @@
 //! every key is computed on request by the module that owns the records — nothing is stored,
 //! so nothing can drift from a recount.
 //!
-//! What "at the end of `year`" means per figure:
-//! - the registry counts are **as of** the last instant of the year (China time), replayed from
-//!   the registry's history, so entering 2015 records does not move the 2014 figures;
-//! - party organizations, instructors, federations, liaison points and incubation stays count the
-//!   records in force now (their own histories are not replayed yet), and the party funding is
-//!   the year's budget computed by the funding rule;
-//! - inspection rates are those of the year's annual reports; organizations evaluated count the
-//!   distinct organizations given a final grade in rounds up to the year;
-//! - social workers and professionals are those in post on the year's last day;
-//! - the venture-philanthropy figures are those of the year's venture round(s), which belong to
-//!   the district: a street's summary shows the same round figures;
-//! - volunteer hours (verified only) and donations raised are cumulative over every record.
+//! Every figure is taken **as of the end of `year`** (31 December, China time), so "at the end
+//! of 2014" reads the same after 2015 is entered. A count and its drill-down list
+//! ([`drill`]) are read from the same statement or the same rows, so they cannot disagree.
+//! The rule per figure:
+//! - `organizations_total` … `filed_community_orgs`, `direct_registrations`: the registry
+//!   replayed from its history (`org_change_fields`) to the last instant of the year
+//!   ([`snapshot`]): organizations existing then whose status then was active or abnormal, by
+//!   their kind and direct-registration flag then (area: as now);
+//! - `party_orgs_independent`, `party_branches_joint`: party organizations with
+//!   `established_on` ≤ the day and no `dissolved_on` on or before it, counted in the area of
+//!   the organization they sit in (as now);
+//! - `party_instructors`: instructors with an assignment in force that day to an organization
+//!   of the area — `assigned_on` ≤ the day, and either still current or ended
+//!   (`party_instructor_orgs_ended.ended_on`) after it;
+//! - `party_funding_yuan`: the year's budget by the funding rule (the allowances in force that
+//!   year — 2,000 a year per party organization, 200 a month per cadre — for the months of the
+//!   year each existed, see `party::counted_months`), which reads that year's dates only;
+//! - `federations`: founded (`founded_on`, or when entered — `created_at` — where no founding
+//!   date is recorded) by the day; no federation ever ends in the records;
+//! - `communities_total`: divisions of level community valid that day (`valid_from`/`valid_to`
+//!   when recorded — the shipped division list records none, so every community counts);
+//!   `communities_with_liaison_point`: of them, those whose liaison point was set up
+//!   (`established_on`, else `created_at`) by the day. Liaison points have no closing date and
+//!   their edits keep no history: a point's date changed later counts as changed;
+//! - `inspection_rate`, `inspection_pass_rate`: the annual reports *for* the year (filed the
+//!   next spring, so they are read as recorded now), due from the registered organizations as
+//!   the registry stood at the year's end (kind and status replayed); the rate is reported ÷
+//!   due, the pass rate pass ÷ reviewed;
+//! - `organizations_evaluated`: distinct organizations given a final grade in rounds up to the
+//!   year, decided (`decided_on`, else the round's `finalized_on`) by the day;
+//! - `social_workers`, `professionals`: in post that day (`started_on` ≤ day ≤ `ended_on`);
+//! - `incubated_graduated`: stays ended by graduation (`ended_on`) by the day; `incubating`:
+//!   stays entered by the day and not ended by then (counted at the incubator's area);
+//! - `venture_*`: the year's venture-philanthropy round(s) whose results are public (公示
+//!   started); they belong to the district, so a street shows the same round figures;
+//!   `venture_domains` counts the distinct domain names of those rounds;
+//! - `volunteer_hours`: verified service records served on or before the day and verified
+//!   (`verified_at`) by its end;
+//! - `donations_yuan`: donations received on or before the day (`donated_on`), money and goods
+//!   at their recorded value.
 
 use crate::areas::AreaId;
 use crate::auth::Scope;
@@ -114,15 +142,45 @@ pub(crate) async fn registry_as_of(
     Ok((kinds, direct))
 }
 
-/// The summary for `area` (and everything below it) and `year`.
+/// The last day of `year`, the day every figure is taken at.
+pub fn year_end_day(year: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX)
+}
+
+/// The organizations under `area` within `scope` given a final grade (评估等级) decided on or
+/// before the end of `year`, selected by `head` (`select count(*)` for the figure, row
+/// columns of `o` and its area `a` for its list), one row per organization.
+pub(crate) fn evaluated_sql(head: Sql, scope: &Scope, area: AreaId, year: i32) -> Sql {
+    let mut sql = head;
+    sql.push(" from organizations o join areas a on a.id = o.area_id where exists (select 1 from evaluation_applications e join evaluation_rounds r on r.id = e.round_id where e.org_id = o.id and ");
+    push_graded_by(&mut sql, year);
+    sql.push(") and ");
+    crate::areas::store::subtree_predicate(&mut sql, "o.area_id", &[area]);
+    scope.restrict_orgs(&mut sql, "o");
+    sql
+}
+
+/// Appends "application `e` of round `r` ended with a final grade decided by the end of
+/// `year`".
+pub(crate) fn push_graded_by(sql: &mut Sql, year: i32) {
+    sql.push("e.state = 'final' and e.final_grade is not null and r.year <= ")
+        .push_arg(i64::from(year))
+        .push(" and coalesce(e.decided_on, r.finalized_on) <= ")
+        .push_arg(year_end_day(year));
+}
+
+/// The summary for `area` (and everything below it) and `year`, every figure as of the end of
+/// the year (see the module documentation for the rule of each).
 pub async fn summary(
     conn: &mut Conn<'_>,
     area: &crate::areas::store::AreaRow,
     year: i32,
 ) -> Result<Summary> {
+    use crate::party::Form;
     let id = area.area_id();
-    let year_end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX);
+    let day = year_end_day(year);
     let today = crate::clock::today(conn).await?;
+    let all = &Scope::All;
     let mut s = Summary::default();
 
     let (kinds, direct) = registry_as_of(conn, id, year).await?;
@@ -135,67 +193,111 @@ pub async fn summary(
     s.organizations_total = s.registered_total + s.filed_community_orgs;
     s.direct_registrations = direct;
 
-    let party = crate::party::coverage::summary(conn, &Scope::All, Some(id)).await?;
-    s.party_orgs_independent = party.independent;
-    s.party_branches_joint = party.joint;
-    s.party_instructors = party.instructors;
-    let funding = crate::party::funding::funding(conn, &Scope::All, Some(id), year).await?;
+    let party = |form| {
+        crate::party::store::in_force_sql("select count(*)", all, Some(id), Some(form), Some(day))
+    };
+    s.party_orgs_independent = party(Form::Independent).fetch_i64(conn).await?;
+    s.party_branches_joint = party(Form::Joint).fetch_i64(conn).await?;
+    s.party_instructors =
+        crate::party::coverage::instructors_sql("select count(*)", all, Some(id), Some(day))
+            .fetch_i64(conn)
+            .await?;
+    let funding = crate::party::funding::funding(conn, all, Some(id), year).await?;
     s.party_funding_yuan = funding.total.budget_fen() as f64 / 100.0;
 
-    let network = crate::hubs::store::figures(conn, id).await?;
-    s.federations = network.federations;
-    s.communities_total = network.communities;
-    s.communities_with_liaison_point = network.with_liaison_point;
+    s.federations = crate::hubs::store::federations_sql("select count(*)", id, Some(day))
+        .fetch_i64(conn)
+        .await?;
+    (s.communities_total, s.communities_with_liaison_point) =
+        crate::hubs::store::communities_sql("select count(*), count(p.id)", id, Some(day))
+            .fetch_one(conn)
+            .await?;
 
     let rules = crate::inspection::Rules::load(conn).await?;
-    let lines = crate::inspection::store::calendar(
+    let lines = crate::inspection::store::calendar_as_of(
         conn,
-        &Scope::All,
+        all,
         i64::from(year),
         Some(id),
         None,
         &rules,
         today,
+        Some(snapshot::year_end(year)),
     )
     .await?;
     let inspection = crate::inspection::store::Figures::of(&lines);
     s.inspection_rate = fraction(inspection.inspection_rate_permille);
     s.inspection_pass_rate = fraction(inspection.pass_rate_permille);
 
-    let mut evaluated = Sql::new("select count(distinct a.org_id) from evaluation_applications a join evaluation_rounds r on r.id = a.round_id join organizations o on o.id = a.org_id where a.state = 'final' and a.final_grade is not null and r.year <= $1 and ")
-        .arg(i64::from(year));
-    crate::areas::store::subtree_predicate(&mut evaluated, "o.area_id", &[id]);
-    s.organizations_evaluated = evaluated.fetch_i64(conn).await?;
+    s.organizations_evaluated = evaluated_sql(Sql::new("select count(*)"), all, id, year)
+        .fetch_i64(conn)
+        .await?;
 
-    let load = crate::settings::store::current(conn, "social_worker_load")
-        .await?
-        .parse()
-        .unwrap_or(30);
-    let talent = crate::talent::store::ratio(conn, id, year_end, load).await?;
-    s.social_workers = talent.social_workers;
-    s.professionals = talent.professionals;
+    let workers = |kind| crate::talent::store::in_post_sql("select count(*)", id, kind, day);
+    s.social_workers = workers(crate::talent::PractitionerKind::SocialWorker)
+        .fetch_i64(conn)
+        .await?;
+    s.professionals = workers(crate::talent::PractitionerKind::Professional)
+        .fetch_i64(conn)
+        .await?;
 
-    let incubation = crate::incubation::figures::figures(conn, &Scope::All, area).await?;
-    s.incubated_graduated = incubation.graduated;
-    s.incubating = incubation.incubating;
+    let stays = |state| {
+        crate::incubation::figures::stays_sql("select count(*)", all, area, state, Some(day))
+    };
+    s.incubated_graduated = stays(crate::incubation::figures::StayState::Graduated)
+        .fetch_i64(conn)
+        .await?;
+    s.incubating = stays(crate::incubation::figures::StayState::Incubating)
+        .fetch_i64(conn)
+        .await?;
 
     // Rounds belong to the district: every area shows the year's venture rounds.
-    for round in crate::funding::award::figures(conn, year)
-        .await?
-        .iter()
-        .filter(|r| r.kind == "venture")
-    {
-        s.venture_budget_yuan += round.budget_yuan as f64;
-        s.venture_domains = s.venture_domains.max(round.domains);
-        s.venture_proposals += round.proposals;
-        s.venture_funded += round.funded;
-    }
+    use crate::funding::award::{domains_sql, proposals_sql, rounds_sql};
+    let venture = Some(VENTURE);
+    s.venture_budget_yuan = rounds_sql(
+        "select cast(coalesce(sum(r.budget_fen), 0) as bigint)",
+        year,
+        venture,
+    )
+    .fetch_i64(conn)
+    .await? as f64
+        / 100.0;
+    s.venture_domains = domains_sql("select count(distinct d.name)", year, venture)
+        .fetch_i64(conn)
+        .await?;
+    s.venture_proposals = proposals_sql("select count(*)", all, year, venture, false)
+        .fetch_i64(conn)
+        .await?;
+    s.venture_funded = proposals_sql("select count(*)", all, year, venture, true)
+        .fetch_i64(conn)
+        .await?;
 
-    let volunteers = crate::volunteers::store::figures(conn, &Scope::All, Some(id), None).await?;
-    s.volunteer_hours = volunteers.verified_tenths as f64 / 10.0;
-    s.donations_yuan = volunteers.received_fen as f64 / 100.0;
+    let tenths = crate::volunteers::store::verified_sql(
+        "select cast(coalesce(sum(s.tenth_hours), 0) as bigint)",
+        all,
+        Some(id),
+        Some(day),
+    )
+    .fetch_i64(conn)
+    .await?;
+    s.volunteer_hours = tenths as f64 / 10.0;
+    let fen = crate::volunteers::store::donations_sql(
+        "select cast(coalesce(sum(d.amount_fen), 0) as bigint)",
+        all,
+        Some(id),
+        Some(RECEIVED),
+        Some(day),
+    )
+    .fetch_i64(conn)
+    .await?;
+    s.donations_yuan = fen as f64 / 100.0;
     Ok(s)
 }
+
+/// The programme kind of venture philanthropy (公益创投).
+pub(crate) const VENTURE: &str = "venture";
+/// The direction of donations raised (募集).
+pub(crate) const RECEIVED: &str = "received";
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]

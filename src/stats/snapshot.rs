@@ -61,21 +61,30 @@ pub async fn snapshot(
     area: AreaId,
     year: i32,
 ) -> Result<Vec<OrgThen>> {
-    let field_as_of = |field: &str| {
-        format!(
-            "(select f.after_value from org_change_fields f join org_changes c on c.id = f.change_id where c.org_id = o.id and f.field = '{field}' and c.changed_at <= $1 order by c.changed_at desc, c.id desc limit 1)"
-        )
-    };
-    let mut sql = Sql::new(&format!(
-        "select id, name, uscc, area_id, kind, status, coalesce(domain, '') as domain, coalesce(direct, 'false') = 'true' as direct from (select o.id, o.name, o.uscc, o.area_id, {} as kind, {} as status, {} as domain, {} as direct from organizations o where ",
-        field_as_of("kind"),
-        field_as_of("status"),
-        field_as_of("domain"),
-        field_as_of("direct_registration"),
-    ))
-    .arg(year_end(year));
+    let at = year_end(year);
+    let mut sql = Sql::new(
+        "select id, name, uscc, area_id, kind, status, coalesce(domain, '') as domain, coalesce(direct, 'false') = 'true' as direct from (select o.id, o.name, o.uscc, o.area_id, ",
+    );
+    push_field_as_of(&mut sql, "kind", "o", at);
+    sql.push(" as kind, ");
+    push_field_as_of(&mut sql, "status", "o", at);
+    sql.push(" as status, ");
+    push_field_as_of(&mut sql, "domain", "o", at);
+    sql.push(" as domain, ");
+    push_field_as_of(&mut sql, "direct_registration", "o", at);
+    sql.push(" as direct from organizations o where ");
     crate::areas::store::subtree_predicate(&mut sql, "o.area_id", &[area]);
     scope.restrict_orgs(&mut sql, "o");
     sql.push(") t where status is not null and kind is not null order by id");
     Ok(sql.fetch_all(conn).await?)
+}
+
+/// Appends the value registry field `field` (a trusted name) of organization `org` had at
+/// `at`, replayed from the registry history: null when the organization did not exist yet.
+pub(crate) fn push_field_as_of(sql: &mut Sql, field: &str, org: &str, at: crate::db::Timestamp) {
+    sql.push(&format!(
+        "(select f.after_value from org_change_fields f join org_changes c on c.id = f.change_id where c.org_id = {org}.id and f.field = '{field}' and c.changed_at <= "
+    ))
+    .push_arg(at)
+    .push(" order by c.changed_at desc, c.id desc limit 1)");
 }

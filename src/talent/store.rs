@@ -403,11 +403,25 @@ async fn in_post(
     kind: PractitionerKind,
     today: NaiveDate,
 ) -> Result<i64> {
-    let mut sql = Sql::new("select count(*) from practitioners w where w.kind = $1 and w.started_on <= $2 and (w.ended_on is null or w.ended_on >= $2) and ")
-        .arg(kind.as_str())
-        .arg(today);
+    Ok(in_post_sql("select count(*)", area, kind, today)
+        .fetch_i64(conn)
+        .await?)
+}
+
+/// The practitioners of `kind` in post on `day` (from their start to their last day, both
+/// included) in `area`'s subtree, as `columns` of `w`: `count(*)` for the figure, row columns
+/// for its list.
+pub fn in_post_sql(columns: &str, area: AreaId, kind: PractitionerKind, day: NaiveDate) -> Sql {
+    let mut sql = Sql::new(columns);
+    sql.push(" from practitioners w where w.kind = ")
+        .push_arg(kind.as_str())
+        .push(" and w.started_on <= ")
+        .push_arg(day)
+        .push(" and (w.ended_on is null or w.ended_on >= ")
+        .push_arg(day)
+        .push(") and ");
     subtree_predicate(&mut sql, "w.area_id", &[area]);
-    Ok(sql.fetch_i64(conn).await?)
+    sql
 }
 
 /// The live organizations of `area` with no open placement on `today`: `count(*)` or their

@@ -417,6 +417,51 @@ fn in_year(sql: &mut Sql, column: &str, year: Option<i32>) {
     }
 }
 
+/// Verified service records (志愿服务记录, 已核实) of organizations under `area` within
+/// `scope`, as `columns` of the record `s` and its organization `o`. With a day, only service
+/// given on or before it and verified by its end (when the verification time is recorded):
+/// the hours as they stood then.
+pub fn verified_sql(
+    columns: &str,
+    scope: &Scope,
+    area: Option<AreaId>,
+    by: Option<NaiveDate>,
+) -> Sql {
+    let mut sql = Sql::new(columns);
+    sql.push(" from volunteer_services s join organizations o on o.id = s.org_id where s.state = 'verified'");
+    where_org(&mut sql, scope, area);
+    if let Some(day) = by {
+        sql.push(" and s.served_on <= ")
+            .push_arg(day)
+            .push(" and (s.verified_at is null or s.verified_at <= ")
+            .push_arg(crate::registry::store::end_of_day_china(day))
+            .push(")");
+    }
+    sql
+}
+
+/// Donations (捐赠) in the books of organizations under `area` within `scope` — only those
+/// `direction` (`received` or `given`) when given, only those made on or before `by` when
+/// given — as `columns` of the donation `d` and its organization `o`.
+pub fn donations_sql(
+    columns: &str,
+    scope: &Scope,
+    area: Option<AreaId>,
+    direction: Option<&str>,
+    by: Option<NaiveDate>,
+) -> Sql {
+    let mut sql = Sql::new(columns);
+    sql.push(" from donations d join organizations o on o.id = d.org_id where 1 = 1");
+    where_org(&mut sql, scope, area);
+    if let Some(direction) = direction {
+        sql.push(" and d.direction = ").push_arg(direction);
+    }
+    if let Some(day) = by {
+        sql.push(" and d.donated_on <= ").push_arg(day);
+    }
+    sql
+}
+
 /// Counts the figures; `year` limits service, donations and enrolments to that year.
 pub async fn figures(
     conn: &mut Conn<'_>,
@@ -430,10 +475,12 @@ pub async fn figures(
     );
     where_org(&mut sql, scope, area);
     f.volunteers = sql.fetch_i64(conn).await?;
-    let mut sql = Sql::new(
-        "select count(*), cast(coalesce(sum(s.tenth_hours), 0) as bigint), count(distinct s.volunteer_id), count(distinct s.domain) from volunteer_services s join organizations o on o.id = s.org_id where s.state = 'verified'",
+    let mut sql = verified_sql(
+        "select count(*), cast(coalesce(sum(s.tenth_hours), 0) as bigint), count(distinct s.volunteer_id), count(distinct s.domain)",
+        scope,
+        area,
+        None,
     );
-    where_org(&mut sql, scope, area);
     in_year(&mut sql, "s.served_on", year);
     let (records, tenths, active, domains): (i64, i64, i64, i64) = sql.fetch_one(conn).await?;
     (f.verified_records, f.verified_tenths) = (records, tenths);
@@ -444,10 +491,13 @@ pub async fn figures(
     where_org(&mut sql, scope, area);
     in_year(&mut sql, "s.served_on", year);
     f.pending_tenths = sql.fetch_i64(conn).await?;
-    let mut sql = Sql::new(
-        "select count(*), cast(coalesce(sum(case when d.direction = 'received' then d.amount_fen else 0 end), 0) as bigint), cast(coalesce(sum(case when d.direction = 'given' then d.amount_fen else 0 end), 0) as bigint) from donations d join organizations o on o.id = d.org_id where 1 = 1",
+    let mut sql = donations_sql(
+        "select count(*), cast(coalesce(sum(case when d.direction = 'received' then d.amount_fen else 0 end), 0) as bigint), cast(coalesce(sum(case when d.direction = 'given' then d.amount_fen else 0 end), 0) as bigint)",
+        scope,
+        area,
+        None,
+        None,
     );
-    where_org(&mut sql, scope, area);
     in_year(&mut sql, "d.donated_on", year);
     (f.donations, f.received_fen, f.given_fen) = sql.fetch_one(conn).await?;
     let mut sql = Sql::new(
