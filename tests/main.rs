@@ -24,5 +24,6 @@ mod schema;
 mod scope;
 mod search;
 mod stats;
+mod stats_reports;
 mod talent;
 mod volunteers;
