@@ -25,5 +25,6 @@ mod scope;
 mod search;
 mod stats;
 mod stats_desk;
+mod stats_reports;
 mod talent;
 mod volunteers;

@@ -8,7 +8,7 @@ use crate::db::Conn;
 use crate::error::Result;
 use crate::export::{Cell, Column, ColumnKind, Table};
 use crate::i18n::Lang;
-use crate::inspection::store::{CalendarLine, Figures, calendar};
+use crate::inspection::store::{CalendarLine, Figures, calendar_as_of};
 use crate::registry::OrgKind;
 
 /// The columns after the first: the figures of [`Figures`], then the two rates.
@@ -95,7 +95,9 @@ pub async fn tables(
     let today = crate::clock::today(conn).await?;
     let rules = crate::inspection::Rules::load(conn).await?;
     let year64 = i64::from(year);
-    let lines = calendar(
+    // Who was due is read from the registry as it stood at the year's end, as the summary does.
+    let at = Some(crate::stats::snapshot::year_end(year));
+    let lines = calendar_as_of(
         conn,
         scope,
         year64,
@@ -103,6 +105,7 @@ pub async fn tables(
         None,
         &rules,
         today,
+        at,
     )
     .await?;
     let note = format!("{} · {} {year}", area.name, lang.t("stats.report_year"));
@@ -130,7 +133,7 @@ pub async fn tables(
         columns(lang, lang.t("stats.col.area")),
     );
     for child in areas::children(conn, area.area_id()).await? {
-        let of_child = calendar(
+        let of_child = calendar_as_of(
             conn,
             scope,
             year64,
@@ -138,16 +141,11 @@ pub async fn tables(
             None,
             &rules,
             today,
+            at,
         )
         .await?;
         by_area.rows.push(row(
-            Cell::Link(
-                child.name.clone(),
-                format!(
-                    "/admin/stats/reports/inspection?area={}&year={year}",
-                    crate::web::percent_encode(&child.code)
-                ),
-            ),
+            super::area_cell(super::Report::Inspection, &child, year),
             &of_child,
         ));
     }

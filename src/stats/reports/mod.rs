@@ -132,3 +132,54 @@ async fn summary_table(
     }
     Ok(table)
 }
+
+/// A child area's name leading to `report` for that area and `year` (the drill-down of a
+/// report's per-area rows).
+pub(crate) fn area_cell(report: Report, area: &AreaRow, year: i32) -> crate::export::Cell {
+    crate::export::Cell::Link(
+        area.name.clone(),
+        format!(
+            "/admin/stats/reports/{}?area={}&year={year}",
+            report.as_str(),
+            crate::web::percent_encode(&area.code)
+        ),
+    )
+}
+
+/// Which child of an area every area lies under, for grouping records of a subtree by the
+/// area's children from one read of the tree.
+pub(crate) struct ChildOf {
+    parents: std::collections::HashMap<i64, Option<i64>>,
+    root: i64,
+}
+
+impl ChildOf {
+    /// The mapping for the children of `area`.
+    pub(crate) async fn of(conn: &mut Conn<'_>, area: &AreaRow) -> Result<ChildOf> {
+        Ok(ChildOf {
+            parents: crate::areas::store::list_all(conn)
+                .await?
+                .into_iter()
+                .map(|a| (a.id, a.parent_id))
+                .collect(),
+            root: area.id,
+        })
+    }
+
+    /// The child of the area that area `id` is or lies under; `None` for the area itself (and
+    /// for an area outside it).
+    pub(crate) fn child(&self, mut id: i64) -> Option<i64> {
+        loop {
+            let parent = (*self.parents.get(&id)?)?;
+            if parent == self.root {
+                return Some(id);
+            }
+            id = parent;
+        }
+    }
+}
+
+/// The row label of the records located at the area itself rather than in one of its children.
+pub(crate) fn area_itself(lang: Lang, area: &AreaRow) -> String {
+    lang.tf("stats.rep.area_itself", &[("area", &area.name)])
+}

@@ -97,20 +97,7 @@ pub async fn tables(
     }
 
     // The area's children by kind, live organizations; each links to its own dashboard.
-    let parents: HashMap<i64, Option<i64>> = areas::list_all(conn)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a.parent_id))
-        .collect();
-    let child_of = |mut id: i64| -> Option<i64> {
-        loop {
-            let parent = (*parents.get(&id)?)?;
-            if parent == area.id {
-                return Some(id);
-            }
-            id = parent;
-        }
-    };
+    let child_of = super::ChildOf::of(conn, area).await?;
     let mut columns = kind_columns(lang, lang.t("stats.col.area"));
     columns.push(Column::new(
         lang.t("stats.key.direct_registrations"),
@@ -121,7 +108,7 @@ pub async fn tables(
     let mut at_area_itself: Vec<&OrgThen> = Vec::new();
     let mut per_child: HashMap<i64, Vec<&OrgThen>> = HashMap::new();
     for org in &live {
-        match child_of(org.area_id) {
+        match child_of.child(org.area_id) {
             Some(child) => per_child.entry(child).or_default().push(org),
             None => at_area_itself.push(org),
         }
@@ -132,18 +119,12 @@ pub async fn tables(
         by_area.rows.push(row);
     };
     if !at_area_itself.is_empty() {
-        push_area(Cell::Text(area.name.clone()), &at_area_itself);
+        push_area(Cell::Text(super::area_itself(lang, area)), &at_area_itself);
     }
     for child in areas::children(conn, area.area_id()).await? {
         let orgs = per_child.get(&child.id).map_or(&[][..], Vec::as_slice);
         push_area(
-            Cell::Link(
-                child.name.clone(),
-                format!(
-                    "/admin/stats/reports/organizations?area={}&year={year}",
-                    crate::web::percent_encode(&child.code)
-                ),
-            ),
+            super::area_cell(super::Report::Organizations, &child, year),
             orgs,
         );
     }
