@@ -1,7 +1,7 @@
 //! 志愿服务与捐赠: the year's verified volunteer service per service domain (volunteers who
 //! served, service records, hours), and per organization the registered volunteers, the year's
-//! verified service and donations received, with the cumulative verified hours and donations
-//! received over every record (what the summary's volunteer keys count). Only verified hours
+//! verified service and donations received, with the verified hours and donations received
+//! up to the year's end (what the summary's volunteer keys count). Only verified hours
 //! count; records still awaiting confirmation or verification, or sent back, do not.
 
 use crate::areas::store::{AreaRow, subtree_predicate};
@@ -132,13 +132,16 @@ pub async fn tables(
          (select count(*) {verified} {in_year}) as records, \
          cast(coalesce((select sum(s.tenth_hours) {verified} {in_year}), 0) as bigint) as tenths, \
          cast(coalesce((select sum(d.amount_fen) {received} and d.donated_on >= $1 and d.donated_on <= $2), 0) as bigint) as received_fen, \
-         cast(coalesce((select sum(s.tenth_hours) {verified}), 0) as bigint) as tenths_all, \
-         cast(coalesce((select sum(d.amount_fen) {received}), 0) as bigint) as received_all_fen \
+         cast(coalesce((select sum(s.tenth_hours) {verified} and s.served_on <= $2 and (s.verified_at is null or s.verified_at <= $3)), 0) as bigint) as tenths_all, \
+         cast(coalesce((select sum(d.amount_fen) {received} and d.donated_on <= $2), 0) as bigint) as received_all_fen \
          from organizations o join areas a on a.id = o.area_id \
          where (exists (select 1 from volunteers v where v.org_id = o.id) or exists (select 1 from volunteer_services s where s.org_id = o.id) or exists (select 1 from donations d where d.org_id = o.id))"
     ))
     .arg(first)
-    .arg(last);
+    .arg(last)
+    // The cumulative columns count what the summary counts: served by the year's end and
+    // verified by then.
+    .arg(crate::registry::store::end_of_day_china(last));
     in_subtree(&mut sql, scope, area);
     sql.push(" order by a.code, o.name, o.id");
     let orgs: Vec<OrgLine> = sql.fetch_all(conn).await?;
