@@ -25,7 +25,28 @@ async fn figures(
     area: AreaId,
     year: i32,
 ) -> Result<(Coverage, Funding)> {
-    let coverage = crate::party::coverage::summary(conn, scope, Some(area)).await?;
+    let mut coverage = crate::party::coverage::summary(conn, scope, Some(area)).await?;
+    // The counts of party organizations and instructors are those in force at the year's end,
+    // as the summary counts them; the coverage breakdown is the one recorded now (the links
+    // between organizations and party organizations keep no history).
+    let day = chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
+    let in_force = |form| {
+        crate::party::store::in_force_sql(
+            "select count(*)",
+            scope,
+            Some(area),
+            Some(form),
+            Some(day),
+        )
+    };
+    coverage.independent = in_force(crate::party::Form::Independent)
+        .fetch_i64(conn)
+        .await?;
+    coverage.joint = in_force(crate::party::Form::Joint).fetch_i64(conn).await?;
+    coverage.instructors =
+        crate::party::coverage::instructors_sql("select count(*)", scope, Some(area), Some(day))
+            .fetch_i64(conn)
+            .await?;
     let funding = crate::party::funding::funding(conn, scope, Some(area), year).await?;
     Ok((coverage, funding))
 }
