@@ -1,5 +1,5 @@
 //! 孵化与资助项目: the incubators of the area subtree with their stays — in incubation,
-//! graduated and exited as recorded now (the incubation figures' own rule, which the summary
+//! graduated and exited at the year's end (the incubation figures' own rule, which the summary
 //! uses), and the year's entries, graduations and micro-subsidies — and the year's public
 //! funding rounds (kind, budget, domains, proposals, funded, amount granted) with what of each
 //! went to organizations of the area.
@@ -58,18 +58,24 @@ async fn incubators(
 ) -> Result<Table> {
     let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(NaiveDate::MIN);
     let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX);
-    let mut sql = Sql::new(
-        "select i.id, i.name, i.level, a.name as area_name, i.capacity, \
-         count(case when s.id is not null and s.ended_on is null then 1 end) as incubating, \
-         count(case when s.outcome = 'graduated' then 1 end) as graduated, \
-         count(case when s.outcome = 'exited' then 1 end) as exited, \
+    // In incubation and graduated at the year's end by the incubation figures' own rule (as
+    // the summary counts them); $1 and $2 are the year's first and last days.
+    use crate::incubation::figures::{StayState, push_stay};
+    let mut sql =
+        Sql::new("select i.id, i.name, i.level, a.name as area_name, i.capacity, count(case when ")
+            .arg(first)
+            .arg(last);
+    push_stay(&mut sql, StayState::Incubating, Some(last));
+    sql.push(" then 1 end) as incubating, count(case when ");
+    push_stay(&mut sql, StayState::Graduated, Some(last));
+    sql.push(
+        " then 1 end) as graduated, \
+         count(case when s.outcome = 'exited' and s.ended_on <= $2 then 1 end) as exited, \
          count(case when s.entered_on >= $1 and s.entered_on <= $2 then 1 end) as entered_in_year, \
          count(case when s.outcome = 'graduated' and s.ended_on >= $1 and s.ended_on <= $2 then 1 end) as graduated_in_year, \
          cast(coalesce((select sum(v.amount_fen) from incubation_services v join incubation_stays vs on vs.id = v.stay_id where vs.incubator_id = i.id and v.given_on >= $1 and v.given_on <= $2), 0) as bigint) as subsidies_fen \
          from incubators i join areas a on a.id = i.area_id left join incubation_stays s on s.incubator_id = i.id where ",
-    )
-    .arg(first)
-    .arg(last);
+    );
     subtree_predicate(&mut sql, "i.area_id", &[area.area_id()]);
     crate::incubation::store::restrict(&mut sql, scope, "i");
     sql.push(" group by i.id, i.name, i.level, i.capacity, a.name, a.code order by case i.level when 'district' then 0 when 'functional' then 1 else 2 end, a.code, i.id");
