@@ -28,7 +28,7 @@ pub async fn now(conn: &mut Conn<'_>) -> Result<crate::db::Timestamp> {
 }
 
 /// The reporting year a query names: blank means the last full year before the business date
-/// `today`; anything but a year 2000–2100 is refused on the field `year`.
+/// `today`; anything but a year 1949–2100 is refused on the field `year`.
 pub fn report_year(value: &str, today: NaiveDate) -> Result<i32> {
     use chrono::Datelike;
     match value.trim() {
@@ -36,7 +36,7 @@ pub fn report_year(value: &str, today: NaiveDate) -> Result<i32> {
         y => y
             .parse::<i32>()
             .ok()
-            .filter(|y| (2000..=2100).contains(y))
+            .filter(|y| (1949..=2100).contains(y))
             .ok_or_else(|| {
                 crate::error::Error::field("year", crate::i18n::Msg::new("error.field.choice"))
             }),

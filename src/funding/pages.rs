@@ -16,7 +16,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use chrono::{Datelike, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 
 /// Every route of this module.
@@ -967,12 +967,8 @@ async fn api_summary(
     Query(q): Query<SummaryQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let mut conn = app.db.acquire().await.map_err(Error::from)?;
-    let year = match q.year.trim() {
-        "" => crate::clock::today(&mut conn.conn()).await?.year() - 1,
-        y => y
-            .parse::<i32>()
-            .map_err(|_| Error::field("year", Msg::new("error.field.count")))?,
-    };
+    let today = crate::clock::today(&mut conn.conn()).await?;
+    let year = crate::clock::report_year(&q.year, today)?;
     let rounds = award::figures(&mut conn.conn(), year).await?;
     let venture = rounds
         .iter()

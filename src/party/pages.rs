@@ -221,14 +221,7 @@ async fn desk(
     let mut c = conn.conn();
     let today = crate::clock::today(&mut c).await?;
     let area = area_of(&mut c, &q.area).await?;
-    let year = match q.year.trim() {
-        "" => today.year() - 1,
-        y => y
-            .parse::<i32>()
-            .ok()
-            .filter(|y| (2000..=2100).contains(y))
-            .ok_or_else(|| Error::field("year", Msg::new("error.field.choice")))?,
-    };
+    let year = crate::clock::report_year(&q.year, today)?;
     let summary = coverage::summary(&mut c, &scope, area).await?;
     let funding = funding::funding(&mut c, &scope, area, year).await?;
     let (lines, uncovered) = if details {
@@ -656,14 +649,7 @@ async fn api_summary(
     let mut c = conn.conn();
     let today = crate::clock::today(&mut c).await?;
     let area = area_of(&mut c, &q.area).await?;
-    let year = match q.year.trim() {
-        "" => today.year() - 1,
-        y => y
-            .parse::<i32>()
-            .ok()
-            .filter(|y| (2000..=2100).contains(y))
-            .ok_or_else(|| Error::field("year", Msg::new("error.field.choice")))?,
-    };
+    let year = crate::clock::report_year(&q.year, today)?;
     let summary = coverage::summary(&mut c, &Scope::All, area).await?;
     let funding = funding::funding(&mut c, &Scope::All, area, year).await?;
     let bands = super::assessment::band_counts(&mut c, &Scope::All, area, i64::from(year)).await?;

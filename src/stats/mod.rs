@@ -324,18 +324,10 @@ async fn api_summary(
 ) -> std::result::Result<axum::Json<Summary>, crate::api::ApiError> {
     use crate::error::Error;
     use crate::i18n::Msg;
-    use chrono::Datelike;
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     let today = crate::clock::today(&mut c).await?;
-    let year = match q.year.trim() {
-        "" => today.year() - 1,
-        y => y
-            .parse::<i32>()
-            .ok()
-            .filter(|y| (1990..=2100).contains(y))
-            .ok_or_else(|| Error::field("year", Msg::new("error.field.choice")))?,
-    };
+    let year = crate::clock::report_year(&q.year, today)?;
     let area = match q.area.trim() {
         "" => crate::areas::store::root(&mut c).await?,
         code => crate::areas::store::find_by_code(&mut c, code).await?,
