@@ -102,6 +102,30 @@ db_test!(
             );
         }
 
+        // The same report in Excel: each figure's label and its number as a numeric cell.
+        let xlsx = registrar
+            .get("/admin/stats/reports/summary?year=2014&format=xlsx")
+            .await;
+        assert_eq!(xlsx.status, StatusCode::OK);
+        let entries = shezu::export::zip::read_entries(&xlsx.bytes).expect("a readable workbook");
+        let sheet = entries
+            .iter()
+            .find(|(name, _)| name == "xl/worksheets/sheet1.xml")
+            .map(|(_, xml)| String::from_utf8_lossy(xml).into_owned())
+            .expect("the summary sheet");
+        assert!(sheet.contains("<pane ") && sheet.contains("state=\"frozen\""));
+        for figure in FIGURES {
+            let label = shezu::i18n::Lang::Zh.t(&shezu::stats::catalogue::label_key(figure.key));
+            assert!(sheet.contains(label), "{label} in the sheet");
+            let value = api[figure.key].as_f64().unwrap();
+            let cell = match figure.kind {
+                ColumnKind::Count => format!("<v>{}</v>", value.round() as i64),
+                ColumnKind::Percent => format!("<v>{}</v>", value * 100.0),
+                _ => format!("<v>{value}</v>"),
+            };
+            assert!(sheet.contains(&cell), "{}: {cell} in the sheet", figure.key);
+        }
+
         // Every report of the set answers as a page, CSV and Excel.
         for report in shezu::stats::reports::Report::ALL {
             let uri = format!("/admin/stats/reports/{}?year=2014", report.as_str());

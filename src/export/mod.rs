@@ -3,7 +3,7 @@
 //! Excel workbook ([`xlsx`]). Reports build tables; they never format numbers themselves.
 
 pub mod xlsx;
-mod zip;
+pub mod zip;
 
 /// What a column holds, which decides how every rendering formats it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

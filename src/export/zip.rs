@@ -1,5 +1,5 @@
-//! A ZIP container written strictly forward (for the Excel writer, [`super::xlsx`]): no
-//! seeking, so the output may be an HTTP body.
+//! ZIP containers: written strictly forward for the Excel writer ([`super::xlsx`]) — no
+//! seeking, so the output may be an HTTP body — and read back ([`read_entries`]).
 
 use std::io::{self, Write};
 
@@ -232,4 +232,73 @@ fn put16(buf: &mut Vec<u8>, v: u16) {
 
 fn put32(buf: &mut Vec<u8>, v: u32) {
     buf.extend_from_slice(&v.to_le_bytes());
+}
+
+/// Every entry of the ZIP archive `bytes` (name, inflated contents), read through its central
+/// directory, each checked against its CRC and size; stored and deflated entries only, no
+/// ZIP64. For reading workbooks back (an uploaded XLSX, a test of a download): an archive
+/// this cannot read is an error, never a panic.
+pub fn read_entries(bytes: &[u8]) -> io::Result<Vec<(String, Vec<u8>)>> {
+    use std::io::Read;
+    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, format!("zip: {what}"));
+    let u16_at = |at: usize| -> io::Result<usize> {
+        let b = bytes.get(at..at + 2).ok_or_else(|| bad("truncated"))?;
+        Ok(u16::from_le_bytes([b[0], b[1]]) as usize)
+    };
+    let u32_at = |at: usize| -> io::Result<usize> {
+        let b = bytes.get(at..at + 4).ok_or_else(|| bad("truncated"))?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    // The end record is the last 22 bytes plus a comment of up to 65,535.
+    let lowest = bytes.len().saturating_sub(22 + 0xFFFF);
+    let end = (lowest..=bytes.len().saturating_sub(22))
+        .rev()
+        .find(|&at| u32_at(at).ok() == Some(0x0605_4b50))
+        .ok_or_else(|| bad("no end record"))?;
+    let count = u16_at(end + 10)?;
+    let mut at = u32_at(end + 16)?;
+    let mut entries = Vec::with_capacity(count);
+    for _ in 0..count {
+        if u32_at(at)? != 0x0201_4b50 {
+            return Err(bad("central directory"));
+        }
+        let method = u16_at(at + 10)?;
+        let crc = u32_at(at + 16)? as u32;
+        let compressed = u32_at(at + 20)?;
+        let size = u32_at(at + 24)?;
+        let name_len = u16_at(at + 28)?;
+        let skip = u16_at(at + 30)? + u16_at(at + 32)?;
+        let local = u32_at(at + 42)?;
+        let name = bytes
+            .get(at + 46..at + 46 + name_len)
+            .ok_or_else(|| bad("truncated"))?;
+        let name = String::from_utf8_lossy(name).into_owned();
+        at += 46 + name_len + skip;
+        if u32_at(local)? != 0x0403_4b50 {
+            return Err(bad("local header"));
+        }
+        let data = local + 30 + u16_at(local + 26)? + u16_at(local + 28)?;
+        let raw = bytes
+            .get(data..data + compressed)
+            .ok_or_else(|| bad("truncated"))?;
+        let contents = match method {
+            0 => raw.to_vec(),
+            8 => {
+                // Never inflate past the size the directory declares (a zip bomb stops there).
+                let mut out = Vec::with_capacity(size.min(1 << 24));
+                flate2::read::DeflateDecoder::new(raw)
+                    .take(size as u64 + 1)
+                    .read_to_end(&mut out)?;
+                out
+            }
+            _ => return Err(bad("compression method")),
+        };
+        let mut check = Crc::new();
+        check.update(&contents);
+        if contents.len() != size || check.sum() != crc {
+            return Err(bad("size or CRC"));
+        }
+        entries.push((name, contents));
+    }
+    Ok(entries)
 }

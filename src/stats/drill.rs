@@ -607,54 +607,60 @@ impl Drill<'_> {
 
     /// Verified volunteer hours per organization, as they stood at the year's end.
     async fn volunteer_hours(&self, conn: &mut Conn<'_>) -> Result<Table> {
-        let mut sql = crate::volunteers::store::verified_sql(
+        let sql = crate::volunteers::store::verified_sql(
             "select o.id, o.name, o.uscc, count(*), cast(sum(s.tenth_hours) as bigint)",
             self.scope,
             Some(self.area.area_id()),
             Some(self.day),
         );
-        sql.push(" group by o.id, o.name, o.uscc order by o.name, o.id");
-        let rows: Vec<(i64, String, Option<String>, i64, i64)> = sql.fetch_all(conn).await?;
-        let mut table = self.table(vec![
-            self.text_col("drill.col.name"),
-            self.text_col("drill.col.uscc"),
-            self.col("drill.col.records", "stats.unit.item", ColumnKind::Count),
-            self.col("drill.col.hours", "stats.unit.hour", ColumnKind::Decimal),
-        ]);
-        for (id, name, uscc, records, tenths) in rows {
-            table.rows.push(vec![
-                Cell::Link(name, format!("/admin/orgs/{id}")),
-                text(uscc),
-                Cell::Int(records),
-                Cell::Number(tenths as f64 / 10.0),
-            ]);
-        }
-        Ok(self.totals(table))
+        let records = self.col("drill.col.records", "stats.unit.item", ColumnKind::Count);
+        let hours = self.col("drill.col.hours", "stats.unit.hour", ColumnKind::Decimal);
+        self.per_organization(conn, sql, records, hours, |tenths| {
+            Cell::Number(tenths as f64 / 10.0)
+        })
+        .await
     }
 
     /// Donations received on or before the year's end, per organization.
     async fn donations(&self, conn: &mut Conn<'_>) -> Result<Table> {
-        let mut sql = crate::volunteers::store::donations_sql(
+        let sql = crate::volunteers::store::donations_sql(
             "select o.id, o.name, o.uscc, count(*), cast(sum(d.amount_fen) as bigint)",
             self.scope,
             Some(self.area.area_id()),
             Some(RECEIVED),
             Some(self.day),
         );
+        let donations = self.col("drill.col.donations", "stats.unit.item", ColumnKind::Count);
+        let amount = self.col("drill.col.amount", "stats.unit.yuan", ColumnKind::Money);
+        self.per_organization(conn, sql, donations, amount, yuan)
+            .await
+    }
+
+    /// One row per organization from `sql` (selecting the organization's id, name and credit
+    /// code, a count and a sum), the count under `count` and the sum, as `amount_cell` makes
+    /// it, under `amount`; with a totals row.
+    async fn per_organization(
+        &self,
+        conn: &mut Conn<'_>,
+        mut sql: Sql,
+        count: Column,
+        amount: Column,
+        amount_cell: fn(i64) -> Cell,
+    ) -> Result<Table> {
         sql.push(" group by o.id, o.name, o.uscc order by o.name, o.id");
         let rows: Vec<(i64, String, Option<String>, i64, i64)> = sql.fetch_all(conn).await?;
         let mut table = self.table(vec![
             self.text_col("drill.col.name"),
             self.text_col("drill.col.uscc"),
-            self.col("drill.col.donations", "stats.unit.item", ColumnKind::Count),
-            self.col("drill.col.amount", "stats.unit.yuan", ColumnKind::Money),
+            count,
+            amount,
         ]);
-        for (id, name, uscc, count, fen) in rows {
+        for (id, name, uscc, n, sum) in rows {
             table.rows.push(vec![
                 Cell::Link(name, format!("/admin/orgs/{id}")),
                 text(uscc),
-                Cell::Int(count),
-                yuan(fen),
+                Cell::Int(n),
+                amount_cell(sum),
             ]);
         }
         Ok(self.totals(table))

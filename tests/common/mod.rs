@@ -203,6 +203,8 @@ pub struct Answer {
     pub headers: axum::http::HeaderMap,
     /// Body as text.
     pub body: String,
+    /// Body as it came (for downloads that are not text).
+    pub bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -246,6 +248,7 @@ impl TestApp {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 
