@@ -137,6 +137,22 @@ mod tests {
     }
 
     #[test]
+    fn no_key_is_defined_twice() {
+        // A second definition silently replaces the first (one page's label changes another's).
+        for source in [
+            include_str!("../locales/zh-CN.txt"),
+            include_str!("../locales/en.txt"),
+        ] {
+            let mut seen = std::collections::HashSet::new();
+            for line in source.lines().map(str::trim) {
+                if let Some((key, _)) = line.split_once(" = ").filter(|_| !line.starts_with('#')) {
+                    assert!(seen.insert(key.trim()), "{} defined twice", key.trim());
+                }
+            }
+        }
+    }
+
+    #[test]
     fn every_key_used_in_code_and_templates_exists() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut missing = Vec::new();

@@ -178,7 +178,12 @@ pub fn panels(lang: Lang, summary: &super::Summary, drill_query: Option<&str>) -
                     key: f.key,
                     label: lang.t(&catalogue::label_key(f.key)),
                     value: figure_cell(f.kind, *value).display(f.kind),
-                    unit: lang.t(f.unit),
+                    // A percentage carries its sign already.
+                    unit: if f.kind == ColumnKind::Percent {
+                        ""
+                    } else {
+                        lang.t(f.unit)
+                    },
                     href: drill_query
                         .map(|q| format!("/admin/stats/drill/{}?{q}", f.key))
                         .unwrap_or_default(),

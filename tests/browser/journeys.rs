@@ -269,7 +269,7 @@ db_test!(the_statistics_page_shows_the_seed_figures, |t| async move {
     let browser = site.browser();
     browser.goto("/stats");
     let figures = browser.execute(
-        "return Object.fromEntries([...document.querySelectorAll('dl.figures > div')]
+        "return Object.fromEntries([...document.querySelectorAll('dl.figures')[0].querySelectorAll(':scope > div')]
            .map(d => [d.querySelector('dt').innerText.trim(), d.querySelector('dd').innerText.trim()]));",
         json!([]),
     );
@@ -293,6 +293,13 @@ db_test!(the_statistics_page_shows_the_seed_figures, |t| async move {
             "{label} on /stats: {figures}"
         );
     }
+    // The year's aggregates follow, without links to records.
+    assert_eq!(browser.text("#fig-party_orgs_independent dd .value"), "214");
+    assert!(
+        browser
+            .find_all("a[href^='/admin/stats/drill/']")
+            .is_empty()
+    );
     // The charts are drawn and carry their numbers as text, not colour alone.
     assert!(browser.find_all("figure.chart-box svg").len() >= 3);
     assert!(browser.find_all("figure.chart-box table").len() >= 3);
@@ -315,7 +322,8 @@ db_test!(the_statistics_page_shows_the_seed_figures, |t| async move {
     site.shot(&browser, "admin-stats-desk");
     browser.find("#fig-party_orgs_independent dd a").click();
     browser.wait_until("the drill-down opens", |b| {
-        b.path() == "/admin/stats/drill/party_orgs_independent"
+        b.path()
+            .starts_with("/admin/stats/drill/party_orgs_independent?")
     });
     assert_eq!(browser.text("#figure-value"), "214");
     assert_eq!(browser.find_all("table.report tbody tr").len(), 214);
