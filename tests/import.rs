@@ -221,3 +221,57 @@ db_test!(the_command_line_imports_and_refuses, |t| async move {
     assert!(stderr.contains("第 2 行 · 业务主管单位 · "), "{stderr}");
     assert!(stderr.contains("未写入任何数据"), "{stderr}");
 });
+
+db_test!(
+    a_kill_in_the_middle_leaves_nothing_and_a_rerun_completes,
+    |t| async move {
+        load_areas(t).await;
+        let rows = 5_000;
+        let mut file = format!("{HEADER}\n");
+        for i in 0..rows {
+            file.push_str(&format!(
+            "{},滨海新区第{i}号社区食堂,民办非企业单位,养老服务,塘沽街道,正常,2014-05-06,赵{i},滨海新区民政局,\n",
+            Uscc::generate('2', "120116", 900_000 + i).as_str()
+        ));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("many.csv");
+        std::fs::write(&path, file).unwrap();
+        let before = counts(t).await;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shezu"))
+            .args(["import", "organizations", path.to_str().unwrap()])
+            .args(["--database", &t.url])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait for the first progress line of the writing pass, then kill -9 (SIGKILL).
+        let stderr = child.stderr.take().unwrap();
+        let saw_writing = tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+                .any(|l| l.starts_with("已写入"))
+        })
+        .await
+        .unwrap();
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert!(saw_writing, "the writing pass started");
+        assert!(!status.success(), "killed before the end");
+        assert_eq!(counts(t).await, before, "a killed import leaves nothing");
+
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_shezu"))
+            .args(["import", "organizations", path.to_str().unwrap()])
+            .args(["--database", &t.url])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(counts(t).await.0, before.0 + i64::from(rows));
+    }
+);
