@@ -12,6 +12,7 @@ mod demo;
 mod evaluation;
 mod funding;
 mod hubs;
+mod import;
 mod incubation;
 mod inspection;
 mod notices;

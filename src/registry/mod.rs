@@ -4,6 +4,7 @@
 pub mod api;
 pub mod dump;
 pub mod facets;
+pub mod import;
 pub mod open_data;
 pub mod pages;
 pub mod search;

@@ -1,0 +1,633 @@
+//! Bulk import of organizations (批量导入) from a CSV file shaped like the registry's own export:
+//! a validation pass over the whole file that reports every bad row and field, then one
+//! transaction that creates or updates each organization through the normal store paths, keyed
+//! by USCC (or by name and area for filed organizations without one), so re-running the same
+//! file changes nothing.
+
+use super::open_data::{EXPORT_COLUMNS, column_key};
+use super::store::{self, Updated};
+use super::uscc::Uscc;
+use super::{OrgForm, OrgId, OrgStatus, name_key};
+use crate::audit::Actor;
+use crate::auth::Scope;
+use crate::db::{Conn, Db, Sql};
+use crate::error::Error;
+use crate::i18n::{Lang, Msg};
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::time::Instant;
+
+/// Reads RFC 4180 records one at a time (quoted fields may hold commas, doubled quotes and
+/// newlines), so memory stays bounded by the longest record, not the file.
+pub struct CsvRecords<R> {
+    input: R,
+    /// Physical line the next record starts on (1-based).
+    line: u64,
+    buf: String,
+}
+
+impl<R: BufRead> CsvRecords<R> {
+    /// A reader over `input`; a leading UTF-8 byte-order mark is skipped.
+    pub fn new(input: R) -> CsvRecords<R> {
+        CsvRecords {
+            input,
+            line: 1,
+            buf: String::new(),
+        }
+    }
+
+    /// The next record and the line it starts on; `None` at the end. Blank lines are skipped.
+    pub fn next_record(&mut self) -> std::io::Result<Option<(u64, Vec<String>)>> {
+        loop {
+            let start = self.line;
+            let mut fields = Vec::new();
+            let mut field = String::new();
+            let mut in_quotes = false;
+            let mut quoted_field = false;
+            let mut any = false;
+            loop {
+                self.buf.clear();
+                if self.input.read_line(&mut self.buf)? == 0 {
+                    if !any {
+                        return Ok(None);
+                    }
+                    // End of file inside a record (no final newline, or an unclosed quote).
+                    fields.push(std::mem::take(&mut field));
+                    return Ok(Some((start, fields)));
+                }
+                any = true;
+                self.line += 1;
+                if start == 1 && self.line == 2 && self.buf.starts_with('\u{feff}') {
+                    self.buf.drain(..'\u{feff}'.len_utf8());
+                }
+                let mut chars = self.buf.chars().peekable();
+                let mut ended = false;
+                while let Some(c) = chars.next() {
+                    if in_quotes {
+                        if c == '"' {
+                            if chars.peek() == Some(&'"') {
+                                chars.next();
+                                field.push('"');
+                            } else {
+                                in_quotes = false;
+                            }
+                        } else {
+                            field.push(c);
+                        }
+                    } else {
+                        match c {
+                            '"' if field.is_empty() && !quoted_field => {
+                                in_quotes = true;
+                                quoted_field = true;
+                            }
+                            ',' => {
+                                fields.push(std::mem::take(&mut field));
+                                quoted_field = false;
+                            }
+                            '\r' if chars.peek() == Some(&'\n') => {}
+                            '\n' => {
+                                ended = true;
+                                break;
+                            }
+                            c => field.push(c),
+                        }
+                    }
+                }
+                if ended || !in_quotes && self.buf.is_empty() {
+                    break;
+                }
+            }
+            fields.push(field);
+            if fields.len() == 1 && fields[0].trim().is_empty() {
+                continue;
+            }
+            return Ok(Some((start, fields)));
+        }
+    }
+}
+
+/// One problem found in the file: the line, the column (catalogue key of the field) and what
+/// is wrong.
+#[derive(Debug, Clone)]
+pub struct RowError {
+    /// Physical line of the file (the header is line 1).
+    pub line: u64,
+    /// Catalogue key naming the column.
+    pub field: String,
+    /// What is wrong.
+    pub msg: Msg,
+}
+
+impl RowError {
+    /// `第 N 行 · 字段 · 问题` in `lang`.
+    pub fn render(&self, lang: Lang) -> String {
+        lang.tf(
+            "import.error_line",
+            &[
+                ("line", &self.line.to_string()),
+                ("field", lang.t(&self.field)),
+                ("problem", &self.msg.render(lang)),
+            ],
+        )
+    }
+}
+
+/// Why an import wrote nothing.
+#[derive(Debug)]
+pub enum ImportError {
+    /// The file has bad rows; every one is listed.
+    Invalid(Vec<RowError>),
+    /// The file could not be read.
+    Io(std::io::Error),
+    /// The database failed.
+    Db(Error),
+}
+
+impl From<std::io::Error> for ImportError {
+    fn from(e: std::io::Error) -> Self {
+        ImportError::Io(e)
+    }
+}
+
+impl From<Error> for ImportError {
+    fn from(e: Error) -> Self {
+        ImportError::Db(e)
+    }
+}
+
+impl From<sqlx::Error> for ImportError {
+    fn from(e: sqlx::Error) -> Self {
+        ImportError::Db(e.into())
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Rows read (without the header).
+    pub rows: u64,
+    /// Organizations created.
+    pub created: u64,
+    /// Organizations whose record changed.
+    pub updated: u64,
+    /// Rows that repeated what the registry already said.
+    pub unchanged: u64,
+    /// Rows without a USCC, matched on name and area (filed organizations).
+    pub keyed_on_name: u64,
+}
+
+/// Where an import is, for a progress line.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// `false` while validating, `true` while writing.
+    pub writing: bool,
+    /// Rows done in this pass.
+    pub rows: u64,
+    /// Rows a second in this pass so far.
+    pub rows_per_second: f64,
+}
+
+/// Rows between two progress reports.
+pub const PROGRESS_EVERY: u64 = 1_000;
+
+/// The import's columns: export column names (machine or Chinese or English label), mapped to
+/// the form field they fill; `id` and `area_name` are the export's own and are skipped.
+fn column_of(header: &str) -> Option<&'static str> {
+    let h = header.trim().trim_start_matches('\u{feff}').trim();
+    EXPORT_COLUMNS.iter().copied().find(|&c| {
+        let key = column_key(c);
+        c == h || Lang::Zh.t(&key) == h || Lang::En.t(&key) == h
+    })
+}
+
+/// A cell as typed: trimmed, with the `'` the export puts before formula-like text removed.
+fn cell(raw: &str) -> &str {
+    let t = raw.trim();
+    match t.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        _ => t,
+    }
+}
+
+/// Dictionaries the labels in a file are resolved against (loaded once per import).
+struct Dictionaries {
+    /// Domain code, Chinese name or English name → code.
+    domains: HashMap<String, String>,
+    /// Area name → codes (a name may repeat in different streets).
+    area_names: HashMap<String, Vec<String>>,
+    /// Known division codes.
+    area_codes: HashSet<String>,
+}
+
+impl Dictionaries {
+    async fn load(conn: &mut Conn<'_>) -> Result<Dictionaries, Error> {
+        let mut domains = HashMap::new();
+        for d in store::list_domains(conn).await? {
+            domains.insert(d.name_zh.clone(), d.code.clone());
+            domains.insert(d.name_en.clone(), d.code.clone());
+            domains.insert(d.code.clone(), d.code);
+        }
+        let mut area_names: HashMap<String, Vec<String>> = HashMap::new();
+        let mut area_codes = HashSet::new();
+        for a in crate::areas::store::list_all(conn).await? {
+            area_names.entry(a.name).or_default().push(a.code.clone());
+            area_codes.insert(a.code);
+        }
+        Ok(Dictionaries {
+            domains,
+            area_names,
+            area_codes,
+        })
+    }
+}
+
+/// One data row turned into form text over `base` (the stored record on update, blank on
+/// create); label errors are added to `errors`.
+fn fill_form(
+    base: OrgForm,
+    columns: &[Option<&'static str>],
+    record: &[String],
+    dict: &Dictionaries,
+    line: u64,
+    errors: &mut Vec<RowError>,
+) -> OrgForm {
+    let mut form = base;
+    let mut area_name = None;
+    let mut area_given = false;
+    for (column, raw) in columns.iter().zip(record) {
+        let Some(column) = column else { continue };
+        let v = cell(raw).to_owned();
+        let bad = |errors: &mut Vec<RowError>, msg: Msg| {
+            errors.push(RowError {
+                line,
+                field: column_key(column),
+                msg,
+            })
+        };
+        match *column {
+            "uscc" => form.uscc = v,
+            "name" => form.name = v,
+            "kind" => form.kind = v,
+            "domain" => {
+                form.domain = match v.as_str() {
+                    "" => v,
+                    _ => match dict.domains.get(&v) {
+                        Some(code) => code.clone(),
+                        None => {
+                            bad(errors, Msg::new("error.field.choice"));
+                            String::new()
+                        }
+                    },
+                }
+            }
+            "area_code" => {
+                area_given = !v.is_empty();
+                form.area_code = v;
+            }
+            "area_name" => area_name = Some(v),
+            "status" => form.status = v,
+            "registered_on" => form.registered_on = v,
+            "grade" => form.grade = v,
+            "grade_expires_on" => form.grade_expires_on = v,
+            "legal_representative" => form.legal_representative = v,
+            "address" => form.address = v,
+            "scope" => form.business_scope = v,
+            "supervisory_unit" => form.supervisory_unit = v,
+            "direct_registration" => form.direct_registration = Some(v),
+            "founded_on" => form.founded_on = v,
+            "registered_capital_yuan" => form.registered_capital_yuan = v,
+            "brand" => form.brand = Some(v),
+            _ => {}
+        }
+    }
+    // 所在区域 may hold a division code or an area name; 所在区域名称 fills it when it is blank.
+    let area_text = if area_given {
+        Some(form.area_code.clone())
+    } else {
+        area_name.filter(|n| !n.is_empty())
+    };
+    if let Some(text) = area_text {
+        if dict.area_codes.contains(&text) {
+            form.area_code = text;
+        } else {
+            match dict.area_names.get(&text).map(Vec::as_slice) {
+                Some([code]) => form.area_code = code.clone(),
+                Some(_) => {
+                    errors.push(RowError {
+                        line,
+                        field: "org.field.area_code".into(),
+                        msg: Msg::new("import.error.ambiguous_area"),
+                    });
+                    form.area_code.clear();
+                }
+                None => {
+                    errors.push(RowError {
+                        line,
+                        field: "org.field.area_code".into(),
+                        msg: Msg::new("registry.error.unknown_area"),
+                    });
+                    form.area_code.clear();
+                }
+            }
+        }
+    }
+    form.reason = Lang::Zh.t("import.reason").to_owned();
+    form
+}
+
+/// The key a row is matched on: its USCC, or for a filed organization without one its name
+/// (folded) and area.
+fn row_key(form: &OrgForm) -> String {
+    match form.uscc.trim() {
+        "" => format!("{}\u{1f}{}", name_key(&form.name), form.area_code),
+        code => code.to_ascii_uppercase(),
+    }
+}
+
+/// Reads the header and maps its columns; unknown or repeated columns are errors.
+fn header_columns(header: &[String], errors: &mut Vec<RowError>) -> Vec<Option<&'static str>> {
+    let mut seen = HashSet::new();
+    header
+        .iter()
+        .map(|h| match column_of(h) {
+            Some(c) if !seen.insert(c) => {
+                errors.push(RowError {
+                    line: 1,
+                    field: column_key(c),
+                    msg: Msg::new("import.error.repeated_column"),
+                });
+                None
+            }
+            Some(c) => Some(c),
+            None => {
+                errors.push(RowError {
+                    line: 1,
+                    field: "import.header".into(),
+                    msg: Msg::new("import.error.unknown_column").with("column", h.trim()),
+                });
+                None
+            }
+        })
+        .collect()
+}
+
+/// Imports organizations from a CSV file: validates every row first (nothing is written if any
+/// is bad), then creates or updates each one in a single transaction. The input is read twice
+/// (once per pass), so it must be seekable; neither pass keeps the rows in memory.
+pub async fn import_organizations<R: Read + Seek>(
+    db: &Db,
+    actor: &Actor,
+    input: R,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<ImportSummary, ImportError> {
+    let mut input = BufReader::new(input);
+    let dict = {
+        let mut conn = db.acquire().await?;
+        Dictionaries::load(&mut conn.conn()).await?
+    };
+
+    // Validation pass: pure checks of every row and duplicates within the file.
+    let mut errors = Vec::new();
+    let columns = {
+        let mut records = CsvRecords::new(&mut input);
+        let Some((_, header)) = records.next_record()? else {
+            return Err(ImportError::Invalid(vec![RowError {
+                line: 1,
+                field: "import.header".into(),
+                msg: Msg::new("import.error.empty"),
+            }]));
+        };
+        let columns = header_columns(&header, &mut errors);
+        let mut keys: HashMap<String, u64> = HashMap::new();
+        let started = Instant::now();
+        let mut rows = 0u64;
+        while let Some((line, record)) = records.next_record()? {
+            rows += 1;
+            if record.len() != header.len() {
+                errors.push(RowError {
+                    line,
+                    field: "import.header".into(),
+                    msg: Msg::new("import.error.field_count")
+                        .with("found", record.len())
+                        .with("expected", header.len()),
+                });
+                continue;
+            }
+            let form = fill_form(
+                OrgForm::default(),
+                &columns,
+                &record,
+                &dict,
+                line,
+                &mut errors,
+            );
+            match form.parse() {
+                Err(fields) => {
+                    for (field, msg) in fields.0 {
+                        errors.push(RowError {
+                            line,
+                            field: form_field_key(field),
+                            msg,
+                        });
+                    }
+                }
+                // A code generated here would differ on every run, so a registered organization
+                // must bring its own to be matched again; only one in preparation has none yet.
+                Ok(d)
+                    if d.uscc.is_none()
+                        && d.kind.is_registered()
+                        && d.status != OrgStatus::Preparing =>
+                {
+                    errors.push(RowError {
+                        line,
+                        field: "org.field.uscc".into(),
+                        msg: Msg::new("import.error.uscc_required"),
+                    });
+                }
+                Ok(_) => {}
+            }
+            if errors.last().is_some_and(|e| e.line == line) {
+                // Already reported; a duplicate check on a broken row would only add noise.
+            } else if let Some(first) = keys.insert(row_key(&form), line) {
+                let field = if form.uscc.trim().is_empty() {
+                    "org.field.name"
+                } else {
+                    "org.field.uscc"
+                };
+                errors.push(RowError {
+                    line,
+                    field: field.into(),
+                    msg: Msg::new("import.error.duplicate_row").with("line", first),
+                });
+            }
+            if rows.is_multiple_of(PROGRESS_EVERY) {
+                progress(rate(false, rows, started));
+            }
+        }
+        columns
+    };
+    if !errors.is_empty() {
+        return Err(ImportError::Invalid(errors));
+    }
+
+    // Commit pass: one transaction, so a crash or any refused row leaves the registry as it was.
+    input.seek(SeekFrom::Start(0))?;
+    let mut records = CsvRecords::new(&mut input);
+    records.next_record()?;
+    let mut summary = ImportSummary::default();
+    let mut tx = db.begin().await?;
+    let division = crate::settings::store::current(&mut tx.conn(), "division_code").await?;
+    let started = Instant::now();
+    let at = chrono::Utc::now();
+    while let Some((line, record)) = records.next_record()? {
+        summary.rows += 1;
+        let mut conn = tx.conn();
+        let blank = OrgForm::default();
+        let probe = fill_form(blank, &columns, &record, &dict, line, &mut errors);
+        if probe.uscc.trim().is_empty() {
+            summary.keyed_on_name += 1;
+        }
+        let existing = find_existing(&mut conn, &probe).await?;
+        let result = match existing {
+            Some(id) => {
+                let row = store::find(&mut conn, &Scope::All, id)
+                    .await?
+                    .ok_or(Error::NotFound)?;
+                let form = fill_form(
+                    OrgForm::from_row(&row),
+                    &columns,
+                    &record,
+                    &dict,
+                    line,
+                    &mut errors,
+                );
+                match form.parse() {
+                    Ok(draft) => store::update(
+                        &mut conn,
+                        &Scope::All,
+                        actor,
+                        at,
+                        id,
+                        row.version,
+                        &draft,
+                        Some(&form.reason),
+                    )
+                    .await
+                    .map(|u| match u {
+                        Updated::Changed(_) => summary.updated += 1,
+                        Updated::Unchanged => summary.unchanged += 1,
+                    }),
+                    Err(fields) => Err(Error::Invalid(fields)),
+                }
+            }
+            None => match probe.parse() {
+                Ok(draft) => store::create(&mut conn, &Scope::All, actor, at, &draft, &division)
+                    .await
+                    .map(|_| summary.created += 1),
+                Err(fields) => Err(Error::Invalid(fields)),
+            },
+        };
+        match result {
+            Ok(()) => {}
+            // Checks against the registry (duplicate names, references) are collected for
+            // every row; nothing is committed if any fails.
+            Err(Error::Invalid(fields)) => {
+                for (field, msg) in fields.0 {
+                    errors.push(RowError {
+                        line,
+                        field: form_field_key(field),
+                        msg,
+                    });
+                }
+            }
+            Err(Error::Conflict(msg)) => errors.push(RowError {
+                line,
+                field: "org.field.name".into(),
+                msg,
+            }),
+            Err(e) => return Err(e.into()),
+        }
+        if summary.rows.is_multiple_of(PROGRESS_EVERY) {
+            progress(rate(true, summary.rows, started));
+        }
+    }
+    if !errors.is_empty() {
+        tx.rollback().await?;
+        return Err(ImportError::Invalid(errors));
+    }
+    tx.commit().await?;
+    Ok(summary)
+}
+
+fn rate(writing: bool, rows: u64, started: Instant) -> Progress {
+    Progress {
+        writing,
+        rows,
+        rows_per_second: rows as f64 / started.elapsed().as_secs_f64().max(1e-9),
+    }
+}
+
+/// The catalogue key naming a form field, for error lines.
+fn form_field_key(field: &str) -> String {
+    match field {
+        "business_scope" => "org.field.business_scope".into(),
+        "registered_capital_yuan" => "dump.column.registered_capital_yuan".into(),
+        f => format!("org.field.{f}"),
+    }
+}
+
+/// The organization a row updates: the one with its USCC, or (for a row without one) the
+/// organization without a code that has its name in its area.
+async fn find_existing(conn: &mut Conn<'_>, form: &OrgForm) -> Result<Option<OrgId>, Error> {
+    match form.uscc.trim() {
+        "" => {
+            let found = Sql::new(
+                "select o.id from organizations o join areas a on a.id = o.area_id where o.uscc is null and o.name_key = $1 and a.code = $2 order by o.id",
+            )
+            .arg(name_key(&form.name))
+            .arg(form.area_code.as_str())
+            .fetch_optional::<(i64,)>(conn)
+            .await?;
+            Ok(found.map(|(id,)| OrgId(id)))
+        }
+        code => match Uscc::parse(code) {
+            Ok(u) => Ok(store::find_by_uscc(conn, &Scope::All, &u)
+                .await?
+                .map(|r| r.org_id())),
+            Err(_) => Ok(None),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(text: &str) -> Vec<(u64, Vec<String>)> {
+        let mut r = CsvRecords::new(text.as_bytes());
+        let mut out = Vec::new();
+        while let Some(rec) = r.next_record().unwrap() {
+            out.push(rec);
+        }
+        out
+    }
+
+    #[test]
+    fn reads_quotes_newlines_and_bom() {
+        let got = records("\u{feff}a,b\r\n\"x, \"\"y\"\"\",\"two\nlines\"\r\n\nlast,\n");
+        assert_eq!(got[0], (1, vec!["a".into(), "b".into()]));
+        assert_eq!(got[1], (2, vec!["x, \"y\"".into(), "two\nlines".into()]));
+        assert_eq!(got[2], (5, vec!["last".into(), "".into()]));
+        assert_eq!(got.len(), 3);
+    }
+
+    #[test]
+    fn export_guard_is_removed_and_labels_name_columns() {
+        assert_eq!(cell("'=SUM(A1)"), "=SUM(A1)");
+        assert_eq!(cell("'quoted"), "'quoted");
+        assert_eq!(column_of("名称"), Some("name"));
+        assert_eq!(column_of("uscc"), Some("uscc"));
+        assert_eq!(column_of("统一社会信用代码"), Some("uscc"));
+        assert_eq!(column_of("nonsense"), None);
+    }
+}
