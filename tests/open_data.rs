@@ -344,3 +344,132 @@ fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).to_vec()
 }
+
+/// The names in an export's CSV (third column), in file order.
+fn csv_names(body: &str) -> Vec<String> {
+    body.lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap().to_owned())
+        .collect()
+}
+
+/// The names in an Excel export (column C below the header row on row 3), in sheet order,
+/// with the sheet's XML.
+fn xlsx_names(bytes: &[u8]) -> (Vec<String>, String) {
+    let entries = shezu::export::zip::read_entries(bytes).expect("a readable workbook");
+    let sheet = entries
+        .iter()
+        .find(|(name, _)| name == "xl/worksheets/sheet1.xml")
+        .map(|(_, xml)| String::from_utf8(xml.clone()).unwrap())
+        .expect("the first sheet");
+    assert!(
+        !entries
+            .iter()
+            .any(|(name, _)| name == "xl/worksheets/sheet2.xml"),
+        "a small export fits one sheet"
+    );
+    let names = sheet
+        .split(r#"<c r="C"#)
+        .skip(1)
+        .filter_map(|cell| {
+            let (row, rest) = cell.split_once('"')?;
+            if row.parse::<u32>().ok()? <= 3 {
+                return None;
+            }
+            let text = rest.split_once("<t>")?.1.split_once("</t>")?.0;
+            Some(text.to_owned())
+        })
+        .collect();
+    (names, sheet)
+}
+
+db_test!(
+    the_excel_export_holds_what_the_csv_holds_in_scope,
+    |t| async move {
+        seed(t).await;
+        let app = t.app();
+        for q in ["", "q=%E5%85%BB%E8%80%81&status=active", "kind=community"] {
+            let csv = app
+                .get(&format!("/api/v1/export/organizations?format=csv&{q}"))
+                .await;
+            let xlsx = app
+                .get(&format!("/api/v1/export/organizations?format=xlsx&{q}"))
+                .await;
+            assert_eq!(xlsx.status, StatusCode::OK, "{}", xlsx.body);
+            assert_eq!(
+                xlsx.headers["content-type"],
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            );
+            assert!(
+                xlsx.headers["content-disposition"]
+                    .to_str()
+                    .unwrap()
+                    .ends_with(".xlsx\""),
+                "{:?}",
+                xlsx.headers["content-disposition"]
+            );
+            let (names, sheet) = xlsx_names(&xlsx.bytes);
+            assert_eq!(names, csv_names(&csv.body), "filter {q:?}");
+            assert!(sheet.contains("社会组织名录"), "the title");
+            assert!(sheet.contains("注册资金（元）"), "Chinese headers");
+            assert!(!sheet.contains("022-12345678"), "internal fields stay out");
+            if q.is_empty() {
+                assert_eq!(names.len(), 3);
+                // Registered capital is a number under the money format (style 5 + 2).
+                assert!(sheet.contains(r#" s="7"><v>30000.5</v>"#), "{sheet}");
+            } else {
+                assert!(
+                    sheet.contains(q.split('&').next_back().unwrap()),
+                    "the note names the filter"
+                );
+            }
+        }
+        let (names, _) = xlsx_names(
+            &app.get("/api/v1/export/organizations?format=xlsx&q=%E5%85%BB%E8%80%81&status=active")
+                .await
+                .bytes,
+        );
+        assert_eq!(names, ["塘沽颐年养老服务社"]);
+
+        // A department token limited to 塘沽 (an area officer's view) exports 塘沽 only.
+        let mut tx = t.db.begin().await.unwrap();
+        let area = shezu::areas::store::find_by_code(&mut tx.conn(), "120116001")
+            .await
+            .unwrap()
+            .unwrap()
+            .area_id();
+        let (_, secret) = shezu::auth::tokens::create(
+            &mut tx.conn(),
+            &Actor::system("test"),
+            Utc::now(),
+            "塘沽街道办事处",
+            &[shezu::auth::tokens::TokenScope::parse("registry:read").unwrap()],
+            Some(area),
+            None,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let bearer = format!("Bearer {secret}");
+        let scoped = app
+            .get_with(
+                "/api/v1/export/organizations?format=xlsx",
+                &[("authorization", &bearer)],
+            )
+            .await;
+        assert_eq!(scoped.status, StatusCode::OK, "{}", scoped.body);
+        let csv = app
+            .get_with(
+                "/api/v1/export/organizations?format=csv",
+                &[("authorization", &bearer)],
+            )
+            .await;
+        let (names, _) = xlsx_names(&scoped.bytes);
+        assert_eq!(names, ["塘沽颐年养老服务社"]);
+        assert_eq!(names, csv_names(&csv.body));
+
+        let bad = app.get("/api/v1/export/organizations?format=xlsb").await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.json()["fields"]["format"].is_string());
+    }
+);

@@ -114,8 +114,8 @@ pub fn document() -> Value {
     let mut export_params = vec![param(
         "format",
         "query",
-        "File format (default csv: UTF-8 with BOM, header row of column names).",
-        json!({"type": "string", "enum": ["csv", "json"]}),
+        "File format (default csv: UTF-8 with BOM, header row of column names; xlsx: an Excel workbook with Chinese headers, continued on a second sheet past Excel's 1,048,576 rows).",
+        json!({"type": "string", "enum": ["csv", "json", "xlsx"]}),
     )];
     export_params.extend(filters());
     let doc = json!({
@@ -206,7 +206,7 @@ pub fn document() -> Value {
             "/api/v1/export/organizations": {"get": {
                 "summary": "Download every organization matching the filters (streamed)",
                 "parameters": export_params,
-                "responses": {"200": {"description": "CSV or a JSON array, streamed in id order.", "content": {"text/csv": {}, "application/json": {}}}},
+                "responses": {"200": {"description": "CSV, a JSON array or an Excel workbook, streamed in id order.", "content": {"text/csv": {}, "application/json": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}},
             }},
             "/api/v1/changes": {"get": {
                 "summary": "Change feed for mirroring the registry",

@@ -344,6 +344,15 @@ impl<W: Write> XlsxWriter<W> {
         self.body_row(cells, STYLE_BODY)
     }
 
+    /// How many more rows the open sheet takes before Excel's last row (0 with no sheet open
+    /// or after the totals row): a long stream starts its next sheet when this reaches 0.
+    pub fn rows_left(&self) -> u32 {
+        match &self.open {
+            Some(sheet) if !sheet.totals_done => (MAX_ROWS + 1).saturating_sub(sheet.next_row),
+            _ => 0,
+        }
+    }
+
     /// Writes the totals row (合计) of the open sheet: bold, under a heavier line; the sheet
     /// takes no rows after it.
     pub fn totals(&mut self, cells: &[Cell]) -> io::Result<()> {

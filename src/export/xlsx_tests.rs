@@ -327,8 +327,15 @@ fn rows_past_excels_last_row_are_refused() {
     writer
         .start_sheet("t", "", &[Column::new("a", "", ColumnKind::Count)])
         .unwrap();
+    assert_eq!(
+        writer.rows_left(),
+        MAX_ROWS - 2,
+        "title and header rows are taken"
+    );
     writer.open.as_mut().unwrap().next_row = MAX_ROWS;
+    assert_eq!(writer.rows_left(), 1);
     writer.row(&[Cell::Int(1)]).unwrap();
+    assert_eq!(writer.rows_left(), 0);
     let error = writer.row(&[Cell::Int(1)]).unwrap_err();
     assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
 }

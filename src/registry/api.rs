@@ -44,6 +44,27 @@ pub struct ListQuery {
     sort: Option<String>,
 }
 
+impl ListQuery {
+    /// The filters given (name and value, in query order; paging and facets left out), for a
+    /// download's note.
+    pub fn given_filters(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("q", &self.q),
+            ("kind", &self.kind),
+            ("domain", &self.domain),
+            ("area", &self.area),
+            ("status", &self.status),
+            ("grade", &self.grade),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let value = value.as_deref()?.trim();
+            (!value.is_empty()).then_some((name, value))
+        })
+        .collect()
+    }
+}
+
 /// A checked list request: filter, page, facets asked for and order (if one was named).
 #[derive(Debug, Clone)]
 pub struct ListRequest {

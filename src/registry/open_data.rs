@@ -1,4 +1,4 @@
-//! Open data beyond the paged API: streamed CSV/JSON export of any directory query
+//! Open data beyond the paged API: streamed CSV/JSON/XLSX export of any directory query
 //! (`/api/v1/export/organizations`), the change feed that lets others mirror the registry
 //! incrementally (`/api/v1/changes?since=`), and the rows both the export and the daily dump
 //! write.
@@ -12,7 +12,9 @@ use crate::audit::{self, ChangeEvent};
 use crate::auth::Scope;
 use crate::db::{Db, Sql, Timestamp};
 use crate::error::{Error, FieldErrors};
-use crate::i18n::Msg;
+use crate::export::xlsx::XlsxWriter;
+use crate::export::{Cell, Column, ColumnKind};
+use crate::i18n::{Lang, Msg};
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -193,6 +195,8 @@ pub enum ExportFormat {
     Csv,
     /// A JSON array.
     Json,
+    /// An Excel workbook (.xlsx), written by the streaming [`XlsxWriter`].
+    Xlsx,
 }
 
 /// Every organization in a scope matching a filter, in id order, one batch per call: exports
@@ -256,6 +260,8 @@ fn encode_batch(rows: &[OrgRow], format: ExportFormat, first: bool) -> String {
                 }
                 out.push_str(&serde_json::to_string(&row).unwrap_or_default());
             }
+            // Workbooks are not text: they go through `write_xlsx`.
+            ExportFormat::Xlsx => {}
         }
     }
     out
@@ -270,8 +276,8 @@ struct ExportQuery {
     list: ListQuery,
 }
 
-/// `GET /api/v1/export/organizations?format=csv|json&…filters`: every matching organization,
-/// streamed batch by batch (constant memory whatever the size).
+/// `GET /api/v1/export/organizations?format=csv|json|xlsx&…filters`: every matching
+/// organization, streamed batch by batch (constant memory whatever the size).
 async fn export(
     State(app): State<AppState>,
     caller: ApiCaller,
@@ -280,20 +286,27 @@ async fn export(
     let format = match query.format.as_deref().unwrap_or("csv") {
         "csv" => ExportFormat::Csv,
         "json" => ExportFormat::Json,
+        "xlsx" => ExportFormat::Xlsx,
         _ => return Err(Error::field("format", Msg::new("error.field.choice")).into()),
     };
-    let filter = {
+    let (filter, today) = {
         let mut conn = app.db.acquire().await?;
         let ListRequest { filter, .. } = parse_filter(&mut conn.conn(), &query.list).await?;
-        filter
+        (filter, crate::clock::today(&mut conn.conn()).await?)
     };
+    let db = app.db.clone();
+    let mut walk = BatchWalk::new(caller.scope(), filter);
+    if format == ExportFormat::Xlsx {
+        let note = xlsx_note(&query.list, today);
+        return Ok(download(format, xlsx_body(db, walk, note)));
+    }
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let head = match format {
         ExportFormat::Csv => csv_header(),
         ExportFormat::Json => "[\n".to_owned(),
+        // Returned above.
+        ExportFormat::Xlsx => String::new(),
     };
-    let db = app.db.clone();
-    let mut walk = BatchWalk::new(caller.scope(), filter);
     // A small channel between the walk and the body: a slow reader slows the walk down instead
     // of filling memory.
     tokio::spawn(async move {
@@ -325,14 +338,28 @@ async fn export(
             let _ = tx.send(Ok(Bytes::from_static(b"\n]\n"))).await;
         }
     });
-    let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+    Ok(download(format, body_of(rx)))
+}
+
+/// A response body streaming what arrives on `rx`; an error ends the body abruptly, which
+/// tells the client the file is incomplete.
+fn body_of(rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>) -> Body {
+    Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|chunk| (chunk, rx))
-    }));
+    }))
+}
+
+/// The export's response: `body` with the content type and file name of `format`.
+fn download(format: ExportFormat, body: Body) -> Response {
     let (content_type, name) = match format {
         ExportFormat::Csv => ("text/csv; charset=utf-8", "organizations.csv"),
         ExportFormat::Json => ("application/json", "organizations.json"),
+        ExportFormat::Xlsx => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "organizations.xlsx",
+        ),
     };
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
             (
@@ -342,7 +369,176 @@ async fn export(
         ],
         body,
     )
-        .into_response())
+        .into_response()
+}
+
+/// Bytes of the workbook handed to the body at a time.
+const XLSX_CHUNK: usize = 64 * 1024;
+
+/// The columns of the Excel export: `EXPORT_COLUMNS` under their Chinese names (中文表头);
+/// the id is a plain number, the registered capital money, everything else text as in the CSV.
+/// (The public export has no count column.)
+pub fn xlsx_columns() -> Vec<Column> {
+    EXPORT_COLUMNS
+        .iter()
+        .map(|c| {
+            let kind = match *c {
+                "id" => ColumnKind::General,
+                "registered_capital_yuan" => ColumnKind::Money,
+                _ => ColumnKind::Text,
+            };
+            Column::new(Lang::Zh.t(&column_key(c)), "", kind)
+        })
+        .collect()
+}
+
+impl ExportRow {
+    /// The row's cells under [`xlsx_columns`]: the CSV's values, numbers as numbers, blanks
+    /// empty. No formula guard is needed: cells are written as inline strings, never formulas.
+    fn xlsx_cells(&self) -> Vec<Cell> {
+        let mut cells: Vec<Cell> = self
+            .values()
+            .into_iter()
+            .map(|v| {
+                if v.is_empty() {
+                    Cell::Empty
+                } else {
+                    Cell::Text(v)
+                }
+            })
+            .collect();
+        cells[0] = Cell::Int(self.id);
+        if let Some(yuan) = self
+            .registered_capital_yuan
+            .as_deref()
+            .and_then(|y| y.parse::<f64>().ok())
+        {
+            cells[17] = Cell::Number(yuan);
+        }
+        cells
+    }
+}
+
+/// The note under the workbook's title (说明): the filters given and the export date.
+fn xlsx_note(list: &ListQuery, today: NaiveDate) -> String {
+    let filters = list.given_filters();
+    let filters = if filters.is_empty() {
+        Lang::Zh.t("export.orgs.no_filter").to_owned()
+    } else {
+        filters
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("，")
+    };
+    Lang::Zh.tf(
+        "export.orgs.note",
+        &[("filters", &filters), ("date", &today.to_string())],
+    )
+}
+
+/// The body of an Excel export of `walk`.
+///
+/// The writer is blocking, so it runs in `spawn_blocking`; its output goes to the body in
+/// chunks through a bounded channel. The batches come from an async task through a second
+/// bounded channel rather than `Handle::block_on` inside the blocking task: that keeps every
+/// database future on the runtime's own workers (on a current-thread runtime, as in tests,
+/// `Handle::block_on` from another thread cannot drive IO), and both channels being bounded,
+/// a slow client slows the walk down and memory stays at a few batches and chunks. A client
+/// that goes away closes the body channel: the writer's next send fails, the blocking task
+/// ends and drops the batch receiver, and the walk's next send fails and stops it.
+fn xlsx_body(db: Db, mut walk: BatchWalk, note: String) -> Body {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let (batch_tx, batch_rx) = tokio::sync::mpsc::channel::<Option<Vec<OrgRow>>>(2);
+    tokio::spawn(async move {
+        loop {
+            let batch = match walk.next(&db).await {
+                Ok(Some(rows)) => Some(rows),
+                Ok(None) => return,
+                Err(e) => {
+                    e.log();
+                    // `None` tells the writer the walk failed (the end is the channel closing).
+                    None
+                }
+            };
+            let failed = batch.is_none();
+            if batch_tx.send(batch).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    let failed = tx.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = write_xlsx(batch_rx, ChunkSender::new(tx), &note) {
+            // Fails too when the client is gone, which is fine: nobody is left to tell.
+            let _ = failed.blocking_send(Err(e));
+        }
+    });
+    body_of(rx)
+}
+
+/// Writes the workbook of the batches arriving on `batches` onto `out`: one sheet, continued
+/// on another (社会组织名录(2), …) when Excel's last row is reached.
+fn write_xlsx(
+    mut batches: tokio::sync::mpsc::Receiver<Option<Vec<OrgRow>>>,
+    out: ChunkSender,
+    note: &str,
+) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let title = Lang::Zh.t("export.orgs.title");
+    let columns = xlsx_columns();
+    let mut writer = XlsxWriter::new(out);
+    writer.start_sheet(title, note, &columns)?;
+    while let Some(batch) = batches.blocking_recv() {
+        let rows = batch.ok_or_else(|| std::io::Error::other("export interrupted"))?;
+        for r in &rows {
+            if writer.rows_left() == 0 {
+                writer.start_sheet(title, note, &columns)?;
+            }
+            writer.row(&ExportRow::of(r).xlsx_cells())?;
+        }
+    }
+    writer.finish()?.flush()
+}
+
+/// A blocking `Write` that hands its bytes to an async body in chunks of [`XLSX_CHUNK`]
+/// through a bounded channel; once the receiver is gone every write fails.
+struct ChunkSender {
+    tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    buf: Vec<u8>,
+}
+
+impl ChunkSender {
+    fn new(tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>) -> ChunkSender {
+        ChunkSender {
+            tx,
+            buf: Vec::with_capacity(XLSX_CHUNK),
+        }
+    }
+
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(XLSX_CHUNK));
+        self.tx
+            .blocking_send(Ok(Bytes::from(chunk)))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client gone"))
+    }
+}
+
+impl std::io::Write for ChunkSender {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= XLSX_CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
 }
 
 /// Query of the change feed.
