@@ -50,7 +50,9 @@ pub async fn page_context(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(lang);
     let mut response = next.run(req).await;
     if let Some(view) = response.extensions_mut().remove::<ErrorView>() {
-        response = view.render(lang);
+        // The session layer (inside this one) leaves the signed-in user's header for the page.
+        let user = response.extensions_mut().remove::<NavUser>();
+        response = view.render(lang, user);
     }
     if let Some(chosen) = from_query {
         let value = format!(
@@ -160,9 +162,15 @@ pub async fn session(State(app): State<AppState>, req: Request, next: Next) -> R
             body = axum::body::Body::from(bytes);
         }
     }
+    // An error page rendered further out (see [`page_context`]) still shows who is signed in.
+    let nav = user.as_ref().map(NavUser::of);
     parts.extensions.insert(SessionUser(user));
     parts.extensions.insert(PeerIp(ip));
-    next.run(Request::from_parts(parts, body)).await
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    if let Some(nav) = nav.filter(|_| response.extensions().get::<ErrorView>().is_some()) {
+        response.extensions_mut().insert(nav);
+    }
+    response
 }
 
 async fn resolve_session(
@@ -618,8 +626,8 @@ impl ErrorView {
         }
     }
 
-    fn render(&self, lang: Lang) -> Response {
-        let mut response = self.render_body(lang);
+    fn render(&self, lang: Lang, user: Option<NavUser>) -> Response {
+        let mut response = self.render_body(lang, user);
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()
@@ -628,7 +636,7 @@ impl ErrorView {
         response
     }
 
-    fn render_body(&self, lang: Lang) -> Response {
+    fn render_body(&self, lang: Lang, user: Option<NavUser>) -> Response {
         let message = self.message.render(lang);
         let fields = self.fields.render(lang);
         if self.json {
@@ -645,7 +653,7 @@ impl ErrorView {
                 title: message.clone(),
                 path: String::new(),
                 flash: None,
-                user: None,
+                user,
             },
             status: self.status.as_u16(),
             message,

@@ -675,3 +675,25 @@ db_test!(
         }
     }
 );
+
+db_test!(an_error_page_keeps_the_signed_in_header, |t| async move {
+    let app = t.app_as("cuowuye", "registrar", None, None).await;
+    for (uri, status) in [
+        ("/admin/no-such-page", StatusCode::NOT_FOUND),
+        ("/admin/users", StatusCode::FORBIDDEN),
+    ] {
+        let page = app.get(uri).await;
+        assert_eq!(page.status, status, "{uri}");
+        assert!(
+            page.body.contains("<a href=\"/account\">cuowuye</a>"),
+            "{uri}: {}",
+            page.body
+        );
+        assert!(page.body.contains("action=\"/logout\""), "{uri}");
+        assert!(!page.body.contains("href=\"/login\""), "{uri}");
+    }
+    // Signed out, the same page offers the sign-in link.
+    let anonymous = t.app().get("/no-such-page").await;
+    assert_eq!(anonymous.status, StatusCode::NOT_FOUND);
+    assert!(anonymous.body.contains("href=\"/login\""));
+});

@@ -10,7 +10,6 @@ use crate::areas::AreaId;
 use crate::auth::Scope;
 use crate::db::{Conn, Sql};
 use crate::error::Result;
-use chrono::NaiveDate;
 
 /// One organization as it stood at the end of the year.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -48,9 +47,7 @@ impl OrgThen {
 
 /// The last instant of `year` in China.
 pub fn year_end(year: i32) -> crate::db::Timestamp {
-    crate::registry::store::end_of_day_china(
-        NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX),
-    )
+    crate::registry::store::end_of_day_china(super::year_end_day(year))
 }
 
 /// Every organization of `area`'s subtree within `scope` that existed at the end of `year`,

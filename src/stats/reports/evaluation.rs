@@ -183,7 +183,7 @@ async fn in_force(
     year: i32,
     applications: &[Application],
 ) -> Result<Table> {
-    let year_end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX);
+    let year_end = crate::stats::year_end_day(year);
     let live: HashMap<i64, i64> = snapshot::snapshot(conn, scope, area.area_id(), year)
         .await?
         .into_iter()

@@ -57,7 +57,7 @@ async fn incubators(
     year: i32,
 ) -> Result<Table> {
     let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(NaiveDate::MIN);
-    let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX);
+    let last = crate::stats::year_end_day(year);
     // In incubation and graduated at the year's end by the incubation figures' own rule (as
     // the summary counts them); $1 and $2 are the year's first and last days.
     use crate::incubation::figures::{StayState, push_stay};

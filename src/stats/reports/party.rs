@@ -29,7 +29,7 @@ async fn figures(
     // The counts of party organizations and instructors are those in force at the year's end,
     // as the summary counts them; the coverage breakdown is the one recorded now (the links
     // between organizations and party organizations keep no history).
-    let day = chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
+    let day = crate::stats::year_end_day(year);
     let in_force = |form| {
         crate::party::store::in_force_sql(
             "select count(*)",

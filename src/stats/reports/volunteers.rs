@@ -54,7 +54,7 @@ pub async fn tables(
     year: i32,
 ) -> Result<Vec<Table>> {
     let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(NaiveDate::MIN);
-    let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX);
+    let last = crate::stats::year_end_day(year);
     let note = lang.tf(
         "stats.rep.note.volunteers",
         &[("area", &area.name), ("year", &year.to_string())],
