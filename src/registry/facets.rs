@@ -56,9 +56,9 @@ struct Columns {
     by_newest: Vec<u32>,
     /// Folded name, full pinyin and initials (as in `org_search`), for relevance and pinyin
     /// order without a database sort.
-    name: Vec<Box<str>>,
-    pinyin: Vec<Box<str>>,
-    initials: Vec<Box<str>>,
+    name: TextColumn,
+    pinyin: TextColumn,
+    initials: TextColumn,
     /// Rows by pinyin (then id), kept sorted as changes arrive.
     by_pinyin: Vec<u32>,
     /// The rows located in each area (by area index), so that an area filter visits only its
@@ -74,6 +74,46 @@ struct Columns {
     areas: AreaTable,
     domain_index: HashMap<i64, u16>,
     domain_codes: Vec<String>,
+}
+
+/// One text per row, all in one buffer: a million names cost their bytes plus eight bytes
+/// each, not a heap allocation (and its header) apiece.
+#[derive(Debug, Default)]
+struct TextColumn {
+    bytes: String,
+    /// Start and length of each row's text in `bytes`.
+    spans: Vec<(u32, u32)>,
+}
+
+impl TextColumn {
+    /// The text of row `i`.
+    fn get(&self, i: usize) -> &str {
+        let (start, len) = self.spans[i];
+        &self.bytes[start as usize..(start + len) as usize]
+    }
+
+    /// Appends `text` to the buffer and returns its span.
+    fn store(&mut self, text: &str) -> (u32, u32) {
+        // Offsets are u32: the buffer would pass 4 GB only at tens of millions of rows, far
+        // beyond one server's memory; saturate rather than wrap if it ever does.
+        let start = u32::try_from(self.bytes.len()).unwrap_or(u32::MAX);
+        self.bytes.push_str(text);
+        (start, u32::try_from(text.len()).unwrap_or(0))
+    }
+
+    /// Adds row text at the end.
+    fn push(&mut self, text: &str) {
+        let span = self.store(text);
+        self.spans.push(span);
+    }
+
+    /// Replaces row `i`'s text. An unchanged text stays in place; a changed one is appended
+    /// (the old bytes stay until the next rebuild, a few bytes per edit).
+    fn set(&mut self, i: usize, text: &str) {
+        if self.get(i) != text {
+            self.spans[i] = self.store(text);
+        }
+    }
 }
 
 /// The in-memory facet index of one app server.
@@ -95,10 +135,30 @@ struct Answers {
     matches: HashMap<String, std::sync::Arc<Vec<i64>>>,
     /// Ids in the order a narrowed page asked for.
     orders: HashMap<String, std::sync::Arc<Vec<i64>>>,
+    /// Ids held in `matches` and `orders` together.
+    ids_held: usize,
+}
+
+impl Answers {
+    /// Makes room for a list of `len` ids: forgets every list when there are already
+    /// [`MAX_ANSWERS`] of one kind or when the ids held would pass [`MAX_REMEMBERED_IDS`]
+    /// (searches matching hundreds of thousands of organizations would otherwise pin
+    /// gigabytes).
+    fn make_room(&mut self, entries: usize, len: usize) {
+        if entries >= MAX_ANSWERS || self.ids_held + len > MAX_REMEMBERED_IDS {
+            self.matches.clear();
+            self.orders.clear();
+            self.ids_held = 0;
+        }
+        self.ids_held += len;
+    }
 }
 
 /// Answers kept per kind before the memory is cleared.
 const MAX_ANSWERS: usize = 256;
+
+/// Ids kept in remembered search matches and orders together (32 MB of ids).
+const MAX_REMEMBERED_IDS: usize = 4_000_000;
 
 /// Exact counts: the total under every filter, and each facet under the other filters.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -149,9 +209,11 @@ impl Columns {
         let registered = r
             .registered_on
             .map_or(i32::MIN, |d| chrono::Datelike::num_days_from_ce(&d));
-        let text = |v: &Option<String>| v.as_deref().unwrap_or_default().into();
-        let (name, pinyin, initials): (Box<str>, Box<str>, Box<str>) =
-            (text(&r.search_name), text(&r.pinyin), text(&r.initials));
+        let (name, pinyin, initials) = (
+            r.search_name.as_deref().unwrap_or_default(),
+            r.pinyin.as_deref().unwrap_or_default(),
+            r.initials.as_deref().unwrap_or_default(),
+        );
         let name_len = u16::try_from(name.chars().count()).unwrap_or(u16::MAX);
         match self.row(r.id) {
             Some(i) => {
@@ -160,14 +222,14 @@ impl Columns {
                     self.registered[i as usize] = registered;
                     self.insert_newest(i);
                 }
-                if self.pinyin[i as usize] != pinyin {
+                if self.pinyin.get(i as usize) != pinyin {
                     self.by_pinyin.retain(|&p| p != i);
-                    self.pinyin[i as usize] = pinyin;
+                    self.pinyin.set(i as usize, pinyin);
                     self.insert_pinyin(i);
                 }
                 self.name_len[i as usize] = name_len;
-                self.name[i as usize] = name;
-                self.initials[i as usize] = initials;
+                self.name.set(i as usize, name);
+                self.initials.set(i as usize, initials);
                 if self.area[i as usize] != area {
                     self.rows_in_area[self.area[i as usize] as usize].retain(|&p| p != i);
                     self.rows_in_area[area as usize].push(i);
@@ -249,7 +311,7 @@ impl Columns {
 
     /// The sort key of pinyin order.
     fn pinyin_key(&self, row: u32) -> (&str, i64) {
-        (&self.pinyin[row as usize], self.id[row as usize])
+        (self.pinyin.get(row as usize), self.id[row as usize])
     }
 
     fn insert_pinyin(&mut self, row: u32) {
@@ -264,16 +326,40 @@ impl Columns {
     /// begin with it, anything else. The same order as `search::push_relevance_order`.
     fn relevance_key(&self, r: u32, term: &str, exact: &[i64]) -> (u8, usize, i64) {
         let i = r as usize;
-        let category = if &*self.name[i] == term || exact.contains(&self.id[i]) {
+        let name = self.name.get(i);
+        let category = if name == term || exact.contains(&self.id[i]) {
             0
-        } else if self.name[i].starts_with(term) {
+        } else if name.starts_with(term) {
             1
-        } else if self.pinyin[i].starts_with(term) || self.initials[i].starts_with(term) {
+        } else if self.pinyin.get(i).starts_with(term) || self.initials.get(i).starts_with(term) {
             2
         } else {
             3
         };
         (category, usize::from(self.name_len[i]), self.id[i])
+    }
+
+    /// Gives back the spare capacity the vectors grew while appending.
+    fn shrink_to_fit(&mut self) {
+        self.row_by_id.shrink_to_fit();
+        self.name_len.shrink_to_fit();
+        self.id.shrink_to_fit();
+        self.by_id.shrink_to_fit();
+        self.registered.shrink_to_fit();
+        self.by_newest.shrink_to_fit();
+        self.by_pinyin.shrink_to_fit();
+        for text in [&mut self.name, &mut self.pinyin, &mut self.initials] {
+            text.bytes.shrink_to_fit();
+            text.spans.shrink_to_fit();
+        }
+        for rows in &mut self.rows_in_area {
+            rows.shrink_to_fit();
+        }
+        self.kind.shrink_to_fit();
+        self.domain.shrink_to_fit();
+        self.area.shrink_to_fit();
+        self.status.shrink_to_fit();
+        self.grade.shrink_to_fit();
     }
 
     fn insert_newest(&mut self, row: u32) {
@@ -341,6 +427,9 @@ impl Matcher {
 /// The columns' select list.
 const FACET_SELECT: &str = "select o.id, o.kind, o.domain_id, o.area_id, o.status, o.grade, o.registered_on, s.name as search_name, s.pinyin, s.initials from organizations o left join org_search s on s.org_id = o.id";
 
+/// Organizations read per statement while building.
+const BUILD_SLICE: usize = 20_000;
+
 /// The newest audit sequence number (a primary-key lookup).
 async fn newest_seq(conn: &mut Conn<'_>) -> Result<i64> {
     Ok(Sql::new("select coalesce(max(seq), 0) from audit_log")
@@ -383,11 +472,22 @@ async fn build(conn: &mut Conn<'_>) -> Result<Columns> {
         building: true,
         ..Columns::default()
     };
-    let rows: Vec<FacetRow> = Sql::new(&format!("{FACET_SELECT} order by o.id"))
+    // Read in slices of ids, so that the rows in flight at any moment are one slice, not the
+    // whole registry (at a million organizations the rows as fetched would be several hundred
+    // megabytes the allocator might keep for the life of the server).
+    let mut after = i64::MIN;
+    loop {
+        let rows: Vec<FacetRow> = Sql::new(&format!(
+            "{FACET_SELECT} where o.id > $1 order by o.id limit {BUILD_SLICE}"
+        ))
+        .arg(after)
         .fetch_all(conn)
         .await?;
-    for r in &rows {
-        columns.put(r);
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        for r in &rows {
+            columns.put(r);
+        }
     }
     let mut newest = std::mem::take(&mut columns.by_newest);
     newest.sort_unstable_by_key(|&p| columns.newest_key(p));
@@ -396,6 +496,7 @@ async fn build(conn: &mut Conn<'_>) -> Result<Columns> {
     by_pinyin.sort_unstable_by(|&a, &b| columns.pinyin_key(a).cmp(&columns.pinyin_key(b)));
     columns.by_pinyin = by_pinyin;
     columns.building = false;
+    columns.shrink_to_fit();
     Ok(columns)
 }
 
@@ -529,9 +630,7 @@ impl FacetIndex {
                 let ordered: std::sync::Arc<Vec<i64>> =
                     std::sync::Arc::new(rows.into_iter().map(|r| c.id[r as usize]).collect());
                 self.answers(c.seq, |a| {
-                    if a.orders.len() >= MAX_ANSWERS {
-                        a.orders.clear();
-                    }
+                    a.make_room(a.orders.len(), ordered.len());
                     a.orders.insert(key, ordered.clone());
                 });
                 ordered
@@ -567,9 +666,7 @@ impl FacetIndex {
     pub fn remember_matches(&self, terms: &[String], ids: std::sync::Arc<Vec<i64>>) {
         let seq = self.read_seq().unwrap_or(-1);
         self.answers(seq, |a| {
-            if a.matches.len() >= MAX_ANSWERS {
-                a.matches.clear();
-            }
+            a.make_room(a.matches.len(), ids.len());
             a.matches.insert(terms.join(" "), ids);
         });
     }
