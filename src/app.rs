@@ -12,8 +12,12 @@ use std::sync::Arc;
 /// What every handler can reach.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The database pool.
+    /// The database pool (the primary): everything that writes, and every staff page.
     pub db: Db,
+    /// The pool the read-only public surfaces read from (`--read-database`, a streaming
+    /// replica); the primary's pool when none is set. It may lag the primary by the
+    /// replication delay.
+    pub read_db: Db,
     /// Installation settings.
     pub settings: Arc<Settings>,
     /// Rate limits of the keyless public API.
@@ -31,11 +35,20 @@ impl AppState {
             api_limiter: Arc::new(crate::api::limit::RateLimiter::new(
                 settings.api_requests_per_minute,
             )),
+            read_db: db.clone(),
             db,
             settings: Arc::new(settings),
             metrics: Arc::default(),
             facets: Arc::default(),
         }
+    }
+}
+
+impl AppState {
+    /// The same state with the public surfaces reading from `read_db`.
+    pub fn with_read_db(mut self, read_db: Db) -> AppState {
+        self.read_db = read_db;
+        self
     }
 }
 

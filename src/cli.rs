@@ -1,7 +1,7 @@
 //! The command line (SPEC §7): `serve`, `migrate`, `demo`, `import organizations`, `uscc check`.
 
 use crate::app::{AppState, router};
-use crate::config::{DatabaseArgs, Settings};
+use crate::config::{DatabaseArgs, ReadDatabaseArgs, Settings};
 use crate::db::{self, Db};
 use crate::i18n::Lang;
 use crate::registry::uscc::Uscc;
@@ -33,6 +33,8 @@ pub enum Command {
         demo: bool,
         #[command(flatten)]
         database: DatabaseArgs,
+        #[command(flatten)]
+        read_database: ReadDatabaseArgs,
         #[command(flatten)]
         settings: Settings,
     },
@@ -269,9 +271,18 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
             addr,
             demo,
             database,
+            read_database,
             settings,
         } => {
             let db = open(&database).await?;
+            // The replica is only read: no migration, no index repair there (they reach it
+            // through replication).
+            let read_db = match &read_database.read_url {
+                Some(url) => Db::connect_read(url)
+                    .await
+                    .with_context(|| format!("cannot open read database {}", redact(url)))?,
+                None => db.clone(),
+            };
             let mut demo_loaded = false;
             if demo {
                 match crate::demo::load(&db, crate::demo::DEFAULT_SEED).await {
@@ -290,13 +301,15 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
                 settings.dump_dir.clone(),
             ));
             tokio::spawn(crate::inspection::credit::run_daily(db.clone()));
-            let state = AppState::new(db.clone(), settings);
+            let state = AppState::new(db.clone(), settings).with_read_db(read_db.clone());
             // Build the facet index before the first visitor asks for a count.
             {
                 let mut conn = db.acquire().await?;
                 state.facets.rebuild(&mut conn.conn()).await?;
             }
-            tokio::spawn(state.facets.clone().rebuild_every(db.clone(), 10));
+            // The periodic full rebuild reads where the public pages read (it never moves the
+            // index back to a lagging replica's older state).
+            tokio::spawn(state.facets.clone().rebuild_every(read_db.clone(), 10));
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
@@ -318,6 +331,7 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await?;
+            read_db.close().await;
             db.close().await;
             Ok(())
         }

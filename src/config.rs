@@ -16,6 +16,17 @@ pub struct DatabaseArgs {
     pub url: String,
 }
 
+/// Where the read-only public surfaces read (a PostgreSQL streaming replica).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ReadDatabaseArgs {
+    /// Database URL the public directory, organization profiles, open data, public statistics
+    /// and the GET routes of `/api/v1` read from — typically a PostgreSQL hot standby
+    /// (`postgres://user@replica/dbname`). Its sessions are read-only; everything that writes
+    /// stays on `--database`, and migrations run only there. Unset: the primary serves all.
+    #[arg(long = "read-database", env = "SHEZU_READ_DATABASE_URL")]
+    pub read_url: Option<String>,
+}
+
 /// How the server runs (facts the bureau edits — district, division code, allowances,
 /// deadlines — are settings in the database, see `settings`).
 #[derive(Debug, Clone, Args)]

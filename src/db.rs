@@ -103,6 +103,44 @@ impl Db {
         }
     }
 
+    /// Opens a read-only pool for `url` (`--read-database`, usually a PostgreSQL hot standby).
+    /// Its sessions refuse writes even when `url` names a primary — PostgreSQL with
+    /// `default_transaction_read_only`, SQLite with `query_only` — so a public handler that
+    /// wrote by mistake fails loudly instead of writing where it should not. PostgreSQL
+    /// connections are named `shezu-read` (`pg_stat_activity.application_name`).
+    pub async fn connect_read(url: &str) -> Result<Db, sqlx::Error> {
+        let db = Db::connect_read_lazy(url)?;
+        // Fail at start, not on the first visitor, when the replica cannot be reached.
+        drop(db.acquire().await?);
+        Ok(db)
+    }
+
+    /// [`Db::connect_read`] without connecting yet (connections open on first use).
+    pub fn connect_read_lazy(url: &str) -> Result<Db, sqlx::Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?
+                .application_name("shezu-read")
+                .options([("default_transaction_read_only", "on")]);
+            Ok(Db::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_lazy_with(options),
+            ))
+        } else {
+            // Never created: a read pool over a file that does not exist is a mistake.
+            let options = SqliteConnectOptions::from_str(url)?
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .pragma("query_only", "ON");
+            Ok(Db::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_lazy_with(options),
+            ))
+        }
+    }
+
     /// The engine behind this pool.
     pub fn backend(&self) -> Backend {
         match self {

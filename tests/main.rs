@@ -24,6 +24,7 @@ mod registry;
 mod schema;
 mod scope;
 mod search;
+mod servers;
 mod stats;
 mod stats_desk;
 mod stats_reports;

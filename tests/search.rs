@@ -242,6 +242,7 @@ async fn facet_index_agrees_with_sql(t: &TestDb) {
                         order,
                         (paging.offset() as usize, 20),
                         &[],
+                        i64::MAX,
                     )
                     .unwrap();
                 let rows = store::list_page(&mut c, &Scope::Public, filter, paging, order)

@@ -159,7 +159,7 @@ pub async fn directory(
     let lang = ctx.lang;
     let scope = Scope::Public;
     let url = DirectoryUrl::from_raw(&raw);
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read_db.acquire().await?;
     let mut c = conn.conn();
     let ListRequest {
         filter,

@@ -43,7 +43,7 @@ struct HomePage {
 
 /// `GET /`: what the platform is and the registry's figures.
 pub async fn home(State(app): State<AppState>, ctx: PageCtx) -> Result<Response> {
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read_db.acquire().await?;
     let counted = crate::registry::api::counts(
         &app,
         &mut conn.conn(),

@@ -67,7 +67,7 @@ pub async fn profile(
 ) -> Result<Response> {
     let lang = ctx.lang;
     let scope = Scope::Public;
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read_db.acquire().await?;
     let mut c = conn.conn();
     let row = find_by_key(&mut c, &scope, &key)
         .await?

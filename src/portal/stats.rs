@@ -64,7 +64,7 @@ pub async fn stats(
 ) -> Result<Response> {
     let lang = ctx.lang;
     let scope = Scope::Public;
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read_db.acquire().await?;
     let mut c = conn.conn();
     let area = match q.area.trim() {
         "" => areas::root(&mut c).await?,

@@ -246,7 +246,7 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<OrgPage>> {
     let scope = caller.scope();
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read_db.acquire().await?;
     let mut c = conn.conn();
     let ListRequest {
         filter,
@@ -293,9 +293,15 @@ pub async fn page_and_counts(
         let rows = store::list_page(conn, scope, filter, paging, order).await?;
         return Ok((rows, counted));
     }
-    app.facets.refresh(conn).await?;
-    let candidates = search_matches(app, conn, filter).await?;
-    let counted = counts_from_index(app, filter, candidates.as_deref().map(Vec::as_slice), names);
+    let source = app.facets.refresh(conn).await?;
+    let (candidates, as_of) = search_matches(app, conn, filter, source).await?;
+    let counted = counts_from_index(
+        app,
+        filter,
+        candidates.as_deref().map(Vec::as_slice),
+        as_of,
+        names,
+    );
     let terms = filter.terms();
     // A full credit code typed as the query ranks its organization first.
     let exact = match terms.first() {
@@ -311,6 +317,7 @@ pub async fn page_and_counts(
             usize::try_from(paging.per_page).unwrap_or(0),
         ),
         &exact,
+        as_of,
     );
     let rows = match ids {
         Some(ids) => {
@@ -324,29 +331,33 @@ pub async fn page_and_counts(
 }
 
 /// The organizations the search terms of `filter` match (`None` without a search), remembered
-/// until the registry changes.
+/// until the registry changes, and the sequence number they hold for (`i64::MAX` without a
+/// search). `source` is the newest sequence number of the database `conn` reads.
 async fn search_matches(
     app: &AppState,
     conn: &mut Conn<'_>,
     filter: &OrgFilter,
-) -> Result<Option<std::sync::Arc<Vec<i64>>>, Error> {
+    source: i64,
+) -> Result<(Option<std::sync::Arc<Vec<i64>>>, i64), Error> {
     let terms = filter.terms();
     if terms.is_empty() {
-        return Ok(None);
+        return Ok((None, i64::MAX));
     }
-    if let Some(hit) = app.facets.matches_cached(&terms) {
-        return Ok(Some(hit));
+    if let Some((hit, seq)) = app.facets.matches_cached(&terms) {
+        return Ok((Some(hit), seq));
     }
     let ids = std::sync::Arc::new(super::search::matching_ids(conn, &terms).await?);
-    app.facets.remember_matches(&terms, ids.clone());
-    Ok(Some(ids))
+    app.facets.remember_matches(&terms, source, ids.clone());
+    Ok((Some(ids), source))
 }
 
-/// Counts from the index, remembered until the registry changes.
+/// Counts from the index, remembered until the registry changes (when the search matches
+/// among the inputs, as of `as_of`, are not older than the index).
 fn counts_from_index(
     app: &AppState,
     filter: &OrgFilter,
     candidates: Option<&[i64]>,
+    as_of: i64,
     names: &[&'static str],
 ) -> Counts {
     let key = format!(
@@ -357,7 +368,7 @@ fn counts_from_index(
             ..filter.clone()
         }
     );
-    app.facets.counts_cached(key, || {
+    app.facets.counts_cached(key, as_of, || {
         app.facets.count(filter, candidates, filter.area, names)
     })
 }
@@ -373,12 +384,13 @@ pub async fn counts(
 ) -> Result<Counts, Error> {
     match scope {
         Scope::All | Scope::Public => {
-            app.facets.refresh(conn).await?;
-            let candidates = search_matches(app, conn, filter).await?;
+            let source = app.facets.refresh(conn).await?;
+            let (candidates, as_of) = search_matches(app, conn, filter, source).await?;
             Ok(counts_from_index(
                 app,
                 filter,
                 candidates.as_deref().map(Vec::as_slice),
+                as_of,
                 names,
             ))
         }
@@ -461,7 +473,7 @@ async fn show(
     Path(key): Path<String>,
 ) -> ApiResult<Json<OrgDetail>> {
     let scope = caller.scope();
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read_db.acquire().await?;
     let mut c = conn.conn();
     let row = find_by_key(&mut c, &scope, &key)
         .await?

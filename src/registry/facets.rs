@@ -11,6 +11,8 @@
 //! is committed and nothing is skipped. Each app server keeps its own copy, so several servers
 //! behind a load balancer agree with the database, not with each other's memory. The index
 //! serves the district-wide scopes (the public, district staff); narrower scopes count in SQL.
+//! With `--read-database` the public pages refresh it from a streaming replica and the staff
+//! pages from the primary: it keeps the newest state either has shown it, never an older one.
 
 use super::store::{OrgFilter, OrgOrder};
 use super::{Grade, OrgKind, OrgStatus};
@@ -501,21 +503,24 @@ async fn build(conn: &mut Conn<'_>) -> Result<Columns> {
 }
 
 impl FacetIndex {
-    /// Brings the columns up to the database's newest committed change.
-    pub async fn refresh(&self, conn: &mut Conn<'_>) -> Result<()> {
+    /// Brings the columns up to the newest change committed in `conn`'s database, and returns
+    /// that database's newest sequence number. The index never moves backwards: read from a
+    /// streaming replica that lags what the index already holds (the staff pages refresh it
+    /// from the primary; a load balancer may spread reads over replicas at different points),
+    /// it keeps the newer columns — so the returned number may be below the index's.
+    pub async fn refresh(&self, conn: &mut Conn<'_>) -> Result<i64> {
         let newest = newest_seq(conn).await?;
-        let current = self.read_seq();
-        if current == Some(newest) {
-            return Ok(());
+        if self.read_seq().is_some_and(|seq| seq >= newest) {
+            return Ok(newest);
         }
         let _guard = self.refreshing.lock().await;
         let Some(seq) = self.read_seq() else {
             let built = build(conn).await?;
-            *self.columns.write().unwrap_or_else(|e| e.into_inner()) = Some(built);
-            return Ok(());
+            self.install(built);
+            return Ok(newest);
         };
         if seq >= newest {
-            return Ok(());
+            return Ok(newest);
         }
         let ids: Vec<(i64,)> = Sql::new(
             "select distinct entity_id from audit_log where entity = 'organization' and entity_id is not null and seq > $1 and seq <= $2",
@@ -541,9 +546,25 @@ impl FacetIndex {
         if !complete {
             // A new area or domain: rebuild from scratch (rare: dictionaries change seldom).
             let built = build(conn).await?;
-            *self.columns.write().unwrap_or_else(|e| e.into_inner()) = Some(built);
+            self.install(built);
         }
-        Ok(())
+        Ok(newest)
+    }
+
+    /// Puts freshly built columns in place, unless the index already holds a newer state (a
+    /// build read from a lagging replica).
+    fn install(&self, built: Columns) {
+        let mut guard = self.columns.write().unwrap_or_else(|e| e.into_inner());
+        match guard.as_ref() {
+            Some(current) if current.seq > built.seq => {
+                tracing::debug!(
+                    index = current.seq,
+                    read = built.seq,
+                    "facet rebuild read an older state; kept the newer index"
+                );
+            }
+            _ => *guard = Some(built),
+        }
     }
 
     /// Reads everything again. The server does this every few minutes as a safety net for
@@ -552,7 +573,7 @@ impl FacetIndex {
     pub async fn rebuild(&self, conn: &mut Conn<'_>) -> Result<()> {
         let _guard = self.refreshing.lock().await;
         let built = build(conn).await?;
-        *self.columns.write().unwrap_or_else(|e| e.into_inner()) = Some(built);
+        self.install(built);
         Ok(())
     }
 
@@ -581,6 +602,7 @@ impl FacetIndex {
         order: OrgOrder,
         (offset, limit): (usize, usize),
         exact: &[i64],
+        as_of: i64,
     ) -> Option<Vec<i64>> {
         let guard = self.columns.read().unwrap_or_else(|e| e.into_inner());
         let c = guard.as_ref()?;
@@ -629,10 +651,14 @@ impl FacetIndex {
                 }
                 let ordered: std::sync::Arc<Vec<i64>> =
                     std::sync::Arc::new(rows.into_iter().map(|r| c.id[r as usize]).collect());
-                self.answers(c.seq, |a| {
-                    a.make_room(a.orders.len(), ordered.len());
-                    a.orders.insert(key, ordered.clone());
-                });
+                // Search matches read from a database behind the index (a lagging replica)
+                // are not remembered: they would outlive the lag.
+                if as_of >= c.seq {
+                    self.answers(c.seq, |a| {
+                        a.make_room(a.orders.len(), ordered.len());
+                        a.orders.insert(key, ordered.clone());
+                    });
+                }
                 ordered
             }
         };
@@ -640,31 +666,47 @@ impl FacetIndex {
     }
 
     /// The counts for `key` (filter and facets, as the caller spells them) at the current
-    /// sequence number, computing them with `compute` if they are not remembered.
-    pub fn counts_cached(&self, key: String, compute: impl FnOnce() -> Counts) -> Counts {
+    /// sequence number, computing them with `compute` if they are not remembered. `as_of` is
+    /// the sequence number the search matches among the inputs reflect (`i64::MAX` without a
+    /// search): answers from matches older than the index are computed but not remembered.
+    pub fn counts_cached(
+        &self,
+        key: String,
+        as_of: i64,
+        compute: impl FnOnce() -> Counts,
+    ) -> Counts {
         let seq = self.read_seq().unwrap_or(-1);
         if let Some(hit) = self.answers(seq, |a| a.counts.get(&key).cloned()) {
             return hit;
         }
         let counts = compute();
-        self.answers(seq, |a| {
-            if a.counts.len() >= MAX_ANSWERS {
-                a.counts.clear();
-            }
-            a.counts.insert(key, counts.clone());
-        });
+        if as_of >= seq {
+            self.answers(seq, |a| {
+                if a.counts.len() >= MAX_ANSWERS {
+                    a.counts.clear();
+                }
+                a.counts.insert(key, counts.clone());
+            });
+        }
         counts
     }
 
-    /// The search matches remembered for `terms` at the current sequence number.
-    pub fn matches_cached(&self, terms: &[String]) -> Option<std::sync::Arc<Vec<i64>>> {
+    /// The search matches remembered for `terms`, with the sequence number they hold for.
+    pub fn matches_cached(&self, terms: &[String]) -> Option<(std::sync::Arc<Vec<i64>>, i64)> {
         let seq = self.read_seq().unwrap_or(-1);
         self.answers(seq, |a| a.matches.get(&terms.join(" ")).cloned())
+            .map(|ids| (ids, seq))
     }
 
-    /// Remembers the search matches for `terms`.
-    pub fn remember_matches(&self, terms: &[String], ids: std::sync::Arc<Vec<i64>>) {
+    /// Remembers the search matches for `terms`, read from a database whose newest sequence
+    /// number was `as_of` — only if that is the index's: matches read from a lagging replica,
+    /// or before another request moved the index on, would otherwise be served as current
+    /// until the next write.
+    pub fn remember_matches(&self, terms: &[String], as_of: i64, ids: std::sync::Arc<Vec<i64>>) {
         let seq = self.read_seq().unwrap_or(-1);
+        if as_of != seq {
+            return;
+        }
         self.answers(seq, |a| {
             a.make_room(a.matches.len(), ids.len());
             a.matches.insert(terms.join(" "), ids);
@@ -809,14 +851,14 @@ mod tests {
         *index.columns.write().unwrap() = Some(Columns::default());
         let mut computed = 0;
         for _ in 0..3 {
-            index.counts_cached("k".into(), || {
+            index.counts_cached("k".into(), i64::MAX, || {
                 computed += 1;
                 Counts::default()
             });
         }
         assert_eq!(computed, 1);
         index.columns.write().unwrap().as_mut().unwrap().seq = 7;
-        index.counts_cached("k".into(), || {
+        index.counts_cached("k".into(), i64::MAX, || {
             computed += 1;
             Counts::default()
         });

@@ -290,11 +290,11 @@ async fn export(
         _ => return Err(Error::field("format", Msg::new("error.field.choice")).into()),
     };
     let (filter, today) = {
-        let mut conn = app.db.acquire().await?;
+        let mut conn = app.read_db.acquire().await?;
         let ListRequest { filter, .. } = parse_filter(&mut conn.conn(), &query.list).await?;
         (filter, crate::clock::today(&mut conn.conn()).await?)
     };
-    let db = app.db.clone();
+    let db = app.read_db.clone();
     let mut walk = BatchWalk::new(caller.scope(), filter);
     if format == ExportFormat::Xlsx {
         let note = xlsx_note(&query.list, today);
@@ -610,7 +610,7 @@ async fn changes(
     };
     e.into_result(())?;
     let scope = caller.scope();
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read_db.acquire().await?;
     let mut c = conn.conn();
     let entries: Vec<(i64, Timestamp, String, i64)> = Sql::new(
         "select seq, at, action, entity_id from audit_log where entity = 'organization' and entity_id is not null and seq > $1 order by seq limit $2",

@@ -324,7 +324,7 @@ async fn api_summary(
 ) -> std::result::Result<axum::Json<Summary>, crate::api::ApiError> {
     use crate::error::Error;
     use crate::i18n::Msg;
-    let mut conn = app.db.acquire().await?;
+    let mut conn = app.read_db.acquire().await?;
     let mut c = conn.conn();
     let today = crate::clock::today(&mut c).await?;
     let year = crate::clock::report_year(&q.year, today)?;

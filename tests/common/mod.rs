@@ -30,7 +30,8 @@ fn pg_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
-fn url_with_db(base: &str, name: &str) -> String {
+/// `base` with its database name replaced by `name`.
+pub fn url_with_db(base: &str, name: &str) -> String {
     let (server, query) = base
         .split_once('?')
         .map_or((base, None), |(s, q)| (s, Some(q)));
@@ -101,7 +102,10 @@ impl TestDb {
 
     /// The app with particular settings.
     pub fn app_with(&self, settings: Settings) -> TestApp {
-        let state = AppState::new(self.db.clone(), settings);
+        // The public surfaces read through a pool that refuses writes (as `--read-database`
+        // does), so every test that visits a public page also checks that it writes nothing.
+        let read_db = Db::connect_read_lazy(&self.url).expect("read-only pool");
+        let state = AppState::new(self.db.clone(), settings).with_read_db(read_db);
         TestApp {
             router: router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000)))),
             cookie: None,

@@ -1,0 +1,274 @@
+//! Real `shezu serve` processes over one database: several app servers sharing it (a write
+//! through one is seen by the next request to another) and a server reading its public pages
+//! from a PostgreSQL streaming replica. The other suites drive the router in-process; these
+//! start the binary and speak HTTP/1.1 to it over loopback.
+
+mod replica;
+mod two;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A running `shezu serve`, killed when dropped.
+pub struct Server {
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    child: Child,
+    output: Arc<Mutex<Vec<String>>>,
+    _dumps: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts `shezu serve` on a free port over `database` (and `read_database`, when given),
+    /// returning once it listens.
+    pub fn start(database: &str, read_database: Option<&str>) -> Server {
+        let dumps = tempfile::tempdir().expect("dump dir");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_shezu"));
+        command
+            .args(["serve", "--addr", "127.0.0.1:0", "--database", database])
+            .arg("--dump-dir")
+            .arg(dumps.path())
+            .env("SHEZU_LOG", "warn")
+            .env("SHEZU_API_REQUESTS_PER_MINUTE", "0")
+            .env_remove("SHEZU_READ_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(url) = read_database {
+            command.args(["--read-database", url]);
+        }
+        let mut child = command.spawn().expect("start shezu serve");
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().expect("stderr");
+        let collected = output.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                collected.lock().unwrap().push(line);
+            }
+        });
+        // `serve` prints `shezu …http://ADDR` once it listens.
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let addr = loop {
+            match stdout.next() {
+                Some(Ok(line)) => {
+                    if let Some(at) = line.find("http://") {
+                        break line[at + "http://".len()..].trim().to_owned();
+                    }
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!(
+                        "shezu serve stopped before listening:\n{}",
+                        output.lock().unwrap().join("\n")
+                    );
+                }
+            }
+        };
+        std::thread::spawn(move || for _ in stdout.map_while(Result::ok) {});
+        Server {
+            addr,
+            child,
+            output,
+            _dumps: dumps,
+        }
+    }
+
+    /// What the server wrote to standard error so far (for failure messages).
+    pub fn log(&self) -> String {
+        self.output.lock().unwrap().join("\n")
+    }
+
+    /// `GET path` with no session.
+    pub fn get(&self, path: &str) -> Reply {
+        http(&self.addr, "GET", path, None, None)
+    }
+
+    /// `GET path` parsed as JSON, which must answer 200.
+    pub fn json(&self, path: &str) -> serde_json::Value {
+        let reply = self.get(path);
+        assert_eq!(
+            reply.status,
+            200,
+            "GET {path}: {}\n{}",
+            reply.body,
+            self.log()
+        );
+        serde_json::from_str(&reply.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", reply.body))
+    }
+
+    /// Signs `username` in through the login form; the session's cookie and CSRF token.
+    pub fn sign_in(&self, username: &str) -> Session {
+        let reply = http(
+            &self.addr,
+            "POST",
+            "/login",
+            None,
+            Some(&[
+                ("username", username),
+                ("password", crate::common::PASSWORD),
+            ]),
+        );
+        assert_eq!(reply.status, 303, "sign-in of {username}: {}", reply.body);
+        let cookie = reply
+            .header_values("set-cookie")
+            .into_iter()
+            .filter_map(|v| v.split(';').next().map(str::to_owned))
+            .find(|c| c.starts_with("shezu_session="))
+            .expect("session cookie");
+        let page = http(&self.addr, "GET", "/account", Some(&cookie), None);
+        let marker = "name=\"_csrf\" value=\"";
+        let start = page.body.find(marker).expect("csrf field") + marker.len();
+        let end = start + page.body[start..].find('"').expect("end of csrf");
+        Session {
+            addr: self.addr.clone(),
+            cookie,
+            csrf: page.body[start..end].to_owned(),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A signed-in browser on one server.
+pub struct Session {
+    addr: String,
+    cookie: String,
+    csrf: String,
+}
+
+impl Session {
+    /// `GET path` with the session.
+    pub fn get(&self, path: &str) -> Reply {
+        http(&self.addr, "GET", path, Some(&self.cookie), None)
+    }
+
+    /// `POST path` with a form and the session's CSRF token.
+    pub fn post(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let mut all = fields.to_vec();
+        all.push(("_csrf", self.csrf.as_str()));
+        http(&self.addr, "POST", path, Some(&self.cookie), Some(&all))
+    }
+}
+
+/// An answer over the wire.
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// Header lines (name lower-cased, value).
+    pub headers: Vec<(String, String)>,
+    /// Body as text.
+    pub body: String,
+}
+
+impl Reply {
+    /// Every value of header `name` (lower case).
+    pub fn header_values(&self, name: &str) -> Vec<String> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// The `Location` header.
+    pub fn location(&self) -> String {
+        self.header_values("location").pop().unwrap_or_default()
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection (`Connection: close`), blocking.
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&[(&str, &str)]>,
+) -> Reply {
+    let body = form
+        .map(|fields| {
+            fields
+                .iter()
+                .map(|(k, v)| format!("{}={}", crate::common::encode(k), crate::common::encode(v)))
+                .collect::<Vec<_>>()
+                .join("&")
+        })
+        .unwrap_or_default();
+    let mut stream =
+        TcpStream::connect(addr).unwrap_or_else(|e| panic!("cannot reach shezu on {addr}: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("read timeout");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(c) = cookie {
+        head.push_str(&format!("Cookie: {c}\r\n"));
+    }
+    if form.is_some() {
+        head.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    stream
+        .write_all(format!("{head}{body}").as_bytes())
+        .expect("send request");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read answer");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of headers");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let mut rest = &raw[split + 4..];
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked {
+        let mut out = Vec::new();
+        loop {
+            let line_end = rest
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .expect("chunk size line");
+            let size = usize::from_str_radix(
+                String::from_utf8_lossy(&rest[..line_end])
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim(),
+                16,
+            )
+            .expect("chunk size is hex");
+            rest = &rest[line_end + 2..];
+            if size == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[..size]);
+            rest = &rest[size + 2..];
+        }
+        out
+    } else {
+        rest.to_vec()
+    };
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
