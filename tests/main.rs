@@ -13,6 +13,7 @@ mod evaluation;
 mod funding;
 mod hubs;
 mod import;
+mod import_bulk;
 mod incubation;
 mod inspection;
 mod notices;

@@ -5,16 +5,16 @@
 //! file changes nothing.
 
 use super::open_data::{EXPORT_COLUMNS, column_key};
-use super::store::{self, Updated};
-use super::uscc::Uscc;
-use super::{OrgForm, OrgId, OrgStatus, name_key};
+use super::store;
+use super::{OrgForm, OrgStatus, name_key};
 use crate::audit::Actor;
-use crate::auth::Scope;
-use crate::db::{Conn, Db, Sql};
+use crate::db::{Conn, Db, Timestamp};
 use crate::error::Error;
 use crate::i18n::{Lang, Msg};
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// Reads RFC 4180 records one at a time (quoted fields may hold commas, doubled quotes and
@@ -185,6 +185,21 @@ pub struct Progress {
     pub rows: u64,
     /// Rows a second in this pass so far.
     pub rows_per_second: f64,
+    /// Bytes of the file read in this pass so far.
+    pub bytes_read: u64,
+    /// The file's size in bytes.
+    pub total_bytes: u64,
+}
+
+impl Progress {
+    /// How far this pass is through the file, 0–100.
+    pub fn percent(&self) -> f64 {
+        if self.total_bytes == 0 {
+            100.0
+        } else {
+            (self.bytes_read as f64 * 100.0 / self.total_bytes as f64).min(100.0)
+        }
+    }
 }
 
 /// Rows between two progress reports.
@@ -210,7 +225,7 @@ fn cell(raw: &str) -> &str {
 }
 
 /// Dictionaries the labels in a file are resolved against (loaded once per import).
-struct Dictionaries {
+pub(super) struct Dictionaries {
     /// Domain code, Chinese name or English name → code.
     domains: HashMap<String, String>,
     /// Area name → codes (a name may repeat in different streets).
@@ -380,7 +395,49 @@ pub async fn import_organizations<R: Read + Seek>(
     input: R,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<ImportSummary, ImportError> {
-    let mut input = BufReader::new(input);
+    import_organizations_with(db, actor, input, progress, ImportOptions::default()).await
+}
+
+/// How an import writes (tests and benchmarks choose; everyone else takes the default).
+#[derive(Debug, Clone, Copy)]
+pub struct ImportOptions {
+    /// The instant every write carries (default: now).
+    pub at: Timestamp,
+    /// Write row by row through `store::create` / `store::update` (the reference the bulk pass
+    /// is compared with) instead of in bulk.
+    pub row_by_row: bool,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            at: chrono::Utc::now(),
+            row_by_row: false,
+        }
+    }
+}
+
+/// [`import_organizations`] with explicit options.
+pub async fn import_organizations_with<R: Read + Seek>(
+    db: &Db,
+    actor: &Actor,
+    mut input: R,
+    progress: &mut (dyn FnMut(Progress) + Send),
+    options: ImportOptions,
+) -> Result<ImportSummary, ImportError> {
+    let total = input.seek(SeekFrom::End(0))?;
+    input.seek(SeekFrom::Start(0))?;
+    let bytes = ByteCount {
+        read: Arc::new(AtomicU64::new(0)),
+        total,
+    };
+    let mut input = BufReader::with_capacity(
+        1 << 16,
+        Counted {
+            inner: input,
+            read: bytes.read.clone(),
+        },
+    );
     let dict = {
         let mut conn = db.acquire().await?;
         Dictionaries::load(&mut conn.conn()).await?
@@ -388,7 +445,7 @@ pub async fn import_organizations<R: Read + Seek>(
 
     // Validation pass: pure checks of every row and duplicates within the file.
     let mut errors = Vec::new();
-    let columns = {
+    let (columns, rows) = {
         let mut records = CsvRecords::new(&mut input);
         let Some((_, header)) = records.next_record()? else {
             return Err(ImportError::Invalid(vec![RowError {
@@ -398,7 +455,8 @@ pub async fn import_organizations<R: Read + Seek>(
             }]));
         };
         let columns = header_columns(&header, &mut errors);
-        let mut keys: HashMap<String, u64> = HashMap::new();
+        // One 128-bit key per row (not its text) to find repeats within the file.
+        let mut keys: HashMap<u128, u64> = HashMap::new();
         let started = Instant::now();
         let mut rows = 0u64;
         while let Some((line, record)) = records.next_record()? {
@@ -448,7 +506,8 @@ pub async fn import_organizations<R: Read + Seek>(
             }
             if errors.last().is_some_and(|e| e.line == line) {
                 // Already reported; a duplicate check on a broken row would only add noise.
-            } else if let Some(first) = keys.insert(row_key(&form), line) {
+            } else if let Some(first) = keys.insert(super::bulk::key_hash(&[&row_key(&form)]), line)
+            {
                 let field = if form.uscc.trim().is_empty() {
                     "org.field.name"
                 } else {
@@ -461,10 +520,10 @@ pub async fn import_organizations<R: Read + Seek>(
                 });
             }
             if rows.is_multiple_of(PROGRESS_EVERY) {
-                progress(rate(false, rows, started));
+                progress(rate(false, rows, started, &bytes));
             }
         }
-        columns
+        (columns, rows)
     };
     if !errors.is_empty() {
         return Err(ImportError::Invalid(errors));
@@ -474,96 +533,128 @@ pub async fn import_organizations<R: Read + Seek>(
     input.seek(SeekFrom::Start(0))?;
     let mut records = CsvRecords::new(&mut input);
     records.next_record()?;
-    let mut summary = ImportSummary::default();
-    let mut tx = db.begin().await?;
-    let division = crate::settings::store::current(&mut tx.conn(), "division_code").await?;
-    let started = Instant::now();
-    let at = chrono::Utc::now();
-    while let Some((line, record)) = records.next_record()? {
-        summary.rows += 1;
-        let mut conn = tx.conn();
-        let blank = OrgForm::default();
-        let probe = fill_form(blank, &columns, &record, &dict, line, &mut errors);
-        if probe.uscc.trim().is_empty() {
-            summary.keyed_on_name += 1;
-        }
-        let existing = find_existing(&mut conn, &probe).await?;
-        let result = match existing {
-            Some(id) => {
-                let row = store::find(&mut conn, &Scope::All, id)
-                    .await?
-                    .ok_or(Error::NotFound)?;
-                let form = fill_form(
-                    OrgForm::from_row(&row),
-                    &columns,
-                    &record,
-                    &dict,
-                    line,
-                    &mut errors,
-                );
-                match form.parse() {
-                    Ok(draft) => store::update(
-                        &mut conn,
-                        &Scope::All,
-                        actor,
-                        at,
-                        id,
-                        row.version,
-                        &draft,
-                        Some(&form.reason),
-                    )
-                    .await
-                    .map(|u| match u {
-                        Updated::Changed(_) => summary.updated += 1,
-                        Updated::Unchanged => summary.unchanged += 1,
-                    }),
-                    Err(fields) => Err(Error::Invalid(fields)),
-                }
-            }
-            None => match probe.parse() {
-                Ok(draft) => store::create(&mut conn, &Scope::All, actor, at, &draft, &division)
-                    .await
-                    .map(|_| summary.created += 1),
-                Err(fields) => Err(Error::Invalid(fields)),
-            },
-        };
-        match result {
-            Ok(()) => {}
-            // Checks against the registry (duplicate names, references) are collected for
-            // every row; nothing is committed if any fails.
-            Err(Error::Invalid(fields)) => {
-                for (field, msg) in fields.0 {
-                    errors.push(RowError {
-                        line,
-                        field: form_field_key(field),
-                        msg,
-                    });
-                }
-            }
-            Err(Error::Conflict(msg)) => errors.push(RowError {
-                line,
-                field: "org.field.name".into(),
-                msg,
-            }),
-            Err(e) => return Err(e.into()),
-        }
-        if summary.rows.is_multiple_of(PROGRESS_EVERY) {
-            progress(rate(true, summary.rows, started));
-        }
-    }
+    let pass = WritePass {
+        columns: &columns,
+        dict: &dict,
+        actor,
+        at: options.at,
+        started: Instant::now(),
+        bytes: &bytes,
+        rows,
+    };
+    let (summary, errors) = if options.row_by_row {
+        super::import_write::row_by_row(db, &pass, &mut records, progress).await?
+    } else {
+        super::import_write::bulk(db, &pass, &mut records, progress).await?
+    };
     if !errors.is_empty() {
-        tx.rollback().await?;
         return Err(ImportError::Invalid(errors));
     }
-    tx.commit().await?;
     Ok(summary)
 }
 
-fn rate(writing: bool, rows: u64, started: Instant) -> Progress {
+/// What both writing passes share.
+pub(super) struct WritePass<'a> {
+    /// The form field of each column.
+    pub(super) columns: &'a [Option<&'static str>],
+    /// The dictionaries labels resolve against.
+    pub(super) dict: &'a Dictionaries,
+    /// Who imports.
+    pub(super) actor: &'a Actor,
+    /// The instant every write of the import carries.
+    pub(super) at: Timestamp,
+    /// When the pass started.
+    pub(super) started: Instant,
+    /// Bytes of the file read so far, and its size.
+    pub(super) bytes: &'a ByteCount,
+    /// Data rows in the file (counted by the validation pass).
+    pub(super) rows: u64,
+}
+
+impl WritePass<'_> {
+    /// A row as form text over `base`.
+    pub(super) fn form(
+        &self,
+        base: OrgForm,
+        record: &[String],
+        line: u64,
+        errors: &mut Vec<RowError>,
+    ) -> OrgForm {
+        fill_form(base, self.columns, record, self.dict, line, errors)
+    }
+
+    /// Where the writing pass is after `rows` rows.
+    pub(super) fn progress(&self, rows: u64) -> Progress {
+        rate(true, rows, self.started, self.bytes)
+    }
+}
+
+/// Adds what a store write refused to the row errors (checks against the registry: duplicate
+/// names, codes, references), so every row is reported and nothing is committed.
+pub(super) fn refused(
+    result: Result<(), Error>,
+    line: u64,
+    errors: &mut Vec<RowError>,
+) -> Result<(), ImportError> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(Error::Invalid(fields)) => {
+            for (field, msg) in fields.0 {
+                errors.push(RowError {
+                    line,
+                    field: form_field_key(field),
+                    msg,
+                });
+            }
+            Ok(())
+        }
+        Err(Error::Conflict(msg)) => {
+            errors.push(RowError {
+                line,
+                field: "org.field.name".into(),
+                msg,
+            });
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn rate(writing: bool, rows: u64, started: Instant, bytes: &ByteCount) -> Progress {
     Progress {
         writing,
         rows,
         rows_per_second: rows as f64 / started.elapsed().as_secs_f64().max(1e-9),
+        bytes_read: bytes.read.load(Ordering::Relaxed),
+        total_bytes: bytes.total,
+    }
+}
+
+/// Bytes of the input read so far (shared with the reader) and its size, for the percentage.
+pub(super) struct ByteCount {
+    read: Arc<AtomicU64>,
+    total: u64,
+}
+
+/// A reader that counts what it hands out; a seek moves the count too (each pass rereads).
+struct Counted<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for Counted<R> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        let at = self.inner.seek(pos)?;
+        self.read.store(at, Ordering::Relaxed);
+        Ok(at)
     }
 }
 
@@ -573,29 +664,6 @@ fn form_field_key(field: &str) -> String {
         "business_scope" => "org.field.business_scope".into(),
         "registered_capital_yuan" => "dump.column.registered_capital_yuan".into(),
         f => format!("org.field.{f}"),
-    }
-}
-
-/// The organization a row updates: the one with its USCC, or (for a row without one) the
-/// organization without a code that has its name in its area.
-async fn find_existing(conn: &mut Conn<'_>, form: &OrgForm) -> Result<Option<OrgId>, Error> {
-    match form.uscc.trim() {
-        "" => {
-            let found = Sql::new(
-                "select o.id from organizations o join areas a on a.id = o.area_id where o.uscc is null and o.name_key = $1 and a.code = $2 order by o.id",
-            )
-            .arg(name_key(&form.name))
-            .arg(form.area_code.as_str())
-            .fetch_optional::<(i64,)>(conn)
-            .await?;
-            Ok(found.map(|(id,)| OrgId(id)))
-        }
-        code => match Uscc::parse(code) {
-            Ok(u) => Ok(store::find_by_uscc(conn, &Scope::All, &u)
-                .await?
-                .map(|r| r.org_id())),
-            Err(_) => Ok(None),
-        },
     }
 }
 

@@ -2,9 +2,11 @@
 //! organization is created or edited with, and the pure rules that form must satisfy.
 
 pub mod api;
+mod bulk;
 pub mod dump;
 pub mod facets;
 pub mod import;
+mod import_write;
 pub mod open_data;
 pub mod pages;
 pub mod search;

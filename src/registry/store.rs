@@ -623,9 +623,11 @@ pub async fn set_next_serial(conn: &mut Conn<'_>, division: &str, next: i64) -> 
 }
 
 /// References of a draft resolved against the database, or every field error found.
-struct Resolved {
-    domain: DomainRow,
-    area: AreaId,
+pub(super) struct Resolved {
+    /// The domain named by its code.
+    pub(super) domain: DomainRow,
+    /// The area named by its division code.
+    pub(super) area: AreaId,
 }
 
 /// `existing` is the record being edited (id and current area code): its own name and code are
@@ -660,32 +662,13 @@ async fn resolve(
         draft.status,
         OrgStatus::Preparing | OrgStatus::Active | OrgStatus::Abnormal
     );
-    if live {
-        let mut sql = Sql::new(
-            "select name from organizations where name_key = $1 and status in ('preparing', 'active', 'abnormal')",
-        )
-        .arg(name_key(&draft.name));
-        if let Some(id) = existing {
-            sql.push(" and id <> ").push_arg(id);
-        }
-        if let Some((other,)) = sql.fetch_optional::<(String,)>(conn).await? {
-            errors.add(
-                "name",
-                Msg::new("registry.error.duplicate_name").with("name", other),
-            );
-        }
+    if live && let Some(msg) = duplicate_name(conn, &draft.name, existing).await? {
+        errors.add("name", msg);
     }
-    if let Some(code) = &draft.uscc {
-        let mut sql = Sql::new("select name from organizations where uscc = $1").arg(code.as_str());
-        if let Some(id) = existing {
-            sql.push(" and id <> ").push_arg(id);
-        }
-        if let Some((other,)) = sql.fetch_optional::<(String,)>(conn).await? {
-            errors.add(
-                "uscc",
-                Msg::new("registry.error.duplicate_uscc").with("name", other),
-            );
-        }
+    if let Some(code) = &draft.uscc
+        && let Some(msg) = duplicate_uscc(conn, code, existing).await?
+    {
+        errors.add("uscc", msg);
     }
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
@@ -694,6 +677,42 @@ async fn resolve(
         domain: domain.ok_or(Error::NotFound)?,
         area: area.ok_or(Error::NotFound)?.area_id(),
     })
+}
+
+/// The error for a live organization other than `existing` that already has this name (after
+/// folding), naming it.
+pub(super) async fn duplicate_name(
+    conn: &mut Conn<'_>,
+    name: &str,
+    existing: Option<OrgId>,
+) -> Result<Option<Msg>> {
+    let mut sql = Sql::new(
+        "select name from organizations where name_key = $1 and status in ('preparing', 'active', 'abnormal')",
+    )
+    .arg(name_key(name));
+    if let Some(id) = existing {
+        sql.push(" and id <> ").push_arg(id);
+    }
+    Ok(sql
+        .fetch_optional::<(String,)>(conn)
+        .await?
+        .map(|(other,)| Msg::new("registry.error.duplicate_name").with("name", other)))
+}
+
+/// The error for an organization other than `existing` that already has this credit code.
+pub(super) async fn duplicate_uscc(
+    conn: &mut Conn<'_>,
+    code: &Uscc,
+    existing: Option<OrgId>,
+) -> Result<Option<Msg>> {
+    let mut sql = Sql::new("select name from organizations where uscc = $1").arg(code.as_str());
+    if let Some(id) = existing {
+        sql.push(" and id <> ").push_arg(id);
+    }
+    Ok(sql
+        .fetch_optional::<(String,)>(conn)
+        .await?
+        .map(|(other,)| Msg::new("registry.error.duplicate_uscc").with("name", other)))
 }
 
 /// True when `area` lies inside what `scope` may write.
@@ -713,7 +732,7 @@ async fn area_in_scope(conn: &mut Conn<'_>, scope: &Scope, area: AreaId) -> Resu
 
 /// The values of columns `uscc` … `brand`, in the order both the insert and the update
 /// statement list them ($1–$23).
-fn draft_values(
+pub(super) fn draft_values(
     draft: &OrgDraft,
     resolved: &Resolved,
     uscc: Option<&Uscc>,
