@@ -675,7 +675,11 @@ impl<R: Read> XlsxRecords<R> {
                         return Ok(Some((row, cells)));
                     }
                 }
-                Token::End(name) if name == "sheetData" => self.done = true,
+                Token::End(name) if name == "sheetData" => {
+                    self.done = true;
+                    // The rest of the entry is read too, so that its size and CRC are checked.
+                    io::copy(&mut self.sheet.input, &mut io::sink())?;
+                }
                 _ => {}
             }
         }

@@ -65,10 +65,10 @@ fn reads_another_programs_workbook() {
     assert_eq!(rows[0], (1, s(&["名称", "", "滨海 书画社"])));
     assert_eq!(
         rows[1],
-        (2, s(&["2014-05-05", "2014-01-01", "1234.5", "0.3", "1200"]))
+        (2, s(&["2014-05-06", "2014-01-01", "1234.5", "0.3", "1200"]))
     );
     assert_eq!(rows[2], (5, s(&["true", "false", "名称x", "富文本"])));
-    let mut last = s(&["a\rb & c_x0041_", "2014-05-05 12:00:00"]);
+    let mut last = s(&["a\rb & c_x0041_", "2014-05-06 12:00:00"]);
     last.resize(27, String::new());
     last[26] = "-7".into();
     assert_eq!(rows[3], (7, last));
