@@ -386,7 +386,7 @@ fn parse_start(tag: &[u8]) -> Token {
             break;
         };
         let Some(end) = after[1..].find(q) else { break };
-        attrs.push((key, decode_entities(after[1..1 + end].as_bytes())));
+        attrs.push((key, decode_entities(&after.as_bytes()[1..1 + end])));
         rest = &after[end + 2..];
     }
     Token::Start(name, attrs, closed)
