@@ -209,19 +209,28 @@ fn not_a_workbook_and_damage_are_errors() {
 
 #[test]
 fn numbers_and_dates_read_as_excel_shows_them() {
-    assert_eq!(number_text("42"), "42");
-    assert_eq!(number_text("42.0"), "42");
-    assert_eq!(number_text("1.5E-3"), "0.0015");
-    assert_eq!(number_text("-0"), "0");
-    assert_eq!(number_text("0.1"), "0.1");
-    assert_eq!(number_text("abc"), "abc");
-    assert_eq!(serial_date_text("1", false), "1900-01-01");
-    assert_eq!(serial_date_text("59", false), "1900-02-28");
-    assert_eq!(serial_date_text("61", false), "1900-03-01");
-    assert_eq!(serial_date_text("45658", false), "2025-01-01");
-    assert_eq!(serial_date_text("0", true), "1904-01-01");
-    assert_eq!(serial_date_text("0.75", false), "18:00:00");
-    assert_eq!(serial_date_text("45658.99999999", false), "2025-01-02");
+    // (Pairs in arrays: a literal right after a call reads as a message key to the catalogue test.)
+    for (raw, want) in [
+        ("42", "42"),
+        ("42.0", "42"),
+        ("1.5E-3", "0.0015"),
+        ("-0", "0"),
+        ("0.1", "0.1"),
+        ("abc", "abc"),
+    ] {
+        assert_eq!(number_text(raw), want);
+    }
+    for (raw, date1904, want) in [
+        ("1", false, "1900-01-01"),
+        ("59", false, "1900-02-28"),
+        ("61", false, "1900-03-01"),
+        ("45658", false, "2025-01-01"),
+        ("0", true, "1904-01-01"),
+        ("0.75", false, "18:00:00"),
+        ("45658.99999999", false, "2025-01-02"),
+    ] {
+        assert_eq!(serial_date_text(raw, date1904), want);
+    }
     assert!(is_date_format(164, Some("yyyy\"年\"m\"月\"d\"日\"")));
     assert!(!is_date_format(165, Some("#,##0.00\"元\"")));
     assert!(!is_date_format(166, Some("[Red]0.00")));
