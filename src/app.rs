@@ -26,6 +26,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Exact totals and facet counts of the registry, in memory.
     pub facets: Arc<crate::registry::facets::FacetIndex>,
+    /// Bulk imports running or ended on this server (the upload page's jobs).
+    pub imports: Arc<crate::registry::import_jobs::ImportJobs>,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
             settings: Arc::new(settings),
             metrics: Arc::default(),
             facets: Arc::default(),
+            imports: Arc::default(),
         }
     }
 }
@@ -61,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::portal::routes())
         .merge(crate::auth::pages::routes())
         .merge(crate::registry::pages::routes())
+        .merge(crate::registry::upload::routes())
         .merge(crate::approvals::pages::routes())
         .merge(crate::consult::pages::routes())
         .merge(crate::notices::pages::routes())

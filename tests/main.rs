@@ -30,4 +30,5 @@ mod stats;
 mod stats_desk;
 mod stats_reports;
 mod talent;
+mod upload;
 mod volunteers;

@@ -36,6 +36,12 @@ const ROUTES: &[&str] = &[
     "/admin/orgs/{id}",
     "/admin/orgs/{id}/certificate",
     "/admin/orgs/{id}/edit",
+    // Bulk import (tests/upload.rs walks them: `walk`).
+    "/admin/orgs/import",
+    "/admin/orgs/import/template.xlsx",
+    "/admin/orgs/import/{job}",
+    "/admin/orgs/import/{job}/status",
+    "/admin/orgs/import/{job}/errors.xlsx",
     "/admin/orgs/{id}/referrals",
     "/admin/referrals",
     "/admin/referrals/{id}",
@@ -608,6 +614,9 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
             check(route);
         }
         for route in crate::funding::walk(&app, u, &funding).await {
+            check(route);
+        }
+        for route in crate::upload::walk(&app, u).await {
             check(route);
         }
 

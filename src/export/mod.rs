@@ -3,6 +3,7 @@
 //! Excel workbook ([`xlsx`]). Reports build tables; they never format numbers themselves.
 
 pub mod xlsx;
+pub mod xlsx_read;
 pub mod zip;
 
 /// What a column holds, which decides how every rendering formats it.

@@ -181,6 +181,8 @@ struct OpenSheet {
     totals_done: bool,
     /// The title's merged range, written after the rows.
     merge: Option<String>,
+    /// Drop-down lists (range, source reference, error text), written after the rows.
+    validations: Vec<(String, String, String)>,
     /// XML not yet handed to the deflater.
     buf: String,
 }
@@ -214,6 +216,20 @@ impl<W: Write> XlsxWriter<W> {
         columns: &[Column],
         widths: &[f64],
     ) -> io::Result<()> {
+        self.start_named_sheet(title, title, note, columns, widths)
+    }
+
+    /// [`XlsxWriter::start_sheet_with_widths`] with the sheet's name (工作表名) derived from
+    /// `name` rather than the title; an empty title and note put the header in row 1 (as an
+    /// import template needs).
+    pub fn start_named_sheet(
+        &mut self,
+        name: &str,
+        title: &str,
+        note: &str,
+        columns: &[Column],
+        widths: &[f64],
+    ) -> io::Result<()> {
         if columns.len() > MAX_COLUMNS {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -223,7 +239,7 @@ impl<W: Write> XlsxWriter<W> {
         self.end_sheet()?;
         self.start()?;
         let index = self.sheets.len() + 1;
-        let name = sheet_name(title, index, &self.taken);
+        let name = sheet_name(name, index, &self.taken);
         self.taken.push(name.to_lowercase());
         if self.doc_title.is_none() {
             self.doc_title = Some(title.to_owned());
@@ -334,9 +350,31 @@ impl<W: Write> XlsxWriter<W> {
             next_row: header_row + 1,
             totals_done: false,
             merge,
+            validations: Vec::new(),
             buf: x,
         });
         self.flush_sheet(false)
+    }
+
+    /// The name of the open (or last) sheet, for references to it from other sheets.
+    pub fn current_sheet_name(&self) -> Option<&str> {
+        self.sheets.last().map(|s| s.name.as_str())
+    }
+
+    /// Adds a drop-down (数据有效性, a list validation) to the open sheet: the cells of `range`
+    /// (such as `C2:C1048576`) accept only the values of `source` (a reference such as
+    /// `'字典'!$A$2:$A$9`); `error` is what Excel says to a value not on the list.
+    pub fn list_validation(&mut self, range: &str, source: &str, error: &str) -> io::Result<()> {
+        let Some(sheet) = self.open.as_mut() else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "xlsx: a validation before any sheet",
+            ));
+        };
+        sheet
+            .validations
+            .push((range.to_owned(), source.to_owned(), error.to_owned()));
+        Ok(())
     }
 
     /// Writes a row of the open sheet, each cell formatted by its column's kind.
@@ -482,6 +520,25 @@ impl<W: Write> XlsxWriter<W> {
                 x,
                 r#"<mergeCells count="1"><mergeCell ref="{range}"/></mergeCells>"#
             );
+        }
+        if !sheet.validations.is_empty() {
+            let _ = write!(
+                x,
+                r#"<dataValidations count="{}">"#,
+                sheet.validations.len()
+            );
+            for (range, source, error) in &sheet.validations {
+                x.push_str(
+                    r#"<dataValidation type="list" allowBlank="1" showErrorMessage="1" error=""#,
+                );
+                push_escaped(x, cut_utf16(error, 225), false);
+                x.push_str(r#"" sqref=""#);
+                push_escaped(x, range, false);
+                x.push_str(r#""><formula1>"#);
+                push_escaped(x, source, false);
+                x.push_str("</formula1></dataValidation>");
+            }
+            x.push_str("</dataValidations>");
         }
         x.push_str(concat!(
             r#"<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>"#,

@@ -1,10 +1,11 @@
-//! Bulk import of organizations (批量导入) from a CSV file shaped like the registry's own export:
+//! Bulk import of organizations (批量导入) from a CSV file or an Excel workbook shaped like the registry's own export:
 //! a validation pass over the whole file that reports every bad row and field, then one
 //! transaction that creates or updates each organization through the normal store paths, keyed
 //! by USCC (or by name and area for filed organizations without one), so re-running the same
 //! file changes nothing.
 
 use super::open_data::{EXPORT_COLUMNS, column_key};
+use super::records::Records;
 use super::store;
 use super::{OrgForm, OrgStatus, name_key};
 use crate::audit::Actor;
@@ -207,7 +208,7 @@ pub const PROGRESS_EVERY: u64 = 1_000;
 
 /// The import's columns: export column names (machine or Chinese or English label), mapped to
 /// the form field they fill; `id` and `area_name` are the export's own and are skipped.
-fn column_of(header: &str) -> Option<&'static str> {
+pub(crate) fn column_of(header: &str) -> Option<&'static str> {
     let h = header.trim().trim_start_matches('\u{feff}').trim();
     EXPORT_COLUMNS.iter().copied().find(|&c| {
         let key = column_key(c);
@@ -365,6 +366,8 @@ fn header_columns(header: &[String], errors: &mut Vec<RowError>) -> Vec<Option<&
     header
         .iter()
         .map(|h| match column_of(h) {
+            // The 错误 column of an error workbook, re-uploaded after the fixes.
+            None if is_error_column(h) => None,
             Some(c) if !seen.insert(c) => {
                 errors.push(RowError {
                     line: 1,
@@ -386,7 +389,13 @@ fn header_columns(header: &[String], errors: &mut Vec<RowError>) -> Vec<Option<&
         .collect()
 }
 
-/// Imports organizations from a CSV file: validates every row first (nothing is written if any
+/// Whether `header` names the column of problems an error workbook adds (错误 / Errors).
+pub fn is_error_column(header: &str) -> bool {
+    let h = header.trim();
+    h == Lang::Zh.t("import.errors_column") || h == Lang::En.t("import.errors_column")
+}
+
+/// Imports organizations from a CSV file or an Excel workbook ([`Records`]): validates every row first (nothing is written if any
 /// is bad), then creates or updates each one in a single transaction. The input is read twice
 /// (once per pass), so it must be seekable; neither pass keeps the rows in memory.
 pub async fn import_organizations<R: Read + Seek>(
@@ -446,7 +455,7 @@ pub async fn import_organizations_with<R: Read + Seek>(
     // Validation pass: pure checks of every row and duplicates within the file.
     let mut errors = Vec::new();
     let (columns, rows) = {
-        let mut records = CsvRecords::new(&mut input);
+        let mut records = Records::open(&mut input)?;
         let Some((_, header)) = records.next_record()? else {
             return Err(ImportError::Invalid(vec![RowError {
                 line: 1,
@@ -531,7 +540,7 @@ pub async fn import_organizations_with<R: Read + Seek>(
 
     // Commit pass: one transaction, so a crash or any refused row leaves the registry as it was.
     input.seek(SeekFrom::Start(0))?;
-    let mut records = CsvRecords::new(&mut input);
+    let mut records = Records::open(&mut input)?;
     records.next_record()?;
     let pass = WritePass {
         columns: &columns,

@@ -5,7 +5,7 @@
 
 use super::bulk::{BulkWriter, Outcome};
 use super::import::{
-    CsvRecords, ImportError, ImportSummary, PROGRESS_EVERY, Progress, RowError, WritePass, refused,
+    ImportError, ImportSummary, PROGRESS_EVERY, Progress, RowError, WritePass, refused,
 };
 use super::store::{self, Updated};
 use super::uscc::Uscc;
@@ -14,7 +14,8 @@ use crate::auth::Scope;
 use crate::db::{Conn, Db, Sql};
 use crate::error::Error;
 use std::collections::HashMap;
-use std::io::BufRead;
+use super::records::Records;
+use std::io::{BufRead, Seek};
 
 /// Rows read ahead in the bulk pass, so the stored records they update are fetched in one query.
 const CHUNK: usize = 500;
@@ -23,10 +24,10 @@ type Written = (ImportSummary, Vec<RowError>);
 
 /// The bulk pass: keys loaded once, rows checked in memory, new organizations written with
 /// multi-row INSERTs.
-pub(super) async fn bulk<R: BufRead>(
+pub(super) async fn bulk<R: BufRead + Seek>(
     db: &Db,
     pass: &WritePass<'_>,
-    records: &mut CsvRecords<R>,
+    records: &mut Records<R>,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Written, ImportError> {
     let mut summary = ImportSummary::default();
@@ -106,10 +107,10 @@ pub(super) async fn bulk<R: BufRead>(
 }
 
 /// The row-by-row pass: each row looked up, then created or updated through the store.
-pub(super) async fn row_by_row<R: BufRead>(
+pub(super) async fn row_by_row<R: BufRead + Seek>(
     db: &Db,
     pass: &WritePass<'_>,
-    records: &mut CsvRecords<R>,
+    records: &mut Records<R>,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Written, ImportError> {
     let mut summary = ImportSummary::default();

@@ -7,10 +7,14 @@ pub mod dump;
 pub mod facets;
 pub mod import;
 mod import_write;
+pub mod import_files;
+pub mod import_jobs;
 pub mod open_data;
 pub mod pages;
+pub mod records;
 pub mod search;
 pub mod store;
+pub mod upload;
 pub mod uscc;
 
 use crate::error::FieldErrors;
