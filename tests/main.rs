@@ -15,6 +15,7 @@ mod hubs;
 mod import;
 mod incubation;
 mod inspection;
+mod national;
 mod notices;
 mod open_data;
 mod party;
