@@ -44,13 +44,19 @@ pub enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
-    /// Load the demo district into an empty database (refuses a database that has records).
+    /// Load the demo district into an empty database (refuses a database that has records);
+    /// with --scale N, generate instead a national registry of N organizations over every
+    /// county of the mainland, with annual reports and volunteer records in proportion.
     Demo {
         #[command(flatten)]
         database: DatabaseArgs,
         /// Seed of the generated records (same seed, same data).
         #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
         seed: u64,
+        /// Generate the national dataset (全国数据集) of this many organizations instead of the
+        /// demo district.
+        #[arg(long)]
+        scale: Option<usize>,
     },
     /// Write today's open-data dump (organizations CSV and JSON, areas, data dictionary,
     /// licence, manifest) into the dump folder; `serve` does this once a day by itself.
@@ -363,7 +369,32 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
             db.close().await;
             Ok(())
         }
-        Command::Demo { database, seed } => {
+        Command::Demo {
+            database,
+            seed,
+            scale: Some(orgs),
+        } => {
+            let db = open(&database).await?;
+            let result =
+                crate::demo::national::generate(&db, orgs, seed, &mut |line| eprintln!("{line}"))
+                    .await;
+            db.close().await;
+            match result {
+                Ok(summary) => {
+                    print_scale_summary(&summary);
+                    Ok(())
+                }
+                Err(crate::demo::DemoError::NotEmpty) => {
+                    anyhow::bail!("{}", Lang::Zh.t("cli.scale_not_empty"))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Demo {
+            database,
+            seed,
+            scale: None,
+        } => {
             let db = open(&database).await?;
             let summary = crate::demo::load(&db, seed).await?;
             println!("{summary}");
@@ -583,6 +614,38 @@ fn progress_bar(lang: Lang, p: &crate::registry::import::Progress) -> String {
             ("rate", &format!("{:.0}", p.rows_per_second)),
         ],
     )
+}
+
+/// Rows per table, the rate, and how to sign in to the national dataset.
+fn print_scale_summary(summary: &crate::demo::national::ScaleSummary) {
+    let total = summary.total_rows();
+    println!(
+        "{}",
+        Lang::Zh.tf(
+            "cli.scale_done",
+            &[
+                ("rows", &total.to_string()),
+                ("seconds", &format!("{:.1}", summary.seconds)),
+                (
+                    "rate",
+                    &format!("{:.0}", total as f64 / summary.seconds.max(0.001))
+                ),
+            ],
+        )
+    );
+    for (table, rows) in &summary.rows {
+        println!("  {table:<20} {rows:>12}");
+    }
+    println!(
+        "{}",
+        Lang::Zh.tf(
+            "cli.scale_account",
+            &[
+                ("username", crate::demo::national::ROOT_ADMIN),
+                ("password", crate::demo::DEMO_PASSWORD),
+            ],
+        )
+    );
 }
 
 /// Tells how to sign in to the demo.

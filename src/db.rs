@@ -523,6 +523,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(17, "0017_funding.sql"),
     migration!(18, "0018_volunteers.sql"),
     migration!(19, "0019_talent.sql"),
+    migration!(20, "0020_national_levels.sql"),
 ];
 
 /// The names of all embedded migration files (for the parity test).

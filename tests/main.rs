@@ -16,6 +16,7 @@ mod import;
 mod import_bulk;
 mod incubation;
 mod inspection;
+mod national;
 mod notices;
 mod open_data;
 mod party;

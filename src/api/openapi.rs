@@ -163,7 +163,7 @@ pub fn document() -> Value {
                     "properties": {
                         "code": {"type": "string"},
                         "name": {"type": "string"},
-                        "level": {"type": "string", "enum": ["district", "functional_area", "street", "community"]},
+                        "level": {"type": "string", "enum": ["nation", "province", "prefecture", "district", "functional_area", "street", "community"]},
                         "level_name": {"type": "string"},
                         "parent_code": {"type": ["string", "null"]},
                         "depth": {"type": "integer"},

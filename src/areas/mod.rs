@@ -1,5 +1,6 @@
-//! The four-level area tree (district → functional area → street/town → community/village) with
-//! official statistical division codes (统计用区划代码).
+//! The area tree with official statistical division codes (统计用区划代码): the four-level network
+//! of a district (district → functional area → street/town → community/village) and, above it for
+//! a national registry, the nation, provinces and prefecture-level cities (`shezu demo --scale`).
 
 pub mod api;
 pub mod store;
@@ -17,10 +18,17 @@ impl From<AreaId> for crate::db::Arg {
     }
 }
 
-/// Level of an area in the four-level network (四级网络).
+/// Level of an area: the four-level network (四级网络) from the district down, and the national
+/// levels above it, which only a national tree has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AreaLevel {
-    /// 新区 / 区县.
+    /// 全国: the root of a national tree.
+    Nation,
+    /// 省级 (province, autonomous region, municipality).
+    Province,
+    /// 地级 (prefecture-level city, league, autonomous prefecture; 市辖区 of a municipality).
+    Prefecture,
+    /// 新区 / 区县 (county level).
     District,
     /// 功能区 (development zone, bonded zone, eco-city…).
     FunctionalArea,
@@ -32,7 +40,10 @@ pub enum AreaLevel {
 
 impl AreaLevel {
     /// Every level, top down.
-    pub const ALL: [AreaLevel; 4] = [
+    pub const ALL: [AreaLevel; 7] = [
+        AreaLevel::Nation,
+        AreaLevel::Province,
+        AreaLevel::Prefecture,
         AreaLevel::District,
         AreaLevel::FunctionalArea,
         AreaLevel::Street,
@@ -42,6 +53,9 @@ impl AreaLevel {
     /// The machine name stored in the database and used by the API.
     pub fn as_str(self) -> &'static str {
         match self {
+            AreaLevel::Nation => "nation",
+            AreaLevel::Province => "province",
+            AreaLevel::Prefecture => "prefecture",
             AreaLevel::District => "district",
             AreaLevel::FunctionalArea => "functional_area",
             AreaLevel::Street => "street",
@@ -57,6 +71,9 @@ impl AreaLevel {
     /// The level's name in `lang`.
     pub fn label(self, lang: Lang) -> &'static str {
         lang.t(match self {
+            AreaLevel::Nation => "area.level.nation",
+            AreaLevel::Province => "area.level.province",
+            AreaLevel::Prefecture => "area.level.prefecture",
             AreaLevel::District => "area.level.district",
             AreaLevel::FunctionalArea => "area.level.functional_area",
             AreaLevel::Street => "area.level.street",
@@ -194,6 +211,88 @@ pub fn parse_divisions(csv: &str, overrides: &str) -> Result<Vec<Division>, Divi
     Ok(out)
 }
 
+/// The code of the root a national tree adds above the provinces (中华人民共和国).
+pub const NATION_CODE: &str = "000000";
+
+/// Parses the national county-level divisions (`code,name,level,parent_code`, levels
+/// `province`, `city`, `county`, 6-digit codes, as in `data/china_divisions_county.csv`) and
+/// puts them under one nation root ([`NATION_CODE`]). Unlike [`parse_divisions`], the level comes
+/// from the level column, since a 6-digit code alone does not tell a province from a county.
+/// The result lists parents before their children.
+pub fn parse_national_divisions(csv: &str) -> Result<Vec<Division>, DivisionError> {
+    let mut out = vec![Division {
+        code: NATION_CODE.to_owned(),
+        name: "中华人民共和国".to_owned(),
+        level: AreaLevel::Nation,
+        parent_code: None,
+    }];
+    let mut levels: HashMap<String, AreaLevel> = HashMap::new();
+    levels.insert(NATION_CODE.to_owned(), AreaLevel::Nation);
+    let mut rows = Vec::new();
+    for (i, line) in csv.lines().enumerate().skip(1) {
+        let line_no = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let err = |problem: String| DivisionError {
+            line: line_no,
+            problem,
+        };
+        let cols: Vec<&str> = line.split(',').map(str::trim).collect();
+        if cols.len() < 4 {
+            return Err(err(format!("expected 4 columns, found {}", cols.len())));
+        }
+        let (code, name) = (cols[0], cols[1]);
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) || code == NATION_CODE {
+            return Err(err(format!("'{code}' is not a 6-digit division code")));
+        }
+        let level = match cols[2] {
+            "province" => AreaLevel::Province,
+            "city" => AreaLevel::Prefecture,
+            "county" => AreaLevel::District,
+            other => return Err(err(format!("unknown level '{other}'"))),
+        };
+        if name.is_empty() {
+            return Err(err("empty name".into()));
+        }
+        if levels.insert(code.to_owned(), level).is_some() {
+            return Err(err(format!("duplicate code {code}")));
+        }
+        let parent = if level == AreaLevel::Province {
+            NATION_CODE.to_owned()
+        } else {
+            cols[3].to_owned()
+        };
+        rows.push((line_no, code.to_owned(), name.to_owned(), level, parent));
+    }
+    for (line, code, name, level, parent) in rows {
+        match levels.get(&parent) {
+            Some(above) if *above < level => {}
+            _ => {
+                return Err(DivisionError {
+                    line,
+                    problem: format!("parent {parent} of {code} is not in the file above it"),
+                });
+            }
+        }
+        out.push(Division {
+            code,
+            name,
+            level,
+            parent_code: Some(parent),
+        });
+    }
+    out.sort_by_key(|d| d.level);
+    Ok(out)
+}
+
+/// The embedded national tree: nation, 31 provinces, 342 prefectures, 2,975 counties (2023
+/// statistical codes).
+pub fn national_divisions() -> Vec<Division> {
+    parse_national_divisions(include_str!("../../data/china_divisions_county.csv"))
+        .expect("the embedded national divisions file is valid")
+}
+
 /// The embedded divisions of the demo district (Binhai New Area, 2023 statistical codes).
 pub fn binhai_divisions() -> Vec<Division> {
     parse_divisions(
@@ -236,6 +335,23 @@ mod tests {
         let teda = d.iter().find(|x| x.code == "120116014").unwrap();
         assert_eq!(teda.parent_code.as_deref(), Some("120116400"));
         assert!(d[0].parent_code.is_none());
+    }
+
+    #[test]
+    fn national_tree_has_the_published_shape() {
+        let d = national_divisions();
+        let count = |l| d.iter().filter(|x| x.level == l).count();
+        assert_eq!(d.len(), 3_349);
+        assert_eq!(count(AreaLevel::Nation), 1);
+        assert_eq!(count(AreaLevel::Province), 31);
+        assert_eq!(count(AreaLevel::Prefecture), 342);
+        assert_eq!(count(AreaLevel::District), 2_975);
+        let haidian = d.iter().find(|x| x.code == "110108").unwrap();
+        assert_eq!(haidian.parent_code.as_deref(), Some("110100"));
+        assert_eq!(d[0].code, NATION_CODE);
+        let bad =
+            "code,name,level,parent_code\n110000,北京市,province,\n110101,东城区,county,110100\n";
+        assert_eq!(parse_national_divisions(bad).unwrap_err().line, 3);
     }
 
     #[test]

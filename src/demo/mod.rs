@@ -3,6 +3,7 @@
 //! so the same seed always gives the same district. All figures are counted from these records.
 
 pub mod names;
+pub mod national;
 pub mod rng;
 
 use crate::areas::{self, AreaId, AreaLevel, Division};

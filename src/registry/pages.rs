@@ -121,7 +121,9 @@ fn area_choices(all: &[AreaRow], scope: &Scope, current: &str) -> Vec<Choice> {
             .filter(|a| a.level() != crate::areas::AreaLevel::Community)
             .collect(),
     };
-    upper.sort_by_key(|a| sort_key(all, a));
+    // Keys computed once each, parents found by code: a national tree has thousands of areas.
+    let by_code: HashMap<&str, &AreaRow> = all.iter().map(|a| (a.code.as_str(), a)).collect();
+    upper.sort_by_cached_key(|a| sort_key(&by_code, a));
     choices(
         upper.into_iter().map(|a| {
             (
@@ -134,15 +136,14 @@ fn area_choices(all: &[AreaRow], scope: &Scope, current: &str) -> Vec<Choice> {
 }
 
 /// Orders areas as a tree (each parent followed by its children).
-fn sort_key(all: &[AreaRow], a: &AreaRow) -> Vec<String> {
+fn sort_key(by_code: &HashMap<&str, &AreaRow>, a: &AreaRow) -> Vec<String> {
     let mut key = vec![a.code.clone()];
     let mut parent = a.parent_code.clone();
     while let Some(code) = parent {
-        key.insert(0, code.clone());
-        parent = all
-            .iter()
-            .find(|x| x.code == code)
+        parent = by_code
+            .get(code.as_str())
             .and_then(|x| x.parent_code.clone());
+        key.insert(0, code);
     }
     key
 }
