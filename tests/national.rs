@@ -14,12 +14,26 @@ use std::collections::{BTreeMap, HashSet};
 
 const N: usize = 2_000;
 
+/// The organization columns the digest covers.
+type OrgDigestRow = (
+    i64,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+);
+
 /// A digest of every generated row that matters (organizations with their search keys, areas,
 /// annual reports, volunteers and service records), in id order.
 async fn digest(t: &TestDb) -> String {
     let mut c = t.db.acquire().await.unwrap();
     let mut h = Sha256::new();
-    let orgs: Vec<(i64, Option<String>, String, String, String, String, String, Option<String>, String, String)> = Sql::new(
+    let orgs: Vec<OrgDigestRow> = Sql::new(
         "select o.id, o.uscc, o.name, o.kind, a.code, o.status, o.address, o.grade, s.pinyin, o.legal_representative from organizations o join areas a on a.id = o.area_id join org_search s on s.org_id = o.id order by o.id",
     )
     .fetch_all(&mut c.conn())
@@ -67,13 +81,13 @@ db_test!(
         assert_eq!(rows["organizations"], N as u64);
         assert_eq!(rows["areas"], 3_349);
         assert_eq!(
-            count(&t, "select count(*) from organizations").await,
+            count(t, "select count(*) from organizations").await,
             N as i64
         );
-        assert_eq!(count(&t, "select count(*) from org_search").await, N as i64);
+        assert_eq!(count(t, "select count(*) from org_search").await, N as i64);
         for (table, n) in &rows {
             assert_eq!(
-                count(&t, &format!("select count(*) from {table}")).await,
+                count(t, &format!("select count(*) from {table}")).await,
                 *n as i64,
                 "{table}"
             );
@@ -113,16 +127,16 @@ db_test!(
         }
         // Each organization sits in a county-level area of the national tree.
         assert_eq!(
-        count(&t, "select count(*) from organizations o join areas a on a.id = o.area_id where a.level = 'district'").await,
+        count(t, "select count(*) from organizations o join areas a on a.id = o.area_id where a.level = 'district'").await,
         N as i64
     );
         assert_eq!(
-        count(&t, "select count(*) from organizations o join area_closure c on c.descendant_id = o.area_id join areas r on r.id = c.ancestor_id where r.parent_id is null and r.level = 'nation'").await,
+        count(t, "select count(*) from organizations o join area_closure c on c.descendant_id = o.area_id join areas r on r.id = c.ancestor_id where r.parent_id is null and r.level = 'nation'").await,
         N as i64
     );
         // Annual reports belong to registered organizations only.
         assert_eq!(
-        count(&t, "select count(*) from annual_reports r join organizations o on o.id = r.org_id where o.kind = 'community'").await,
+        count(t, "select count(*) from annual_reports r join organizations o on o.id = r.org_id where o.kind = 'community'").await,
         0
     );
 
@@ -141,7 +155,7 @@ db_test!(
             "community",
         ] {
             let sql = count(
-                &t,
+                t,
                 &format!("select count(*) from organizations where kind = '{kind}'"),
             )
             .await;
@@ -152,13 +166,13 @@ db_test!(
             );
         }
         let active = count(
-            &t,
+            t,
             "select count(*) from organizations where status = 'active'",
         )
         .await;
         assert_eq!(json["facets"]["status"]["active"].as_i64(), Some(active));
         // A province filter counts its subtree.
-        let beijing = count(&t, "select count(*) from organizations o join areas a on a.id = o.area_id where a.code like '11%'").await;
+        let beijing = count(t, "select count(*) from organizations o join areas a on a.id = o.area_id where a.code like '11%'").await;
         let res = app.get("/api/v1/organizations?area=110000").await;
         assert_eq!(res.json()["total"].as_i64(), Some(beijing), "{}", res.body);
         // A generated name is found by search.
@@ -210,12 +224,12 @@ db_test!(
             "{again:?}"
         );
         assert_eq!(
-            count(&t, "select count(*) from organizations").await,
+            count(t, "select count(*) from organizations").await,
             N as i64
         );
 
         // Same seed, same rows; another seed, other rows.
-        let first = digest(&t).await;
+        let first = digest(t).await;
         let same = TestDb::new(t.db.backend()).await.unwrap();
         national::generate(&same.db, N, 7, &mut |_| {})
             .await

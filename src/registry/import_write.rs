@@ -7,6 +7,7 @@ use super::bulk::{BulkWriter, Outcome};
 use super::import::{
     ImportError, ImportSummary, PROGRESS_EVERY, Progress, RowError, WritePass, refused,
 };
+use super::records::Records;
 use super::store::{self, Updated};
 use super::uscc::Uscc;
 use super::{OrgForm, OrgId, name_key};
@@ -14,7 +15,6 @@ use crate::auth::Scope;
 use crate::db::{Conn, Db, Sql};
 use crate::error::Error;
 use std::collections::HashMap;
-use super::records::Records;
 use std::io::{BufRead, Seek};
 
 /// Rows read ahead in the bulk pass, so the stored records they update are fetched in one query.
