@@ -34,6 +34,9 @@ use shezu::registry::name_key;
 use shezu::registry::search::{SearchKeys, tsvector};
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
+
+mod common;
+use common::{csv_fields, domain_code_of, kind_of, status_of};
 use std::time::Instant;
 
 struct Options {
@@ -96,28 +99,6 @@ fn usage(problem: &str) -> ! {
     std::process::exit(2)
 }
 
-/// Splits one CSV record (as Python's csv module writes it: quotes only where needed).
-fn csv_fields(line: &str) -> Vec<String> {
-    let mut out = Vec::with_capacity(10);
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if field.is_empty() => quoted = true,
-            (',', false) => out.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    out.push(field);
-    out
-}
-
 /// Reads CSV records, joining lines when a quoted field holds a newline.
 struct Records<R: BufRead> {
     reader: R,
@@ -138,43 +119,6 @@ impl<R: BufRead> Iterator for Records<R> {
                 return Some(csv_fields(trimmed));
             }
         }
-    }
-}
-
-fn kind_of(org_type: &str) -> &'static str {
-    match org_type {
-        "社会团体" => "social_group",
-        "民办非企业单位" => "private_non_enterprise",
-        "基金会" => "foundation",
-        _ => "community",
-    }
-}
-
-fn status_of(status: &str) -> &'static str {
-    match status {
-        "正常" => "active",
-        "注销" => "deregistered",
-        "撤销" => "revoked",
-        "活动异常" => "abnormal",
-        other => panic!("unknown status {other}"),
-    }
-}
-
-fn domain_code_of(domain: &str) -> &'static str {
-    match domain {
-        "养老服务" => "elderly_care",
-        "社会工作" => "social_work",
-        "教育培训" => "education",
-        "文化艺术" => "culture",
-        "体育健身" => "sports",
-        "卫生健康" => "health",
-        "慈善救助" => "charity",
-        "科技服务" => "science_technology",
-        "行业商会" => "industry_commerce",
-        "法律服务" => "legal_services",
-        "生态环境" => "ecology",
-        "社区治理" => "community_service",
-        _ => "other",
     }
 }
 

@@ -28,6 +28,9 @@ use shezu::db::{Arg, Db, Sql};
 use shezu::registry::name_key;
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, BufWriter, Write};
+
+mod common;
+use common::{csv_fields, domain_code_of, kind_of, status_of};
 use std::time::Instant;
 
 struct Options {
@@ -65,53 +68,11 @@ fn usage(problem: &str) -> ! {
     std::process::exit(2)
 }
 
-/// Splits one CSV line as Python's csv module writes it (quotes only where needed; the
-/// generator writes no newlines inside fields).
-fn fields(line: &str) -> Vec<String> {
-    let mut out = Vec::with_capacity(10);
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if field.is_empty() => quoted = true,
-            (',', false) => out.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    out.push(field);
-    out
-}
-
-/// A CSV field, quoted when it must be.
 fn quote(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_owned()
-    }
-}
-
-fn domain_code(domain: &str) -> &'static str {
-    match domain {
-        "养老服务" => "elderly_care",
-        "社会工作" => "social_work",
-        "教育培训" => "education",
-        "文化艺术" => "culture",
-        "体育健身" => "sports",
-        "卫生健康" => "health",
-        "慈善救助" => "charity",
-        "科技服务" => "science_technology",
-        "行业商会" => "industry_commerce",
-        "法律服务" => "legal_services",
-        "生态环境" => "ecology",
-        "社区治理" => "community_service",
-        _ => "other",
     }
 }
 
@@ -150,7 +111,7 @@ fn map_file(path: &str, out_path: &str) -> Vec<Mapped> {
         if i == 0 {
             continue;
         }
-        let f = fields(&line);
+        let f = csv_fields(&line);
         let (id, name, uscc, org_type, domain, street, status, registered_on, rating, scope) = (
             &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7], &f[8], &f[9],
         );
@@ -172,20 +133,12 @@ fn map_file(path: &str, out_path: &str) -> Vec<Mapped> {
                     })
             })
             .clone();
-        let (kind, registered) = match org_type.as_str() {
-            "社会团体" => ("社会团体", true),
-            "民办非企业单位" => ("民办非企业单位", true),
-            "基金会" => ("基金会", true),
-            _ => ("社区社会组织", false),
-        };
-        let status = match status.as_str() {
-            "正常" => "正常",
-            "注销" => "已注销",
-            "撤销" => "已撤销",
-            _ => "活动异常",
-        };
+        // Machine codes: the import takes codes as well as labels.
+        let kind = kind_of(org_type);
+        let registered = kind != "community";
+        let status = status_of(status);
         let mut name = name.clone();
-        if matches!(status, "正常" | "活动异常") {
+        if matches!(status, "active" | "abnormal") {
             let mut n = 1;
             while !live.insert(name_key(&name)) {
                 n += 1;
@@ -196,7 +149,7 @@ fn map_file(path: &str, out_path: &str) -> Vec<Mapped> {
             uscc: uscc.clone(),
             name,
             kind,
-            domain: domain_code(domain),
+            domain: domain_code_of(domain),
             area,
             status,
             registered_on: registered_on.clone(),
@@ -244,24 +197,6 @@ fn map_file(path: &str, out_path: &str) -> Vec<Mapped> {
     rows
 }
 
-fn kind_code(label: &str) -> &'static str {
-    match label {
-        "社会团体" => "social_group",
-        "民办非企业单位" => "private_non_enterprise",
-        "基金会" => "foundation",
-        _ => "community",
-    }
-}
-
-fn status_code(label: &str) -> &'static str {
-    match label {
-        "正常" => "active",
-        "已注销" => "deregistered",
-        "已撤销" => "revoked",
-        _ => "abnormal",
-    }
-}
-
 /// The raw floor: one prepared single-row INSERT per row in one transaction.
 async fn raw_insert(db: &Db, rows: &[Mapped]) -> f64 {
     let mut conn = db.acquire().await.expect("connection");
@@ -291,7 +226,7 @@ async fn raw_insert(db: &Db, rows: &[Mapped]) -> f64 {
             r.uscc.as_str().into(),
             r.name.as_str().into(),
             name_key(&r.name).into(),
-            kind_code(r.kind).into(),
+            r.kind.into(),
             domains[r.domain].into(),
             false.into(),
             text(&r.supervisory_unit).into(),
@@ -300,7 +235,7 @@ async fn raw_insert(db: &Db, rows: &[Mapped]) -> f64 {
             Arg::OptDate(date(&r.registered_on)),
             r.uscc[2..8].into(),
             text(&r.scope).into(),
-            status_code(r.status).into(),
+            r.status.into(),
             text(&r.grade).into(),
             Arg::OptDate(date(&r.grade_expires_on)),
             false.into(),
