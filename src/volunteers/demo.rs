@@ -31,8 +31,9 @@ const RECORDS_EACH: usize = 30;
 /// Rows per multi-row insert (well under both databases' bind limits).
 const BATCH: usize = 400;
 
-/// One project per service domain, in [`SERVICE_DOMAINS`] order.
-const PROJECTS: [&str; 11] = [
+/// One project per service domain, in [`SERVICE_DOMAINS`] order (the national dataset uses
+/// them too).
+pub(crate) const PROJECTS: [&str; 11] = [
     "邻里守望",
     "助老暖心",
     "关爱留守儿童",

@@ -465,7 +465,7 @@ impl Writer {
                     Arg::from(sid),
                     Arg::from(vid),
                     Arg::from(org.id),
-                    Arg::from(PROJECTS[d]),
+                    Arg::from(crate::volunteers::demo::PROJECTS[d]),
                     Arg::from(SERVICE_DOMAINS[d]),
                     Arg::from(day),
                     Arg::from(rng.between(4, 32) * 5),
@@ -544,21 +544,6 @@ impl Writer {
         Ok(())
     }
 }
-
-/// One project name per service domain, in `SERVICE_DOMAINS` order.
-const PROJECTS: [&str; 11] = [
-    "邻里守望",
-    "助老暖心",
-    "关爱留守儿童",
-    "助残同行",
-    "爱心助学",
-    "碧水蓝天",
-    "健康宣教",
-    "应急救援",
-    "全民健身服务",
-    "法律进社区",
-    "大型赛会服务",
-];
 
 /// Inserts a batch of organizations with their search keys (`org_search`) and full-text tokens
 /// (`org_search_fts`), written exactly as the registry writes them (`SearchKeys`, `tsvector`):
