@@ -1,4 +1,4 @@
-//! The command line (SPEC §7): `serve`, `migrate`, `demo`, `import organizations`, `uscc check`.
+//! The command line (SPEC §7): `serve`, `migrate`, `demo`, `import …`, `uscc check`.
 
 use crate::app::{AppState, router};
 use crate::config::{DatabaseArgs, ReadDatabaseArgs, Settings};
@@ -162,18 +162,32 @@ pub enum AuditCommand {
 /// `shezu import …`
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
-    /// Import organizations from a CSV file shaped like the registry's export (Chinese or
-    /// machine column names). Every bad row is reported and nothing written; otherwise all rows
+    /// Import organizations from a CSV file or workbook shaped like the registry's export
+    /// (Chinese or machine column names). Every bad row is reported and nothing written; otherwise all rows
     /// are created or updated (matched by USCC) in one transaction.
-    Organizations {
-        /// The CSV file (UTF-8, with or without a byte-order mark).
-        file: std::path::PathBuf,
-        /// Language of the messages (zh or en).
-        #[arg(long, env = "SHEZU_LANG", default_value = "zh")]
-        lang: String,
-        #[command(flatten)]
-        database: DatabaseArgs,
-    },
+    Organizations(ImportArgs),
+    /// Import annual reports (年度工作报告), one row per organization and year: saved,
+    /// submitted and, when the row gives a result, reviewed. A report already submitted is
+    /// never overwritten.
+    AnnualReports(ImportArgs),
+    /// Import volunteer service records (志愿服务记录): the volunteer is registered with the
+    /// organization if new; a row may say the record is already confirmed or verified.
+    VolunteerServices(ImportArgs),
+    /// Import donations received or given (捐赠记录).
+    Donations(ImportArgs),
+}
+
+/// What every `shezu import` takes.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The CSV file (UTF-8, with or without a byte-order mark) or Excel workbook (.xlsx, first
+    /// sheet), with the template's header row.
+    file: std::path::PathBuf,
+    /// Language of the messages (zh or en).
+    #[arg(long, env = "SHEZU_LANG", default_value = "zh")]
+    lang: String,
+    #[command(flatten)]
+    database: DatabaseArgs,
 }
 
 /// `shezu uscc …`
@@ -485,21 +499,28 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Import {
-            command:
-                ImportCommand::Organizations {
-                    file,
-                    lang,
-                    database,
-                },
-        } => import_organizations(&file, Lang::parse(&lang).unwrap_or_default(), &database).await,
+        Command::Import { command } => {
+            use crate::imports::ImportKind;
+            let (kind, args) = match command {
+                ImportCommand::Organizations(args) => (None, args),
+                ImportCommand::AnnualReports(args) => (Some(ImportKind::AnnualReports), args),
+                ImportCommand::VolunteerServices(args) => {
+                    (Some(ImportKind::VolunteerServices), args)
+                }
+                ImportCommand::Donations(args) => (Some(ImportKind::Donations), args),
+            };
+            let lang = Lang::parse(&args.lang).unwrap_or_default();
+            import_file(kind, &args.file, lang, &args.database).await
+        }
         Command::Uscc { .. } => Ok(()),
     }
 }
 
-/// `shezu import organizations FILE`: progress lines and the summary on standard error and
-/// output; every bad row as `第 N 行 · 字段 · 问题` before failing.
-async fn import_organizations(
+/// `shezu import organizations FILE` (`kind` `None`) and the other kinds: progress lines and
+/// the summary on standard error and output; every bad row as `第 N 行 · 字段 · 问题` before
+/// failing.
+async fn import_file(
+    kind: Option<crate::imports::ImportKind>,
     path: &std::path::Path,
     lang: Lang,
     database: &DatabaseArgs,
@@ -536,13 +557,15 @@ async fn import_organizations(
             )
         );
     };
-    let result = import::import_organizations(
-        &db,
-        &crate::audit::Actor::system("cli"),
-        file,
-        &mut progress,
-    )
-    .await;
+    let actor = crate::audit::Actor::system("cli");
+    let result = match kind {
+        None => import::import_organizations(&db, &actor, file, &mut progress).await,
+        Some(kind) => {
+            let at = chrono::Utc::now();
+            kind.import(&db, &actor, &crate::auth::Scope::All, file, &mut progress, at)
+                .await
+        }
+    };
     if drawn.is_some() {
         eprintln!();
     }

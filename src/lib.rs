@@ -38,6 +38,8 @@ pub mod funding;
 pub mod hubs;
 /// The message catalogue (zh-CN, en).
 pub mod i18n;
+/// Bulk import of annual reports, volunteer service records and donations (批量导入业务记录).
+pub mod imports;
 /// Incubation (三级孵化体系): incubators, calls for entry, selection, stays and their services.
 pub mod incubation;
 /// Annual reports and inspection (年检), the compliance calendar, credit lists (信用名单).

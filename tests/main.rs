@@ -14,6 +14,7 @@ mod funding;
 mod hubs;
 mod import;
 mod import_bulk;
+mod imports;
 mod incubation;
 mod inspection;
 mod national;

@@ -31,7 +31,7 @@ const FLUSH_ROWS: usize = 500;
 /// keys is about 1 in 10^25, and a hit is confirmed against the database before it is reported.
 type KeyHash = u128;
 
-pub(super) fn key_hash(parts: &[&str]) -> KeyHash {
+pub(crate) fn key_hash(parts: &[&str]) -> KeyHash {
     let one = |seed: u8| {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         seed.hash(&mut h);

@@ -217,7 +217,7 @@ pub(crate) fn column_of(header: &str) -> Option<&'static str> {
 }
 
 /// A cell as typed: trimmed, with the `'` the export puts before formula-like text removed.
-fn cell(raw: &str) -> &str {
+pub(crate) fn cell(raw: &str) -> &str {
     let t = raw.trim();
     match t.strip_prefix('\'') {
         Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
@@ -436,17 +436,8 @@ pub async fn import_organizations_with<R: Read + Seek>(
 ) -> Result<ImportSummary, ImportError> {
     let total = input.seek(SeekFrom::End(0))?;
     input.seek(SeekFrom::Start(0))?;
-    let bytes = ByteCount {
-        read: Arc::new(AtomicU64::new(0)),
-        total,
-    };
-    let mut input = BufReader::with_capacity(
-        1 << 16,
-        Counted {
-            inner: input,
-            read: bytes.read.clone(),
-        },
-    );
+    let bytes = ByteCount::new(total);
+    let mut input = BufReader::with_capacity(1 << 16, bytes.reader(input));
     let dict = {
         let mut conn = db.acquire().await?;
         Dictionaries::load(&mut conn.conn()).await?
@@ -529,7 +520,7 @@ pub async fn import_organizations_with<R: Read + Seek>(
                 });
             }
             if rows.is_multiple_of(PROGRESS_EVERY) {
-                progress(rate(false, rows, started, &bytes));
+                progress(progress_at(false, rows, started, &bytes));
             }
         }
         (columns, rows)
@@ -594,7 +585,7 @@ impl WritePass<'_> {
 
     /// Where the writing pass is after `rows` rows.
     pub(super) fn progress(&self, rows: u64) -> Progress {
-        rate(true, rows, self.started, self.bytes)
+        progress_at(true, rows, self.started, self.bytes)
     }
 }
 
@@ -629,7 +620,13 @@ pub(super) fn refused(
     }
 }
 
-fn rate(writing: bool, rows: u64, started: Instant, bytes: &ByteCount) -> Progress {
+/// Where a pass is after `rows` rows, for a progress report.
+pub(crate) fn progress_at(
+    writing: bool,
+    rows: u64,
+    started: Instant,
+    bytes: &ByteCount,
+) -> Progress {
     Progress {
         writing,
         rows,
@@ -640,13 +637,31 @@ fn rate(writing: bool, rows: u64, started: Instant, bytes: &ByteCount) -> Progre
 }
 
 /// Bytes of the input read so far (shared with the reader) and its size, for the percentage.
-pub(super) struct ByteCount {
+pub(crate) struct ByteCount {
     read: Arc<AtomicU64>,
     total: u64,
 }
 
+impl ByteCount {
+    /// Nothing read yet of an input of `total` bytes.
+    pub(crate) fn new(total: u64) -> ByteCount {
+        ByteCount {
+            read: Arc::new(AtomicU64::new(0)),
+            total,
+        }
+    }
+
+    /// `input`, counting into this count as it is read.
+    pub(crate) fn reader<R>(&self, input: R) -> Counted<R> {
+        Counted {
+            inner: input,
+            read: self.read.clone(),
+        }
+    }
+}
+
 /// A reader that counts what it hands out; a seek moves the count too (each pass rereads).
-struct Counted<R> {
+pub(crate) struct Counted<R> {
     inner: R,
     read: Arc<AtomicU64>,
 }

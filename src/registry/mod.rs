@@ -2,7 +2,7 @@
 //! organization is created or edited with, and the pure rules that form must satisfy.
 
 pub mod api;
-mod bulk;
+pub(crate) mod bulk;
 pub mod dump;
 pub mod facets;
 pub mod import;
