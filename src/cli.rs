@@ -562,8 +562,12 @@ async fn import_file(
         None => import::import_organizations(&db, &actor, file, &mut progress).await,
         Some(kind) => {
             let at = chrono::Utc::now();
-            kind.import(&db, &actor, &crate::auth::Scope::All, file, &mut progress, at)
-                .await
+            let importer = crate::imports::Importer {
+                actor: &actor,
+                scope: &crate::auth::Scope::All,
+                verify_hours: true,
+            };
+            kind.import(&db, &importer, file, &mut progress, at).await
         }
     };
     if drawn.is_some() {

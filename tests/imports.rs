@@ -13,7 +13,7 @@ use shezu::audit::store::{ChainCheck, verify};
 use shezu::auth::Scope;
 use shezu::db::Sql;
 use shezu::i18n::Lang;
-use shezu::imports::ImportKind;
+use shezu::imports::{ImportKind, Importer};
 use shezu::registry::import::{ImportError, ImportSummary, import_organizations};
 use shezu::registry::uscc::Uscc;
 use std::io::Cursor;
@@ -64,10 +64,15 @@ async fn import(
     scope: &Scope,
     file: &str,
 ) -> Result<ImportSummary, ImportError> {
+    let actor = Actor::system("test");
+    let importer = Importer {
+        actor: &actor,
+        scope,
+        verify_hours: true,
+    };
     kind.import(
         &t.db,
-        &Actor::system("test"),
-        scope,
+        &importer,
         Cursor::new(file.as_bytes().to_vec()),
         &mut |_| {},
         chrono::Utc::now(),
@@ -222,7 +227,9 @@ db_test!(
         assert_eq!((first.created, first.updated, first.unchanged), (3, 0, 0));
         assert_eq!(count(t, "select count(*) from volunteers").await, 2);
         let by_state = |state: &'static str| {
-            format!("select cast(coalesce(sum(tenth_hours), 0) as bigint) from volunteer_services where state = '{state}'")
+            format!(
+                "select cast(coalesce(sum(tenth_hours), 0) as bigint) from volunteer_services where state = '{state}'"
+            )
         };
         assert_eq!(count(t, &by_state("verified")).await, 30);
         assert_eq!(count(t, &by_state("recorded")).await, 25);
@@ -231,7 +238,10 @@ db_test!(
         assert_eq!(
             count(
                 t,
-                &format!("select count(*) from volunteers where id_masked like '%{}%'", &p1[6..14])
+                &format!(
+                    "select count(*) from volunteers where id_masked like '%{}%'",
+                    &p1[6..14]
+                )
             )
             .await,
             0
@@ -242,7 +252,11 @@ db_test!(
             .await
             .unwrap();
         assert_eq!((again.created, again.unchanged), (0, 3));
-        assert_eq!(footprint(t).await, after, "the same file twice changes nothing");
+        assert_eq!(
+            footprint(t).await,
+            after,
+            "the same file twice changes nothing"
+        );
 
         // A later file says the second record is verified now: two steps, audited.
         let later = import(
@@ -271,7 +285,11 @@ db_test!(
         let errors = refused(import(t, ImportKind::VolunteerServices, &Scope::All, &bad).await);
         let has = |prefix: &str| errors.iter().any(|e| e.starts_with(prefix));
         assert!(has("第 6 行 · 服务日期 · "), "{errors:?}");
-        assert_eq!(errors.len(), 1, "the validation pass stops the file: {errors:?}");
+        assert_eq!(
+            errors.len(),
+            1,
+            "the validation pass stops the file: {errors:?}"
+        );
         let bad = bad.lines().take(5).collect::<Vec<_>>().join("\n");
         let errors = refused(import(t, ImportKind::VolunteerServices, &Scope::All, &bad).await);
         let has = |prefix: &str| errors.iter().any(|e| e.starts_with(prefix));
@@ -279,7 +297,11 @@ db_test!(
         assert!(has("第 3 行 · 服务时长（小时） · "), "{errors:?}");
         assert!(has("第 5 行 · 服务时长（小时） · "), "{errors:?}");
         assert_eq!(errors.len(), 3, "{errors:?}");
-        assert_eq!(footprint(t).await, after, "nothing of a refused file is kept");
+        assert_eq!(
+            footprint(t).await,
+            after,
+            "nothing of a refused file is kept"
+        );
         chain_intact(t).await;
     }
 );
@@ -301,13 +323,22 @@ db_test!(
             .unwrap();
         assert_eq!(first.created, 2);
         let state = |code: String| {
-            format!("select count(*) from annual_reports r join organizations o on o.id = r.org_id where o.uscc = '{code}' and r.year = 2013 and r.state = ")
+            format!(
+                "select count(*) from annual_reports r join organizations o on o.id = r.org_id where o.uscc = '{code}' and r.year = 2013 and r.state = "
+            )
         };
         assert_eq!(
-            count(t, &format!("{}'reviewed' and r.result = 'pass'", state(a.clone()))).await,
+            count(
+                t,
+                &format!("{}'reviewed' and r.result = 'pass'", state(a.clone()))
+            )
+            .await,
             1
         );
-        assert_eq!(count(t, &format!("{}'submitted'", state(b.clone()))).await, 1);
+        assert_eq!(
+            count(t, &format!("{}'submitted'", state(b.clone()))).await,
+            1
+        );
         assert_eq!(
             count(t, "select cast(income_total_fen as bigint) from annual_reports where net_assets_fen = 8000000").await,
             5_000_000
@@ -327,7 +358,11 @@ db_test!(
             .unwrap();
         assert_eq!((later.updated, later.unchanged), (1, 1));
         assert_eq!(
-            count(t, &format!("{}'reviewed' and r.result = 'basic_pass'", state(b.clone()))).await,
+            count(
+                t,
+                &format!("{}'reviewed' and r.result = 'basic_pass'", state(b.clone()))
+            )
+            .await,
             1
         );
 
@@ -343,14 +378,20 @@ db_test!(
         );
         let errors = refused(import(t, ImportKind::AnnualReports, &Scope::All, &bad).await);
         let has = |prefix: &str| errors.iter().any(|e| e.starts_with(prefix));
-        assert!(has("第 3 行 · 组织（统一社会信用代码或名称） · 社区社会组织"), "{errors:?}");
+        assert!(
+            has("第 3 行 · 组织（统一社会信用代码或名称） · 社区社会组织"),
+            "{errors:?}"
+        );
         assert!(has("第 4 行 · 年度 · "), "{errors:?}");
         assert!(has("第 5 行 · 意见及理由 · "), "{errors:?}");
         assert_eq!(errors.len(), 3, "{errors:?}");
         let locked = bad.lines().take(2).collect::<Vec<_>>().join("\n");
         let errors = refused(import(t, ImportKind::AnnualReports, &Scope::All, &locked).await);
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0].starts_with("第 2 行 · 整行 · 这一年度的报告已审核"), "{errors:?}");
+        assert!(
+            errors[0].starts_with("第 2 行 · 整行 · 这一年度的报告已审核"),
+            "{errors:?}"
+        );
         assert_eq!(footprint(t).await, after);
         chain_intact(t).await;
     }
@@ -405,3 +446,84 @@ db_test!(the_command_line_imports_each_kind, |t| async move {
     assert!(stderr.contains("第 2 行 · 服务时长（小时） · "), "{stderr}");
     assert!(stderr.contains("未写入任何数据"), "{stderr}");
 });
+
+db_test!(
+    an_organization_uploads_its_own_volunteer_records,
+    |t| async move {
+        load_orgs(t).await;
+        let (a, b) = (code(21), code(22));
+        let app = t.app_as("org21", "org", None, Some(&a)).await;
+        let desk = app.get("/admin/volunteers").await;
+        assert!(
+            desk.body
+                .contains("href=\"/admin/imports/volunteer-services\"")
+        );
+        let form = app.get("/admin/imports/volunteer-services").await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        assert!(
+            form.body
+                .contains("/admin/imports/volunteer-services/template.xlsx")
+        );
+        let template = app
+            .get("/admin/imports/volunteer-services/template.xlsx")
+            .await;
+        assert_eq!(template.status, 200);
+        // Not theirs to import: annual reports (the bureau's reviewers) and the registry.
+        assert_eq!(app.get("/admin/imports/annual-reports").await.status, 403);
+
+        let upload = |csv: String| {
+            let app = app.clone();
+            async move {
+                let res = app
+                    .post_file(
+                        "/admin/imports/volunteer-services",
+                        &[],
+                        ("file", "服务记录.csv", csv.as_bytes()),
+                    )
+                    .await;
+                crate::upload::finished(&app, &res).await
+            }
+        };
+        let p = id_number(4);
+        // An organization cannot say its own records are verified, nor import for another.
+        let (job, page) = upload(format!(
+            "{SERVICES_HEADER}\n\
+             {a},赵六,{p},女,,助餐送餐,助老服务,2014-10-01,2,已核实\n\
+             {b},赵六,{p},女,,助餐送餐,助老服务,2014-10-01,2,\n"
+        ))
+        .await;
+        assert!(
+            page.body.contains("第 2 行 · 状态 · 您没有核实"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains("第 3 行 · 组织（统一社会信用代码或名称） · 这个组织不在您的管辖范围内"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("未写入任何数据"));
+        let errors = app.get(&format!("{job}/errors.xlsx")).await;
+        assert_eq!(errors.status, 200);
+        assert_eq!(count(t, "select count(*) from volunteers").await, 0);
+
+        let (_, page) = upload(format!(
+            "{SERVICES_HEADER}\n{a},赵六,{p},女,,助餐送餐,助老服务,2014-10-01,2,组织已确认\n"
+        ))
+        .await;
+        assert!(page.body.contains("新增 1"), "{}", page.body);
+        assert!(page.body.contains("href=\"/admin/volunteers\""));
+        assert_eq!(
+            count(
+                t,
+                "select count(*) from volunteer_services where state = 'confirmed'"
+            )
+            .await,
+            1
+        );
+        // Another account cannot see the job.
+        let other = t.app_as("registrar9", "registrar", None, None).await;
+        assert_eq!(other.get(&job).await.status, 404);
+    }
+);

@@ -97,10 +97,10 @@ async fn upload(app: &TestApp, name: &str, bytes: &[u8]) -> Answer {
 }
 
 /// Follows an upload to its job page and waits for the job to end; the ended page.
-async fn finished(app: &TestApp, res: &Answer) -> (String, Answer) {
+pub async fn finished(app: &TestApp, res: &Answer) -> (String, Answer) {
     assert_eq!(res.status, 303, "{}", res.body);
     let location = res.location().to_owned();
-    assert!(location.starts_with("/admin/orgs/import/"), "{location}");
+    assert!(location.starts_with("/admin/imports/jobs/"), "{location}");
     for _ in 0..1200 {
         let page = app.get(&location).await;
         assert_eq!(page.status, 200, "{}", page.body);
@@ -403,11 +403,17 @@ db_test!(an_upload_needs_the_sessions_csrf_token, |t| async move {
     assert_eq!(org_count(t).await, 0);
 });
 
-/// The upload routes for the scope walk (tests/scope.rs): who may edit the registry may use
-/// them; a job id that is not the caller's answers 404.
+/// The upload routes for the scope walk (tests/scope.rs): who may edit the registry may import
+/// organizations; reviewers of annual reports (area officers too) may import reports; who manages volunteers
+/// (an organization's own account too) may import service records and donations. A job id that
+/// is not the caller's answers 404 to anyone who may import something.
 pub async fn walk(app: &TestApp, u: &str) -> Vec<&'static str> {
     use crate::scope::gate;
     let edit = matches!(u, "admin1" | "registrar1" | "tanggu1" | "dagang1");
+    // Area officers review their street's reports, so they may import them too.
+    let reviews = edit;
+    let volunteers = matches!(u, "admin1" | "registrar1" | "org1");
+    let any = edit || reviews || volunteers;
     let expect = |route: &str, method: &str, want: u16, got: &Answer| {
         assert_eq!(
             got.status.as_u16(),
@@ -416,48 +422,70 @@ pub async fn walk(app: &TestApp, u: &str) -> Vec<&'static str> {
             got.body
         );
     };
-    for (route, path, ok) in [
-        ("/admin/orgs/import", "/admin/orgs/import", 200),
+    let uploads: [(&'static str, &'static str, bool); 4] = [
         (
+            "/admin/orgs/import",
             "/admin/orgs/import/template.xlsx",
-            "/admin/orgs/import/template.xlsx",
-            200,
+            edit,
         ),
         (
-            "/admin/orgs/import/{job}",
-            "/admin/orgs/import/0123abcd",
-            404,
+            "/admin/imports/annual-reports",
+            "/admin/imports/annual-reports/template.xlsx",
+            reviews,
         ),
         (
-            "/admin/orgs/import/{job}/status",
-            "/admin/orgs/import/0123abcd/status",
-            404,
+            "/admin/imports/volunteer-services",
+            "/admin/imports/volunteer-services/template.xlsx",
+            volunteers,
         ),
         (
-            "/admin/orgs/import/{job}/errors.xlsx",
-            "/admin/orgs/import/0123abcd/errors.xlsx",
-            404,
+            "/admin/imports/donations",
+            "/admin/imports/donations/template.xlsx",
+            volunteers,
+        ),
+    ];
+    let mut routes = vec![
+        "/admin/imports",
+        "/admin/imports/jobs/{job}",
+        "/admin/imports/jobs/{job}/status",
+        "/admin/imports/jobs/{job}/errors.xlsx",
+    ];
+    for (form, template, allowed) in uploads {
+        expect(
+            form,
+            "GET",
+            gate(u, allowed, "GET", 200),
+            &app.get(form).await,
+        );
+        let res = app.get(template).await;
+        expect(template, "GET", gate(u, allowed, "GET", 200), &res);
+        // An upload without a file: refused before any job starts.
+        let res = app.post_file(form, &[], ("other", "x.txt", b"")).await;
+        expect(form, "POST", gate(u, allowed, "POST", 422), &res);
+        routes.extend([form, template]);
+    }
+    let index = app.get("/admin/imports").await;
+    expect("/admin/imports", "GET", gate(u, any, "GET", 200), &index);
+    if any {
+        for (form, _, allowed) in uploads {
+            let listed = index.body.contains(&format!("href=\"{form}\""));
+            assert_eq!(listed, allowed, "{u}: /admin/imports lists {form}");
+        }
+    }
+    for (route, path) in [
+        ("/admin/imports/jobs/{job}", "/admin/imports/jobs/0123abcd"),
+        (
+            "/admin/imports/jobs/{job}/status",
+            "/admin/imports/jobs/0123abcd/status",
+        ),
+        (
+            "/admin/imports/jobs/{job}/errors.xlsx",
+            "/admin/imports/jobs/0123abcd/errors.xlsx",
         ),
     ] {
-        expect(route, "GET", gate(u, edit, "GET", ok), &app.get(path).await);
+        expect(route, "GET", gate(u, any, "GET", 404), &app.get(path).await);
     }
-    // An upload without a file: refused before any job starts.
-    let res = app
-        .post_file("/admin/orgs/import", &[], ("other", "x.txt", b""))
-        .await;
-    expect(
-        "/admin/orgs/import",
-        "POST",
-        gate(u, edit, "POST", 422),
-        &res,
-    );
-    vec![
-        "/admin/orgs/import",
-        "/admin/orgs/import/template.xlsx",
-        "/admin/orgs/import/{job}",
-        "/admin/orgs/import/{job}/status",
-        "/admin/orgs/import/{job}/errors.xlsx",
-    ]
+    routes
 }
 
 db_test!(

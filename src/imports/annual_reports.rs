@@ -21,8 +21,16 @@ use chrono::{Datelike, NaiveDate};
 pub const COLUMNS: &[Column] = &[
     ORG_COLUMN,
     Column::free("year", "inspection.year", true),
-    Column::free("income_donations", "inspection.field.income_donations", false),
-    Column::free("income_government", "inspection.field.income_government", false),
+    Column::free(
+        "income_donations",
+        "inspection.field.income_donations",
+        false,
+    ),
+    Column::free(
+        "income_government",
+        "inspection.field.income_government",
+        false,
+    ),
     Column::free("income_services", "inspection.field.income_services", false),
     Column::free("income_dues", "inspection.field.income_dues", false),
     Column::free("income_other", "inspection.field.income_other", false),
@@ -31,7 +39,11 @@ pub const COLUMNS: &[Column] = &[
         "inspection.field.expenditure_programmes",
         false,
     ),
-    Column::free("expenditure_total", "inspection.field.expenditure_total", false),
+    Column::free(
+        "expenditure_total",
+        "inspection.field.expenditure_total",
+        false,
+    ),
     Column::free("assets", "inspection.field.assets", false),
     Column::free("liabilities", "inspection.field.liabilities", false),
     Column::free("staff", "inspection.field.staff", false),

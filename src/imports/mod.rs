@@ -13,10 +13,11 @@
 
 pub mod annual_reports;
 pub mod donations;
+pub mod template;
 pub mod volunteer_services;
 
 use crate::audit::Actor;
-use crate::auth::Scope;
+use crate::auth::{Permission, Scope};
 use crate::db::{Conn, Db, Sql, Timestamp};
 use crate::error::{Error, FieldErrors};
 use crate::i18n::{Lang, Msg};
@@ -82,20 +83,36 @@ impl ImportKind {
         }
     }
 
-    /// Imports `input` as this kind of record for `actor`, who sees `scope`.
+    /// What a person needs to import this kind (the importer's scope is that permission's).
+    pub fn permission(self) -> Permission {
+        match self {
+            ImportKind::AnnualReports => Permission::ReviewAnnualReports,
+            ImportKind::VolunteerServices | ImportKind::Donations => Permission::ManageVolunteers,
+        }
+    }
+
+    /// The back-office page listing what an import of this kind wrote.
+    pub fn records_path(self) -> &'static str {
+        match self {
+            ImportKind::AnnualReports => "/admin/reports",
+            ImportKind::VolunteerServices => "/admin/volunteers",
+            ImportKind::Donations => "/admin/donations",
+        }
+    }
+
+    /// Imports `input` as this kind of record for `importer`; every write carries `at`.
     pub async fn import<R: Read + Seek>(
         self,
         db: &Db,
-        actor: &Actor,
-        scope: &Scope,
+        importer: &Importer<'_>,
         input: R,
         progress: &mut (dyn FnMut(Progress) + Send),
         at: Timestamp,
     ) -> Result<ImportSummary, ImportError> {
         let run = Run {
             db,
-            actor,
-            scope,
+            actor: importer.actor,
+            scope: importer.scope,
             at,
         };
         match self {
@@ -104,12 +121,23 @@ impl ImportKind {
                     .await
             }
             ImportKind::VolunteerServices => {
-                run.import(&volunteer_services::VolunteerServices::default(), input, progress)
-                    .await
+                let kind = volunteer_services::VolunteerServices::new(importer.verify_hours);
+                run.import(&kind, input, progress).await
             }
             ImportKind::Donations => run.import(&donations::Donations, input, progress).await,
         }
     }
+}
+
+/// Who imports.
+#[derive(Debug, Clone, Copy)]
+pub struct Importer<'a> {
+    /// Whom the writes are audited under.
+    pub actor: &'a Actor,
+    /// The organizations they reach (rows naming any other are refused).
+    pub scope: &'a Scope,
+    /// Whether they may verify volunteer hours (rows saying 已核实 need it).
+    pub verify_hours: bool,
 }
 
 /// One column of an import file.
@@ -473,7 +501,11 @@ impl Run<'_> {
         Ok(found)
     }
 
-    async fn find_org(&self, conn: &mut Conn<'_>, text: &str) -> Result<Result<OrgRef, Msg>, Error> {
+    async fn find_org(
+        &self,
+        conn: &mut Conn<'_>,
+        text: &str,
+    ) -> Result<Result<OrgRef, Msg>, Error> {
         const SELECT: &str =
             "select o.id, o.name, o.kind, o.status, o.area_id from organizations o where ";
         if text.is_empty() {
@@ -593,7 +625,11 @@ mod tests {
         assert_eq!(at[0], Some(0));
         assert_eq!(at[1], Some(1));
         assert_eq!(at[2], Some(2));
-        assert!(errors.iter().any(|e| e.msg.key == "import.error.unknown_column"));
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.msg.key == "import.error.unknown_column")
+        );
         assert!(
             errors
                 .iter()
@@ -609,8 +645,11 @@ mod tests {
         let mut at = at;
         let direction = columns.iter().position(|c| c.key == "direction").unwrap();
         at[direction] = Some(0);
-        for (typed, expected) in [("received", "received"), ("募集", "received"), ("捐出", "given")]
-        {
+        for (typed, expected) in [
+            ("received", "received"),
+            ("募集", "received"),
+            ("捐出", "given"),
+        ] {
             let record = vec![typed.to_owned()];
             let cells = Cells {
                 columns,

@@ -63,10 +63,11 @@ pub struct ServiceRow {
 }
 
 /// Volunteer service records.
-#[derive(Default)]
 pub struct VolunteerServices {
     /// The installation's ID-number salt, read once.
     salt: OnceLock<String>,
+    /// Whether the importer may verify hours (the area office), so rows may say 已核实.
+    verify_hours: bool,
 }
 
 /// How far along the chain a state is.
@@ -79,6 +80,14 @@ fn rank(state: ServiceState) -> u8 {
 }
 
 impl VolunteerServices {
+    /// The kind for an importer who may (`verify_hours`) or may not verify hours.
+    pub fn new(verify_hours: bool) -> VolunteerServices {
+        VolunteerServices {
+            salt: OnceLock::new(),
+            verify_hours,
+        }
+    }
+
     async fn salt(&self, conn: &mut Conn<'_>) -> Result<String, Error> {
         if let Some(salt) = self.salt.get() {
             return Ok(salt.clone());
@@ -138,6 +147,9 @@ impl RecordKind for VolunteerServices {
             "" => ServiceState::Recorded,
             s => ServiceState::parse(s).unwrap_or(ServiceState::Recorded),
         };
+        if state == ServiceState::Verified && !self.verify_hours {
+            errors.add("state", Msg::new("imports.error.verify_not_allowed"));
+        }
         let served_on = cells.get("served_on");
         let volunteer = VolunteerForm {
             name: cells.get("name"),

@@ -523,6 +523,8 @@ struct CalendarPage {
     abnormal: i64,
     serious: i64,
     today: String,
+    /// Whether the user may import reports (批量导入).
+    can_import: bool,
 }
 
 /// The area a query names, if it is a known code.
@@ -555,6 +557,7 @@ async fn staff_calendar(
     let serious = credit::count_in_force(&mut c, &scope, CreditList::Serious, area).await?;
     let y = i32::try_from(year).unwrap_or_default();
     let view = CalendarPage {
+        can_import: user.can(Permission::ReviewAnnualReports),
         layout: ctx.layout("inspection.calendar.title"),
         year,
         years: (i64::from(today.year()) - 4..i64::from(today.year()))

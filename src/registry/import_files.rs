@@ -19,7 +19,7 @@ use std::io::{self, BufReader};
 use std::path::Path;
 
 /// Excel's last row, the end of every drop-down's range.
-const LAST_ROW: u32 = 1 << 20;
+pub(crate) const LAST_ROW: u32 = 1 << 20;
 
 /// The template's columns: the export's, without its internal id.
 fn template_columns() -> Vec<&'static str> {
@@ -31,7 +31,7 @@ fn template_columns() -> Vec<&'static str> {
 }
 
 /// `0` → `A`, `26` → `AA`.
-fn letters(index: usize) -> String {
+pub(crate) fn letters(index: usize) -> String {
     let mut n = index + 1;
     let mut out = Vec::new();
     while n > 0 {
@@ -199,7 +199,7 @@ pub fn template_xlsx(domains: &[DomainRow], areas: &[AreaRow]) -> io::Result<Vec
 }
 
 /// `name` as a sheet reference in a formula: quoted, inner quotes doubled.
-fn sheet_ref(name: &str) -> String {
+pub(crate) fn sheet_ref(name: &str) -> String {
     format!("'{}'", name.replace('\'', "''"))
 }
 

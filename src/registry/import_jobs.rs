@@ -1,6 +1,6 @@
-//! Imports run in the background (后台导入任务) for the staff upload page: the uploaded file
+//! Imports run in the background (后台导入任务) for the staff upload pages: the uploaded file
 //! is kept in a temporary file, a task checks the rows against the uploader's scope and runs
-//! [`import_organizations`] on it, and the job's phase and row counts are kept in memory for
+//! [`import_organizations`] (or the import of another kind of record, `crate::imports`) on it, and the job's phase and row counts are kept in memory for
 //! the progress page. A job lives on the app server that received the upload (a second server
 //! answers its page with 404) and is forgotten [`KEEP`] after it ends; its file is removed as
 //! soon as nothing needs it (at once after a good import, with the job after a refused one,
@@ -16,6 +16,7 @@ use crate::audit::Actor;
 use crate::auth::{Scope, UserId};
 use crate::db::Db;
 use crate::i18n::Msg;
+use crate::imports::{ImportKind, Importer};
 use std::collections::{HashMap, HashSet};
 use std::io::BufReader;
 use std::path::PathBuf;
@@ -54,6 +55,8 @@ impl Phase {
 pub struct Job {
     /// Who uploaded it (only they see it).
     pub owner: UserId,
+    /// What it imports: organizations (`None`) or another kind of record.
+    pub kind: Option<ImportKind>,
     /// The name the file had.
     pub file_name: String,
     /// The uploaded bytes, on disk.
@@ -107,10 +110,17 @@ impl ImportJobs {
 
     /// Registers a job for the file at `path` and returns its id; forgets jobs ended more than
     /// [`KEEP`] ago (removing their files).
-    pub fn add(&self, owner: UserId, file_name: String, path: PathBuf) -> (String, Arc<Job>) {
+    pub fn add(
+        &self,
+        owner: UserId,
+        kind: Option<ImportKind>,
+        file_name: String,
+        path: PathBuf,
+    ) -> (String, Arc<Job>) {
         let id = random_id();
         let job = Arc::new(Job {
             owner,
+            kind,
             file_name,
             path,
             state: Mutex::new(JobState {
@@ -146,9 +156,21 @@ pub fn temp_path() -> PathBuf {
     std::env::temp_dir().join(format!("shezu-import-{}", random_id()))
 }
 
-/// Runs `job` to its end: the scope check, then the import as `actor`.
-pub async fn run(db: Db, job: Arc<Job>, actor: Actor, scope: Scope) {
-    let outcome = import_job(&db, &job, &actor, &scope).await;
+/// Who a job imports as: the audit actor, their scope for the job's kind, and whether they
+/// may verify volunteer hours.
+#[derive(Debug, Clone)]
+pub struct JobImporter {
+    /// Whom the writes are audited under.
+    pub actor: Actor,
+    /// What they reach.
+    pub scope: Scope,
+    /// Whether they may verify volunteer hours.
+    pub verify_hours: bool,
+}
+
+/// Runs `job` to its end: the scope check, then the import.
+pub async fn run(db: Db, job: Arc<Job>, importer: JobImporter) {
+    let outcome = import_job(&db, &job, &importer).await;
     let phase = match outcome {
         Ok(summary) => Phase::Done(summary),
         Err(ImportError::Invalid(errors)) => Phase::Invalid(Arc::new(errors)),
@@ -174,11 +196,11 @@ pub async fn run(db: Db, job: Arc<Job>, actor: Actor, scope: Scope) {
 async fn import_job(
     db: &Db,
     job: &Arc<Job>,
-    actor: &Actor,
-    scope: &Scope,
+    importer: &JobImporter,
 ) -> Result<ImportSummary, ImportError> {
-    if let Scope::Limited { .. } = scope {
-        let errors = out_of_scope_rows(db, scope, &job.path).await?;
+    // The other kinds check each row's organization against the scope as they validate.
+    if let (None, Scope::Limited { .. }) = (job.kind, &importer.scope) {
+        let errors = out_of_scope_rows(db, &importer.scope, &job.path).await?;
         if !errors.is_empty() {
             return Err(ImportError::Invalid(errors));
         }
@@ -197,7 +219,18 @@ async fn import_job(
         })
     };
     job.set(|s| s.phase = Phase::Validating);
-    import_organizations(db, actor, file, &mut progress).await
+    match job.kind {
+        None => import_organizations(db, &importer.actor, file, &mut progress).await,
+        Some(kind) => {
+            let as_who = Importer {
+                actor: &importer.actor,
+                scope: &importer.scope,
+                verify_hours: importer.verify_hours,
+            };
+            kind.import(db, &as_who, file, &mut progress, chrono::Utc::now())
+                .await
+        }
+    }
 }
 
 /// Rows that would write outside `scope`: an area (by code or name) the scope does not reach,

@@ -1,21 +1,25 @@
-//! The staff upload page for bulk imports (批量导入): the template, the upload (CSV or XLSX,
-//! multipart), the background job's progress page (refreshing itself, so it works without
-//! JavaScript; a small JSON endpoint for scripts) ending in the summary or in the problems and
-//! the error workbook. Who may edit the registry may import, within their scope.
+//! The staff upload pages for bulk imports (批量导入): organizations at `/admin/orgs/import`,
+//! the records of `crate::imports` (annual reports, volunteer service records, donations) at
+//! `/admin/imports/{kind}`, each with its template; an index of what the user may import at
+//! `/admin/imports`; the upload (CSV or XLSX, multipart); the background job's progress page
+//! at `/admin/imports/jobs/{job}` (refreshing itself, so it works without JavaScript; a small
+//! JSON endpoint for scripts) ending in the summary or in the problems and the error workbook.
+//! Who holds the permission a kind names may import it, within that permission's scope.
 
 use super::import_files::{error_workbook, template_xlsx};
-use super::import_jobs::{self, Job, Phase};
+use super::import_jobs::{self, Job, JobImporter, Phase};
 use crate::app::AppState;
-use crate::auth::{CurrentUser, Permission, require};
+use crate::auth::{CurrentUser, Permission, Scope, require};
 use crate::error::{Error, FieldErrors, Result};
 use crate::export::xlsx_read::{Limits, XlsxRecords, error_message, looks_like_zip};
 use crate::i18n::{Lang, Msg};
+use crate::imports::ImportKind;
 use crate::web::{Layout, PageCtx, invalid_page, page};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
 use std::io::Write;
 use std::sync::Arc;
@@ -24,20 +28,70 @@ use std::sync::Arc;
 pub const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
 /// Problems listed on the page (the error workbook has all).
 const SHOWN_ERRORS: usize = 100;
+/// Where a job's pages live.
+const JOBS: &str = "/admin/imports/jobs";
 
 /// Every route of this module.
 pub fn routes() -> Router<AppState> {
+    use ImportKind::{AnnualReports, Donations, VolunteerServices};
     Router::new()
+        .route("/admin/orgs/import", upload_routes(None))
+        .route("/admin/orgs/import/template.xlsx", template_route(None))
+        .route("/admin/imports", get(index))
         .route(
-            "/admin/orgs/import",
-            get(upload_form)
-                .post(upload)
-                .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
+            "/admin/imports/annual-reports",
+            upload_routes(Some(AnnualReports)),
         )
-        .route("/admin/orgs/import/template.xlsx", get(template))
-        .route("/admin/orgs/import/{job}", get(job_page))
-        .route("/admin/orgs/import/{job}/status", get(job_status))
-        .route("/admin/orgs/import/{job}/errors.xlsx", get(job_errors))
+        .route(
+            "/admin/imports/annual-reports/template.xlsx",
+            template_route(Some(AnnualReports)),
+        )
+        .route(
+            "/admin/imports/volunteer-services",
+            upload_routes(Some(VolunteerServices)),
+        )
+        .route(
+            "/admin/imports/volunteer-services/template.xlsx",
+            template_route(Some(VolunteerServices)),
+        )
+        .route("/admin/imports/donations", upload_routes(Some(Donations)))
+        .route(
+            "/admin/imports/donations/template.xlsx",
+            template_route(Some(Donations)),
+        )
+        .route("/admin/imports/jobs/{job}", get(job_page))
+        .route("/admin/imports/jobs/{job}/status", get(job_status))
+        .route("/admin/imports/jobs/{job}/errors.xlsx", get(job_errors))
+}
+
+/// The upload page of `kind`: the form, and the upload it posts.
+fn upload_routes(kind: Option<ImportKind>) -> MethodRouter<AppState> {
+    get(move |app, ctx, user| upload_form(app, ctx, user, kind))
+        .post(move |app, ctx, user, parts| upload(app, ctx, user, kind, parts))
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024))
+}
+
+/// The template of `kind`.
+fn template_route(kind: Option<ImportKind>) -> MethodRouter<AppState> {
+    get(move |app, user| template(app, user, kind))
+}
+
+/// The upload page of `kind` (organizations when `None`).
+fn upload_path(kind: Option<ImportKind>) -> String {
+    match kind {
+        None => "/admin/orgs/import".to_owned(),
+        Some(k) => format!("/admin/imports/{}", k.slug()),
+    }
+}
+
+/// What importing `kind` takes.
+fn permission(kind: Option<ImportKind>) -> Permission {
+    kind.map_or(Permission::EditRegistry, ImportKind::permission)
+}
+
+/// The name of what `kind` imports, in `lang` (社会组织, 年度工作报告, …).
+fn kind_name(kind: Option<ImportKind>, lang: Lang) -> &'static str {
+    lang.t(kind.map_or("imports.kind.organizations", ImportKind::title_key))
 }
 
 #[derive(Template)]
@@ -47,38 +101,88 @@ struct UploadPage {
     errors: Vec<(String, String)>,
     /// The size limit and what is read, in words.
     limits: String,
+    /// Where the form posts.
+    action: String,
+    /// The template's address.
+    template: String,
+    /// What the page is for, in words.
+    intro: String,
 }
 
 async fn upload_form(
     State(app): State<AppState>,
     ctx: PageCtx,
     user: CurrentUser,
+    kind: Option<ImportKind>,
 ) -> Result<Response> {
-    require(&app, &user, Permission::EditRegistry).await?;
-    page(
-        &upload_view(&ctx, &FieldErrors::new()),
-        &ctx.layout("import.page.title"),
-    )
+    require(&app, &user, permission(kind)).await?;
+    let view = upload_view(&ctx, kind, &FieldErrors::new());
+    page(&view, &view.layout)
 }
 
-fn upload_view(ctx: &PageCtx, errors: &FieldErrors) -> UploadPage {
+fn upload_view(ctx: &PageCtx, kind: Option<ImportKind>, errors: &FieldErrors) -> UploadPage {
+    let lang = ctx.lang;
+    let name = kind_name(kind, lang);
     UploadPage {
-        layout: ctx.layout("import.page.title"),
-        errors: errors.render(ctx.lang),
-        limits: ctx.lang.tf(
+        layout: ctx.layout_titled(lang.tf("imports.page.title", &[("kind", name)])),
+        errors: errors.render(lang),
+        limits: lang.tf(
             "import.page.limits",
             &[("max_mb", &(MAX_UPLOAD_BYTES / 1024 / 1024).to_string())],
         ),
+        action: upload_path(kind),
+        template: format!("{}/template.xlsx", upload_path(kind)),
+        intro: match kind {
+            None => lang.t("import.page.intro").to_owned(),
+            Some(_) => lang.tf("imports.page.intro", &[("kind", name)]),
+        },
     }
 }
 
 /// The form again with `msg` on the file field, status 422; the upload is removed.
-fn refuse(ctx: &PageCtx, path: &std::path::Path, msg: Msg) -> Result<Response> {
+fn refuse(
+    ctx: &PageCtx,
+    kind: Option<ImportKind>,
+    path: &std::path::Path,
+    msg: Msg,
+) -> Result<Response> {
     let _ = std::fs::remove_file(path);
     let mut errors = FieldErrors::new();
     errors.add("file", msg);
-    let view = upload_view(ctx, &errors);
+    let view = upload_view(ctx, kind, &errors);
     invalid_page(&view, &view.layout)
+}
+
+#[derive(Template)]
+#[template(path = "registry/imports.html")]
+struct IndexPage {
+    layout: Layout,
+    /// (name, upload page, template) of each kind the user may import.
+    kinds: Vec<(&'static str, String, String)>,
+}
+
+/// What the user may import, each with its upload page and template.
+async fn index(State(app): State<AppState>, ctx: PageCtx, user: CurrentUser) -> Result<Response> {
+    let kinds: Vec<_> = all_kinds()
+        .filter(|k| user.can(permission(*k)))
+        .map(|k| {
+            let path = upload_path(k);
+            (
+                kind_name(k, ctx.lang),
+                path.clone(),
+                format!("{path}/template.xlsx"),
+            )
+        })
+        .collect();
+    if kinds.is_empty() {
+        // Not one kind: the denial is audited like any other.
+        require(&app, &user, Permission::EditRegistry).await?;
+    }
+    let view = IndexPage {
+        layout: ctx.layout("imports.index.title"),
+        kinds,
+    };
+    page(&view, &view.layout)
 }
 
 /// Takes the file (multipart field `file`) to a temporary file, checks that it is CSV text or
@@ -87,9 +191,10 @@ async fn upload(
     State(app): State<AppState>,
     ctx: PageCtx,
     user: CurrentUser,
+    kind: Option<ImportKind>,
     mut multipart: Multipart,
 ) -> Result<Response> {
-    let scope = require(&app, &user, Permission::EditRegistry).await?;
+    let scope = require(&app, &user, permission(kind)).await?;
     let path = import_jobs::temp_path();
     let too_large =
         || Msg::new("import.upload.error.too_large").with("max_mb", MAX_UPLOAD_BYTES / 1024 / 1024);
@@ -100,7 +205,7 @@ async fn upload(
         let mut field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(_) => return refuse(&ctx, &path, too_large()),
+            Err(_) => return refuse(&ctx, kind, &path, too_large()),
         };
         if field.name() != Some("file") {
             continue;
@@ -112,7 +217,7 @@ async fn upload(
                 Ok(Some(chunk)) => {
                     size += chunk.len();
                     if size > MAX_UPLOAD_BYTES {
-                        return refuse(&ctx, &path, too_large());
+                        return refuse(&ctx, kind, &path, too_large());
                     }
                     if head.len() < 8192 {
                         head.extend_from_slice(&chunk[..chunk.len().min(8192 - head.len())]);
@@ -121,19 +226,24 @@ async fn upload(
                         .map_err(|e| Error::Other(e.to_string()))?;
                 }
                 Ok(None) => break,
-                Err(_) => return refuse(&ctx, &path, too_large()),
+                Err(_) => return refuse(&ctx, kind, &path, too_large()),
             }
         }
     }
     let Some(file_name) = file_name.filter(|_| size > 0) else {
-        return refuse(&ctx, &path, Msg::new("import.upload.error.empty"));
+        return refuse(&ctx, kind, &path, Msg::new("import.upload.error.empty"));
     };
     if let Err(msg) = check_type(&path, &head).await {
-        return refuse(&ctx, &path, msg);
+        return refuse(&ctx, kind, &path, msg);
     }
-    let (id, job) = app.imports.add(user.id, clean_name(&file_name), path);
-    tokio::spawn(import_jobs::run(app.db.clone(), job, user.actor(), scope));
-    Ok(Redirect::to(&format!("/admin/orgs/import/{id}")).into_response())
+    let (id, job) = app.imports.add(user.id, kind, clean_name(&file_name), path);
+    let importer = JobImporter {
+        actor: user.actor(),
+        scope,
+        verify_hours: user.can(Permission::VerifyVolunteerHours),
+    };
+    tokio::spawn(import_jobs::run(app.db.clone(), job, importer));
+    Ok(Redirect::to(&format!("{JOBS}/{id}")).into_response())
 }
 
 /// A file name fit to show: its last path part, control characters left out.
@@ -174,20 +284,37 @@ async fn check_type(path: &std::path::Path, head: &[u8]) -> std::result::Result<
     Ok(())
 }
 
-/// The template, with the areas the user may reach in its dictionary.
-async fn template(State(app): State<AppState>, user: CurrentUser) -> Result<Response> {
-    let scope = require(&app, &user, Permission::EditRegistry).await?;
+/// The template of `kind`; the organizations' has the areas the user may reach in its
+/// dictionary.
+async fn template(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    kind: Option<ImportKind>,
+) -> Result<Response> {
+    let scope = require(&app, &user, permission(kind)).await?;
+    let bytes = match kind {
+        None => organizations_template(&app, &scope).await?,
+        Some(kind) => crate::imports::template::template_xlsx(kind)
+            .map_err(|e| Error::Other(e.to_string()))?,
+    };
+    let name = Lang::Zh.tf(
+        "imports.template.file",
+        &[("kind", kind_name(kind, Lang::Zh))],
+    );
+    Ok(xlsx_download(bytes, &name))
+}
+
+async fn organizations_template(app: &AppState, scope: &Scope) -> Result<Vec<u8>> {
     let mut conn = app.db.acquire().await?;
     let domains = super::store::list_domains(&mut conn.conn()).await?;
     let all = crate::areas::store::list_all(&mut conn.conn()).await?;
     drop(conn);
-    let reach = import_jobs::reachable_codes(&scope, &all);
+    let reach = import_jobs::reachable_codes(scope, &all);
     let areas: Vec<_> = all
         .into_iter()
         .filter(|a| reach.contains(&a.code))
         .collect();
-    let bytes = template_xlsx(&domains, &areas).map_err(|e| Error::Other(e.to_string()))?;
-    Ok(xlsx_download(bytes, "组织导入模板.xlsx"))
+    template_xlsx(&domains, &areas).map_err(|e| Error::Other(e.to_string()))
 }
 
 fn xlsx_download(bytes: Vec<u8>, name: &str) -> Response {
@@ -211,10 +338,25 @@ fn xlsx_download(bytes: Vec<u8>, name: &str) -> Response {
         .into_response()
 }
 
-/// The job `id` of `user`, who must still be allowed to import.
+/// Every kind of import: organizations (`None`) and the others.
+fn all_kinds() -> impl Iterator<Item = Option<ImportKind>> {
+    std::iter::once(None).chain(ImportKind::ALL.into_iter().map(Some))
+}
+
+/// The job `id` of `user`, who must still be allowed to import its kind (an unknown id is
+/// 404 to anyone who may import something).
 async fn find_job(app: &AppState, user: &CurrentUser, id: &str) -> Result<Arc<Job>> {
-    require(app, user, Permission::EditRegistry).await?;
-    app.imports.get(id, user.id).ok_or(Error::NotFound)
+    match app.imports.get(id, user.id) {
+        Some(job) => {
+            require(app, user, permission(job.kind)).await?;
+            Ok(job)
+        }
+        None if all_kinds().any(|k| user.can(permission(k))) => Err(Error::NotFound),
+        None => {
+            require(app, user, Permission::EditRegistry).await?;
+            Err(Error::NotFound)
+        }
+    }
 }
 
 #[derive(Template)]
@@ -222,6 +364,14 @@ async fn find_job(app: &AppState, user: &CurrentUser, id: &str) -> Result<Arc<Jo
 struct JobPage {
     layout: Layout,
     id: String,
+    /// The upload page of the job's kind (another file).
+    again: String,
+    /// Where what it wrote is listed.
+    records: &'static str,
+    /// Catalogue key of that link.
+    records_label: &'static str,
+    /// Catalogue key of "nothing was written" after a failure.
+    nothing_written: &'static str,
     file_name: String,
     running: bool,
     /// The phase in words.
@@ -282,6 +432,16 @@ async fn job_page(
     let view = JobPage {
         layout: ctx.layout("import.job.title"),
         id,
+        again: upload_path(job.kind),
+        records: job.kind.map_or("/admin/orgs", ImportKind::records_path),
+        records_label: match job.kind {
+            None => "import.job.to_registry",
+            Some(_) => "imports.job.to_records",
+        },
+        nothing_written: match job.kind {
+            None => "import.job.failed_hint",
+            Some(_) => "imports.job.failed_hint",
+        },
         file_name: job.file_name.clone(),
         running: !state.phase.ended(),
         status,
@@ -322,7 +482,7 @@ async fn job_status(
         }
         Phase::Invalid(errors) => {
             body["errors"] = errors.len().into();
-            body["error_workbook"] = format!("/admin/orgs/import/{id}/errors.xlsx").into();
+            body["error_workbook"] = format!("{JOBS}/{id}/errors.xlsx").into();
         }
         Phase::Failed(msg) => body["problem"] = msg.render(Lang::Zh).into(),
         _ => {}
