@@ -43,8 +43,8 @@ struct Options {
     csv: String,
     database: String,
     limit: Option<usize>,
-    /// Rows per INSERT (default: 25 on SQLite, where sqlx's cost per statement grows faster
-    /// than its bound values, and 250 on PostgreSQL).
+    /// Rows per INSERT (default 250; on SQLite the values go as anonymous `?`, see
+    /// `Sql::text_for`, so large statements no longer cost the square of their values).
     batch: Option<usize>,
     commit_every: usize,
     streets_out: Option<String>,
@@ -483,13 +483,7 @@ async fn main() {
     let load_started = Instant::now();
     let mut live_names: HashSet<String> = HashSet::new();
     let mut renamed = 0usize;
-    let batch_rows = o
-        .batch
-        .unwrap_or(match backend {
-            Backend::Sqlite => 25,
-            Backend::Postgres => 250,
-        })
-        .clamp(1, 1000);
+    let batch_rows = o.batch.unwrap_or(250).clamp(1, 1000);
     let mut batch: Vec<Row> = Vec::with_capacity(batch_rows);
     let mut done = 0usize;
     let mut in_tx = 0usize;

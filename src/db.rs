@@ -368,6 +368,9 @@ macro_rules! bind_args {
 pub struct Sql {
     text: String,
     args: Vec<Arg>,
+    /// Every placeholder came from `push_arg`, so they run `$1, $2, …` in order, and the text
+    /// has no other `$`: on SQLite they can go as anonymous `?` (see [`Sql::text_for`]).
+    in_order: bool,
 }
 
 /// Trait bound shorthand: a row type that decodes from both databases.
@@ -381,23 +384,27 @@ impl Sql {
         Sql {
             text: text.to_owned(),
             args: Vec::new(),
+            in_order: !text.contains('$'),
         }
     }
 
     /// Binds the value for the next `$n` already written in the text.
     pub fn arg(mut self, value: impl Into<Arg>) -> Sql {
         self.args.push(value.into());
+        self.in_order = false;
         self
     }
 
     /// Binds several values for the next placeholders already written in the text.
     pub fn args(mut self, values: Vec<Arg>) -> Sql {
         self.args.extend(values);
+        self.in_order = false;
         self
     }
 
     /// Appends trusted SQL text.
     pub fn push(&mut self, text: &str) -> &mut Sql {
+        self.in_order &= !text.contains('$');
         self.text.push_str(text);
         self
     }
@@ -430,11 +437,33 @@ impl Sql {
         &self.text
     }
 
+    /// The text as sent to `backend`. SQLite treats `$n` as a *named* parameter, and sqlx asks
+    /// SQLite the name of every parameter it binds, which SQLite finds by walking the list of
+    /// names: a statement with thousands of values (the multi-row INSERTs of an import) then
+    /// costs time quadratic in its values. Anonymous `?` parameters have no names, so when the
+    /// placeholders are in order they are sent as `?`, bound in constant time each.
+    fn text_for(&self, backend: Backend) -> String {
+        if backend != Backend::Sqlite || !self.in_order || self.args.is_empty() {
+            return self.text.clone();
+        }
+        let mut out = String::with_capacity(self.text.len());
+        let mut chars = self.text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '$' {
+                out.push('?');
+                while chars.next_if(char::is_ascii_digit).is_some() {}
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
     /// Runs a statement that returns no rows; gives the number of rows it changed.
     pub async fn execute(&self, conn: &mut Conn<'_>) -> Result<u64, sqlx::Error> {
         let backend = conn.backend();
         on_db!(conn, c => {
-            let q = bind_args!(sqlx::query(AssertSqlSafe(self.text.clone())), &self.args, backend);
+            let q = bind_args!(sqlx::query(AssertSqlSafe(self.text_for(backend))), &self.args, backend);
             Ok(q.execute(&mut *c).await?.rows_affected())
         })
     }
@@ -443,7 +472,7 @@ impl Sql {
     pub async fn fetch_all<T: Row>(&self, conn: &mut Conn<'_>) -> Result<Vec<T>, sqlx::Error> {
         let backend = conn.backend();
         on_db!(conn, c => {
-            let q = bind_args!(sqlx::query_as::<_, T>(AssertSqlSafe(self.text.clone())), &self.args, backend);
+            let q = bind_args!(sqlx::query_as::<_, T>(AssertSqlSafe(self.text_for(backend))), &self.args, backend);
             q.fetch_all(&mut *c).await
         })
     }
@@ -455,7 +484,7 @@ impl Sql {
     ) -> Result<Option<T>, sqlx::Error> {
         let backend = conn.backend();
         on_db!(conn, c => {
-            let q = bind_args!(sqlx::query_as::<_, T>(AssertSqlSafe(self.text.clone())), &self.args, backend);
+            let q = bind_args!(sqlx::query_as::<_, T>(AssertSqlSafe(self.text_for(backend))), &self.args, backend);
             q.fetch_optional(&mut *c).await
         })
     }
@@ -464,7 +493,7 @@ impl Sql {
     pub async fn fetch_one<T: Row>(&self, conn: &mut Conn<'_>) -> Result<T, sqlx::Error> {
         let backend = conn.backend();
         on_db!(conn, c => {
-            let q = bind_args!(sqlx::query_as::<_, T>(AssertSqlSafe(self.text.clone())), &self.args, backend);
+            let q = bind_args!(sqlx::query_as::<_, T>(AssertSqlSafe(self.text_for(backend))), &self.args, backend);
             q.fetch_one(&mut *c).await
         })
     }
@@ -613,4 +642,33 @@ pub async fn schema_columns(db: &Db) -> Result<Vec<SchemaColumn>, sqlx::Error> {
         "select table_name::text as table_name, column_name::text as column_name from information_schema.columns where table_schema = current_schema() order by 1, 2",
     );
     Sql::new(sql).fetch_all(&mut c).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_in_order_go_to_sqlite_as_anonymous() {
+        let mut sql = Sql::new("insert into t (a, b) values ");
+        sql.push("(")
+            .push_arg(1)
+            .push(", ")
+            .push_arg("x$")
+            .push("), (");
+        sql.push_arg(2).push(", ").push_arg(12).push(")");
+        assert_eq!(
+            sql.text_for(Backend::Sqlite),
+            "insert into t (a, b) values (?, ?), (?, ?)"
+        );
+        assert_eq!(sql.text_for(Backend::Postgres), sql.text());
+        // Numbered in the text (a value used twice): kept as written.
+        let reused = Sql::new("update t set a = $1, b = $1 where id = $2")
+            .arg(1)
+            .arg(2);
+        assert_eq!(reused.text_for(Backend::Sqlite), reused.text());
+        let mut mixed = Sql::new("select 1 where a = ");
+        mixed.push_arg(1).push(" and b = $1");
+        assert_eq!(mixed.text_for(Backend::Sqlite), mixed.text());
+    }
 }

@@ -53,7 +53,7 @@ async fn list(
     _caller: ApiCaller,
     lang: Lang,
 ) -> ApiResult<Json<AreaList>> {
-    let mut conn = app.db.acquire().await.map_err(Error::from)?;
+    let mut conn = app.read_db.acquire().await.map_err(Error::from)?;
     let rows = store::list_all(&mut conn.conn()).await?;
     let items: Vec<AreaJson> = rows
         .into_iter()
@@ -80,7 +80,7 @@ async fn show(
     lang: Lang,
     Path(code): Path<String>,
 ) -> ApiResult<Json<AreaDetail>> {
-    let mut conn = app.db.acquire().await.map_err(Error::from)?;
+    let mut conn = app.read_db.acquire().await.map_err(Error::from)?;
     let mut c = conn.conn();
     let area = store::find_by_code(&mut c, &code)
         .await?

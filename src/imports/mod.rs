@@ -21,12 +21,12 @@ use crate::auth::{Permission, Scope};
 use crate::db::{Conn, Db, Sql, Timestamp};
 use crate::error::{Error, FieldErrors};
 use crate::i18n::{Lang, Msg};
+use crate::registry::OrgKind;
 use crate::registry::import::{
     ByteCount, ImportError, ImportSummary, PROGRESS_EVERY, Progress, RowError, cell,
     is_error_column, progress_at,
 };
 use crate::registry::records::Records;
-use crate::registry::{OrgKind, OrgStatus};
 use std::collections::HashMap;
 use std::future::Future;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -265,14 +265,6 @@ impl OrgRef {
     pub fn kind(&self) -> Option<OrgKind> {
         OrgKind::parse(&self.kind)
     }
-
-    /// Whether it is still in operation (preparing, active or listed abnormal).
-    pub fn live(&self) -> bool {
-        matches!(
-            OrgStatus::parse(&self.status),
-            Some(OrgStatus::Preparing | OrgStatus::Active | OrgStatus::Abnormal)
-        )
-    }
 }
 
 /// What writing one row did.
@@ -344,7 +336,11 @@ impl Run<'_> {
         let bytes = ByteCount::new(total);
         let mut input = BufReader::with_capacity(1 << 16, bytes.reader(input));
         let columns = kind.columns();
-        let today = crate::inspection::store::china_date(self.at);
+        // The business date the forms check against (the demo district's is fixed).
+        let today = {
+            let mut conn = self.db.acquire().await?;
+            crate::clock::today(&mut conn.conn()).await?
+        };
         let mut orgs: HashMap<String, Result<OrgRef, Msg>> = HashMap::new();
 
         // Validation pass: every row checked (reading the registry, writing nothing).

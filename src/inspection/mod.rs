@@ -239,34 +239,30 @@ pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
 }
 
 impl Rules {
-    /// The rules as the settings give them today.
+    /// The rules as the settings give them today (one read of the six settings).
     pub async fn load(conn: &mut crate::db::Conn<'_>) -> crate::error::Result<Rules> {
-        use crate::settings::store::current;
         let d = Rules::default();
-        let md = |text: String, fallback| month_day(&text).unwrap_or(fallback);
-        let months = |text: String, fallback| text.parse().unwrap_or(fallback);
+        let values = crate::settings::store::current_many(
+            conn,
+            &[
+                "annual_report_registrar_deadline",
+                "annual_report_foundation_deadline",
+                "annual_report_cutoff",
+                "abnormal_auto_removal_months",
+                "serious_listing_after_months",
+                "serious_removal_after_months",
+            ],
+        )
+        .await?;
+        let md = |i: usize, fallback| month_day(&values[i]).unwrap_or(fallback);
+        let months = |i: usize, fallback| values[i].parse().unwrap_or(fallback);
         Ok(Rules {
-            registrar_deadline: md(
-                current(conn, "annual_report_registrar_deadline").await?,
-                d.registrar_deadline,
-            ),
-            foundation_deadline: md(
-                current(conn, "annual_report_foundation_deadline").await?,
-                d.foundation_deadline,
-            ),
-            cutoff: md(current(conn, "annual_report_cutoff").await?, d.cutoff),
-            auto_removal_months: months(
-                current(conn, "abnormal_auto_removal_months").await?,
-                d.auto_removal_months,
-            ),
-            serious_after_months: months(
-                current(conn, "serious_listing_after_months").await?,
-                d.serious_after_months,
-            ),
-            serious_removal_months: months(
-                current(conn, "serious_removal_after_months").await?,
-                d.serious_removal_months,
-            ),
+            registrar_deadline: md(0, d.registrar_deadline),
+            foundation_deadline: md(1, d.foundation_deadline),
+            cutoff: md(2, d.cutoff),
+            auto_removal_months: months(3, d.auto_removal_months),
+            serious_after_months: months(4, d.serious_after_months),
+            serious_removal_months: months(5, d.serious_removal_months),
         })
     }
 
