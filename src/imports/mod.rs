@@ -245,6 +245,12 @@ impl Cells<'_> {
     }
 }
 
+/// A data row and the line it starts on.
+struct Row<'a> {
+    cells: Cells<'a>,
+    line: u64,
+}
+
 /// The organization a row names, as found.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OrgRef {
@@ -371,29 +377,18 @@ impl Run<'_> {
                     });
                     continue;
                 }
-                let cells = Cells {
-                    columns,
-                    at: &at,
-                    record: &record,
+                let row = Row {
+                    cells: Cells {
+                        columns,
+                        at: &at,
+                        record: &record,
+                    },
+                    line,
                 };
-                let org = match self
-                    .org(&mut conn.conn(), &mut orgs, &cells.get(ORG_COLUMN.key))
-                    .await?
-                {
-                    Ok(org) => org,
-                    Err(msg) => {
-                        errors.push(RowError {
-                            line,
-                            field: ORG_COLUMN.label.into(),
-                            msg,
-                        });
-                        continue;
-                    }
-                };
-                let mut fields = FieldErrors::new();
-                let row = kind.parse(&org, &cells, today, &mut fields);
-                row_errors(columns, line, fields, &mut errors);
-                if let Some(row) = row {
+                let checked = self
+                    .check(&mut conn.conn(), kind, &row, today, &mut orgs, &mut errors)
+                    .await?;
+                if let Some((org, row)) = checked {
                     let key = crate::registry::bulk::key_hash(&[&kind.key(&org, &row)]);
                     if let Some(first) = keys.insert(key, line) {
                         errors.push(RowError {
@@ -427,28 +422,18 @@ impl Run<'_> {
         let mut done = 0u64;
         while let Some((line, record)) = records.next_record()? {
             done += 1;
-            let cells = Cells {
-                columns,
-                at: &at,
-                record: &record,
+            let row = Row {
+                cells: Cells {
+                    columns,
+                    at: &at,
+                    record: &record,
+                },
+                line,
             };
-            let org = match self
-                .org(&mut tx.conn(), &mut orgs, &cells.get(ORG_COLUMN.key))
-                .await?
-            {
-                Ok(org) => org,
-                Err(msg) => {
-                    errors.push(RowError {
-                        line,
-                        field: ORG_COLUMN.label.into(),
-                        msg,
-                    });
-                    continue;
-                }
-            };
-            let mut fields = FieldErrors::new();
-            let Some(row) = kind.parse(&org, &cells, today, &mut fields) else {
-                row_errors(columns, line, fields, &mut errors);
+            let checked = self
+                .check(&mut tx.conn(), kind, &row, today, &mut orgs, &mut errors)
+                .await?;
+            let Some((org, row)) = checked else {
                 continue;
             };
             match kind
@@ -476,6 +461,34 @@ impl Run<'_> {
         }
         tx.commit().await?;
         Ok(summary)
+    }
+
+    /// One data row checked: its organization found in scope, its cells by the kind's rules.
+    /// Problems go on `errors`.
+    async fn check<K: RecordKind>(
+        &self,
+        conn: &mut Conn<'_>,
+        kind: &K,
+        row: &Row<'_>,
+        today: chrono::NaiveDate,
+        orgs: &mut HashMap<String, Result<OrgRef, Msg>>,
+        errors: &mut Vec<RowError>,
+    ) -> Result<Option<(OrgRef, K::Row)>, Error> {
+        let org = match self.org(conn, orgs, &row.cells.get(ORG_COLUMN.key)).await? {
+            Ok(org) => org,
+            Err(msg) => {
+                errors.push(RowError {
+                    line: row.line,
+                    field: ORG_COLUMN.label.into(),
+                    msg,
+                });
+                return Ok(None);
+            }
+        };
+        let mut fields = FieldErrors::new();
+        let parsed = kind.parse(&org, &row.cells, today, &mut fields);
+        row_errors(row.cells.columns, row.line, fields, errors);
+        Ok(parsed.map(|parsed| (org, parsed)))
     }
 
     /// The organization `text` names (a USCC, or the exact name of one without a code), if it
