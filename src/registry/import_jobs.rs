@@ -1,10 +1,11 @@
 //! Imports run in the background (后台导入任务) for the staff upload pages: the uploaded file
 //! is kept in a temporary file, a task checks the rows against the uploader's scope and runs
-//! [`import_organizations`] (or the import of another kind of record, `crate::imports`) on it, and the job's phase and row counts are kept in memory for
-//! the progress page. A job lives on the app server that received the upload (a second server
-//! answers its page with 404) and is forgotten [`KEEP`] after it ends; its file is removed as
-//! soon as nothing needs it (at once after a good import, with the job after a refused one,
-//! which keeps it for the error workbook).
+//! [`import_organizations`] (or the import of another kind of record, `crate::imports`) on
+//! it, and the job's phase and row counts are kept in memory for the progress page. A job
+//! lives on the app server that received the upload (a second server answers its page with
+//! 404) and is forgotten [`KEEP`] after it ends; its file is removed as soon as nothing needs
+//! it (at once after a good import, with the job after a refused one, which keeps it for the
+//! error workbook).
 
 use super::import::{
     ImportError, ImportSummary, Progress, RowError, column_of, import_organizations,
