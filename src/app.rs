@@ -28,6 +28,8 @@ pub struct AppState {
     pub facets: Arc<crate::registry::facets::FacetIndex>,
     /// Bulk imports running or ended on this server (the upload page's jobs).
     pub imports: Arc<crate::registry::import_jobs::ImportJobs>,
+    /// Statistics remembered while nothing changes them.
+    pub stats: Arc<crate::stats::memo::StatsMemo>,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ impl AppState {
             metrics: Arc::default(),
             facets: Arc::default(),
             imports: Arc::default(),
+            stats: Arc::default(),
         }
     }
 }

@@ -242,3 +242,35 @@ pub async fn walk(app: &TestApp, u: &str) -> Vec<&'static str> {
     }
     routes.iter().map(|(route, _)| *route).collect()
 }
+
+db_test!(
+    a_drill_down_page_lists_the_first_thousand_records_and_the_download_all_of_them,
+    |t| async move {
+        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
+            .await
+            .unwrap();
+        let registrar = t.app_as("tongji", "registrar", None, None).await;
+        let all = "/admin/stats/drill/organizations_total?year=2014";
+        let page = registrar.get(all).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains(r#"<span id="drill-rows">2355</span>"#));
+        assert!(page.body.contains("drill-truncated"));
+        let listed = page.body.matches("href=\"/admin/orgs/").count();
+        assert_eq!(listed, 1000, "one link per listed record");
+        let csv = registrar.get(&format!("{all}&format=csv")).await;
+        assert_eq!(csv.status, StatusCode::OK);
+        let lines = csv
+            .body
+            .trim_start_matches('\u{feff}')
+            .trim_end()
+            .lines()
+            .count();
+        assert!(lines > 2355, "{lines} lines hold every record");
+        // A short list has no notice.
+        let few = registrar
+            .get("/admin/stats/drill/foundations?year=2014")
+            .await;
+        assert!(few.body.contains(r#"<span id="drill-rows">1</span>"#));
+        assert!(!few.body.contains("drill-truncated"));
+    }
+);

@@ -7,6 +7,16 @@ use crate::error::Result;
 use crate::registry::OrgId;
 use chrono::SubsecRound;
 
+/// The newest audit sequence number (a primary-key lookup). Sequence numbers are handed out
+/// under the log's lock inside the writing transaction, so every number up to the newest one
+/// seen is committed: a reader that remembers what it computed at a number knows nothing
+/// changed while the number stays the same.
+pub async fn newest_seq(conn: &mut Conn<'_>) -> Result<i64> {
+    Ok(Sql::new("select coalesce(max(seq), 0) from audit_log")
+        .fetch_i64(conn)
+        .await?)
+}
+
 /// Records one write to an organization and the fields it changed.
 pub async fn record_org_change(
     conn: &mut Conn<'_>,

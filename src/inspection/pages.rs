@@ -1209,32 +1209,20 @@ pub struct PublicRecord {
 }
 
 impl PublicRecord {
-    /// Loads the record of `org_id` as of the business date.
+    /// Loads the record of `org_id` as of the business date `today`.
     pub async fn load(
         c: &mut crate::db::Conn<'_>,
         org_id: i64,
         lang: Lang,
+        today: NaiveDate,
     ) -> Result<PublicRecord> {
-        let today = crate::clock::today(c).await?;
         let rules = Rules::load(c).await?;
-        let mut years = Vec::new();
-        for year in recent_years(today) {
-            for line in store::calendar(
-                c,
-                &Scope::All,
-                i64::from(year),
-                None,
-                Some(org_id),
-                &rules,
-                today,
-            )
+        let years = store::org_calendar(c, org_id, &recent_years(today), &rules, today)
             .await?
-            {
-                if line.filing != Filing::NotDue {
-                    years.push(YearLine::of(&line, year, lang));
-                }
-            }
-        }
+            .into_iter()
+            .filter(|(_, line)| line.filing != Filing::NotDue)
+            .map(|(year, line)| YearLine::of(&line, year, lang))
+            .collect();
         let listing_rows = credit::for_org(c, org_id).await?;
         Ok(PublicRecord {
             years,

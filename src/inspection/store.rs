@@ -475,30 +475,33 @@ pub async fn calendar_as_of(
     today: NaiveDate,
     registry_at: Option<Timestamp>,
 ) -> Result<Vec<CalendarLine>> {
-    let mut sql = Sql::new("select o.id as org_id, o.name, o.uscc, ");
+    let mut sql = Sql::new(
+        "select o.id as org_id, o.name, o.uscc, o.kind, o.status, o.registered_on, a.name as area_name, r.id as report_id, r.state as report_state, r.result, r.submitted_at from ",
+    );
     match registry_at {
         None => {
-            sql.push("o.kind, o.status");
+            sql.push("organizations");
         }
+        // The registry as it stood then (already within the scope and the area's subtree).
         Some(at) => {
-            sql.push("coalesce(");
-            crate::stats::snapshot::push_field_as_of(&mut sql, "kind", "o", at);
-            sql.push(", o.kind) as kind, coalesce(");
-            crate::stats::snapshot::push_field_as_of(&mut sql, "status", "o", at);
-            sql.push(", 'preparing') as status");
+            let root = match area {
+                Some(area) => area,
+                None => crate::areas::store::root(conn)
+                    .await?
+                    .ok_or(crate::error::Error::NotFound)?
+                    .area_id(),
+            };
+            crate::stats::snapshot::push_snapshot(&mut sql, scope, root, at);
         }
     }
-    sql.push(", o.registered_on, a.name as area_name, r.id as report_id, r.state as report_state, r.result, r.submitted_at from organizations o join areas a on a.id = o.area_id left join annual_reports r on r.org_id = o.id and r.year = ");
+    sql.push(" o join areas a on a.id = o.area_id left join annual_reports r on r.org_id = o.id and r.year = ");
     sql.push_arg(year).push(" where o.kind <> 'community'");
-    if let Some(at) = registry_at {
-        sql.push(" and ");
-        crate::stats::snapshot::push_field_as_of(&mut sql, "status", "o", at);
-        sql.push(" is not null");
-    }
-    scope.restrict_orgs(&mut sql, "o");
-    if let Some(area) = area {
-        sql.push(" and ");
-        crate::areas::store::subtree_predicate(&mut sql, "o.area_id", &[area]);
+    if registry_at.is_none() {
+        scope.restrict_orgs(&mut sql, "o");
+        if let Some(area) = area {
+            sql.push(" and ");
+            crate::areas::store::subtree_predicate(&mut sql, "o.area_id", &[area]);
+        }
     }
     if let Some(org) = org {
         sql.push(" and o.id = ").push_arg(org);
@@ -508,30 +511,80 @@ pub async fn calendar_as_of(
     let year = i32::try_from(year).unwrap_or(i32::MAX - 1);
     Ok(rows
         .into_iter()
-        .map(|row| {
-            let kind = OrgKind::parse(&row.kind).unwrap_or(OrgKind::SocialGroup);
-            let status = OrgStatus::parse(&row.status).unwrap_or(OrgStatus::Active);
-            let due = rules.is_due(kind, status, row.registered_on, year);
-            let deadline = rules.deadline(kind, year);
-            let filed = match row.report_state.as_deref() {
-                Some("submitted" | "reviewed") => row.submitted_at.map(china_date),
-                // A returned report was filed once; its first filing date is the one on record.
-                Some("returned") => row.submitted_at.map(china_date),
-                _ => None,
-            };
-            // A year's report is filed the year after: nothing is due while the year runs.
-            let filing = if today.year() <= year {
-                Filing::NotDue
-            } else {
-                Filing::of(due, deadline, filed, today)
-            };
-            CalendarLine {
-                row,
-                deadline,
-                filing,
-            }
-        })
+        .map(|row| CalendarLine::of(row, year, rules, today))
         .collect())
+}
+
+/// One organization's calendar lines for several `years`, in the order given, read in one
+/// statement (the public record shows the recent years on every profile and API record, so
+/// this is on the hot path). Community liaison points have none.
+pub async fn org_calendar(
+    conn: &mut Conn<'_>,
+    org: i64,
+    years: &[i32],
+    rules: &Rules,
+    today: NaiveDate,
+) -> Result<Vec<(i32, CalendarLine)>> {
+    /// A calendar row with the year it was read for.
+    #[derive(sqlx::FromRow)]
+    struct YearRow {
+        year: i64,
+        #[sqlx(flatten)]
+        row: CalendarRow,
+    }
+    if years.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(
+        "select y.year, o.id as org_id, o.name, o.uscc, o.kind, o.status, o.registered_on, a.name as area_name, r.id as report_id, r.state as report_state, r.result, r.submitted_at from organizations o join areas a on a.id = o.area_id join (",
+    );
+    for (i, year) in years.iter().enumerate() {
+        sql.push(if i == 0 {
+            "select "
+        } else {
+            " union all select "
+        });
+        sql.push_arg(i64::from(*year)).push(" as year");
+    }
+    sql.push(") y on 1 = 1 left join annual_reports r on r.org_id = o.id and r.year = y.year where o.kind <> 'community' and o.id = ")
+        .push_arg(org);
+    let rows: Vec<YearRow> = sql.fetch_all(conn).await?;
+    let mut lines: Vec<(i32, CalendarLine)> = rows
+        .into_iter()
+        .map(|r| {
+            let year = i32::try_from(r.year).unwrap_or(i32::MAX - 1);
+            (year, CalendarLine::of(r.row, year, rules, today))
+        })
+        .collect();
+    lines.sort_by_key(|(year, _)| years.iter().position(|y| y == year));
+    Ok(lines)
+}
+
+impl CalendarLine {
+    /// The standing of `row` for `year` under `rules`, judged on the business date `today`.
+    fn of(row: CalendarRow, year: i32, rules: &Rules, today: NaiveDate) -> CalendarLine {
+        let kind = OrgKind::parse(&row.kind).unwrap_or(OrgKind::SocialGroup);
+        let status = OrgStatus::parse(&row.status).unwrap_or(OrgStatus::Active);
+        let due = rules.is_due(kind, status, row.registered_on, year);
+        let deadline = rules.deadline(kind, year);
+        let filed = match row.report_state.as_deref() {
+            Some("submitted" | "reviewed") => row.submitted_at.map(china_date),
+            // A returned report was filed once; its first filing date is the one on record.
+            Some("returned") => row.submitted_at.map(china_date),
+            _ => None,
+        };
+        // A year's report is filed the year after: nothing is due while the year runs.
+        let filing = if today.year() <= year {
+            Filing::NotDue
+        } else {
+            Filing::of(due, deadline, filed, today)
+        };
+        CalendarLine {
+            row,
+            deadline,
+            filing,
+        }
+    }
 }
 
 /// The inspection figures of one year over a set of calendar lines (SPEC §3.4): the rate is

@@ -112,7 +112,7 @@ pub async fn profile(
     // An expired grade stops showing (judged on the business date).
     let today = crate::clock::today(&mut c).await?;
     let grade = crate::evaluation::shown_grade(row.grade.as_deref(), row.grade_expires_on, today);
-    let record = crate::inspection::pages::PublicRecord::load(&mut c, row.id, lang).await?;
+    let record = crate::inspection::pages::PublicRecord::load(&mut c, row.id, lang, today).await?;
     let volunteering = crate::volunteers::pages::PublicFigures::load(&mut c, row.id, lang).await?;
     let incubation = crate::incubation::pages::history(&mut c, OrgId(row.id), lang).await?;
     let funded = crate::funding::store::public_projects_of(&mut c, row.id)

@@ -56,6 +56,37 @@ pub struct StatsQuery {
     year: String,
 }
 
+/// The registry's counts `/stats` shows for an area, as they stand now: each a GROUP BY over
+/// the area's organizations, so a server remembers them until the next write.
+#[derive(Debug)]
+pub struct PublicCounts {
+    kinds: Vec<(String, i64)>,
+    statuses: Vec<(String, i64)>,
+    grades: Vec<(String, i64)>,
+    domains_counted: Vec<(String, i64)>,
+    direct: Vec<(String, i64)>,
+    years: Vec<(String, i64)>,
+    per_child: Vec<(String, i64)>,
+}
+
+impl PublicCounts {
+    /// Counts the organizations `filter` (an area) selects.
+    async fn count(c: &mut crate::db::Conn<'_>, filter: &OrgFilter) -> Result<PublicCounts> {
+        let scope = Scope::Public;
+        let mut by = async |column| store::count_by(c, &scope, filter, column).await;
+        Ok(PublicCounts {
+            kinds: by(GroupColumn::Kind).await?,
+            statuses: by(GroupColumn::Status).await?,
+            grades: by(GroupColumn::Grade).await?,
+            domains_counted: by(GroupColumn::Domain).await?,
+            direct: by(GroupColumn::DirectRegistration).await?,
+            years: by(GroupColumn::RegisteredYear).await?,
+            per_child: store::count_by_child_area(c, &scope, &OrgFilter::default(), filter.area)
+                .await?,
+        })
+    }
+}
+
 /// `GET /stats`.
 pub async fn stats(
     State(app): State<AppState>,
@@ -63,7 +94,6 @@ pub async fn stats(
     Query(q): Query<StatsQuery>,
 ) -> Result<Response> {
     let lang = ctx.lang;
-    let scope = Scope::Public;
     let mut conn = app.read_db.acquire().await?;
     let mut c = conn.conn();
     let area = match q.area.trim() {
@@ -92,23 +122,29 @@ pub async fn stats(
     let by = |counts: &[(String, i64)], key: &str| {
         counts.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
     };
-    let kinds = store::count_by(&mut c, &scope, &filter, GroupColumn::Kind).await?;
-    let statuses = store::count_by(&mut c, &scope, &filter, GroupColumn::Status).await?;
-    let grades = store::count_by(&mut c, &scope, &filter, GroupColumn::Grade).await?;
-    let domains_counted = store::count_by(&mut c, &scope, &filter, GroupColumn::Domain).await?;
-    let direct = store::count_by(&mut c, &scope, &filter, GroupColumn::DirectRegistration).await?;
-    let years = store::count_by(&mut c, &scope, &filter, GroupColumn::RegisteredYear).await?;
+    let seq = crate::audit::store::newest_seq(&mut c).await?;
+    let key = area.as_ref().map(|a| a.id);
+    let counts = match app.stats.public.get(&key) {
+        Some((at, counts)) if at == seq => counts,
+        _ => {
+            let counts = std::sync::Arc::new(PublicCounts::count(&mut c, &filter).await?);
+            app.stats.public.put(key, seq, counts.clone());
+            counts
+        }
+    };
+    let PublicCounts {
+        kinds,
+        statuses,
+        grades,
+        domains_counted,
+        direct,
+        years,
+        per_child,
+    } = &*counts;
     let children = match &area {
         Some(a) => areas::children(&mut c, a.area_id()).await?,
         None => Vec::new(),
     };
-    let per_child = store::count_by_child_area(
-        &mut c,
-        &scope,
-        &OrgFilter::default(),
-        area.as_ref().map(|a| a.area_id()),
-    )
-    .await?;
     let domains = store::list_domains(&mut c).await?;
     let crumbs = match &area {
         Some(a) => areas::path(&mut c, a.area_id())
@@ -123,7 +159,7 @@ pub async fn stats(
     let registered: i64 = OrgKind::ALL
         .iter()
         .filter(|k| k.is_registered())
-        .map(|k| by(&kinds, k.as_str()))
+        .map(|k| by(kinds, k.as_str()))
         .sum();
     let mut figures = vec![
         Figure {
@@ -140,13 +176,13 @@ pub async fn stats(
     for k in OrgKind::ALL {
         figures.push(Figure {
             label: k.label(lang),
-            value: by(&kinds, k.as_str()),
+            value: by(kinds, k.as_str()),
             href: Some(orgs_link(&format!("kind={}", k.as_str()))),
         });
     }
     figures.push(Figure {
         label: lang.t("stats.direct"),
-        value: by(&direct, "true"),
+        value: by(direct, "true"),
         href: None,
     });
     figures.push(Figure {
@@ -189,7 +225,7 @@ pub async fn stats(
                     )
                 })
                 .collect(),
-            &kinds,
+            kinds,
         ),
         false,
     );
@@ -206,7 +242,7 @@ pub async fn stats(
                     )
                 })
                 .collect(),
-            &per_child,
+            per_child,
         ),
         false,
     );
@@ -223,7 +259,7 @@ pub async fn stats(
                     )
                 })
                 .collect(),
-            &domains_counted,
+            domains_counted,
         ),
         false,
     );
@@ -240,7 +276,7 @@ pub async fn stats(
                     )
                 })
                 .collect(),
-            &statuses,
+            statuses,
         ),
         false,
     );
@@ -257,7 +293,7 @@ pub async fn stats(
                     )
                 })
                 .collect(),
-            &grades,
+            grades,
         ),
         false,
     );
@@ -277,7 +313,7 @@ pub async fn stats(
     let year = crate::clock::report_year(&q.year, today)?;
     let panels = match &area {
         Some(a) => {
-            let summary = crate::stats::summary(&mut c, a, year).await?;
+            let summary = crate::stats::summary_remembered(&app.stats, &mut c, a, year).await?;
             crate::stats::dashboard::panels(lang, &summary, None)
         }
         None => Vec::new(),

@@ -479,8 +479,9 @@ async fn show(
         .await?
         .ok_or(Error::NotFound)?;
     let mut detail = OrgDetail::load(&mut c, &row, lang, caller.internal_fields()).await?;
-    detail.hide_expired_grade(crate::clock::today(&mut c).await?);
-    let record = crate::inspection::pages::PublicRecord::load(&mut c, row.id, lang).await?;
+    let today = crate::clock::today(&mut c).await?;
+    detail.hide_expired_grade(today);
+    let record = crate::inspection::pages::PublicRecord::load(&mut c, row.id, lang, today).await?;
     detail.compliance = Some(record.json());
     Ok(Json(detail))
 }

@@ -432,16 +432,9 @@ const FACET_SELECT: &str = "select o.id, o.kind, o.domain_id, o.area_id, o.statu
 /// Organizations read per statement while building.
 const BUILD_SLICE: usize = 20_000;
 
-/// The newest audit sequence number (a primary-key lookup).
-async fn newest_seq(conn: &mut Conn<'_>) -> Result<i64> {
-    Ok(Sql::new("select coalesce(max(seq), 0) from audit_log")
-        .fetch_i64(conn)
-        .await?)
-}
-
 async fn build(conn: &mut Conn<'_>) -> Result<Columns> {
     // The sequence number first: whatever is committed after it is picked up next time.
-    let seq = newest_seq(conn).await?;
+    let seq = crate::audit::store::newest_seq(conn).await?;
     let areas: Vec<(i64, String, Option<i64>, i64)> =
         Sql::new("select id, code, parent_id, depth from areas order by depth, id")
             .fetch_all(conn)
@@ -509,7 +502,7 @@ impl FacetIndex {
     /// from the primary; a load balancer may spread reads over replicas at different points),
     /// it keeps the newer columns — so the returned number may be below the index's.
     pub async fn refresh(&self, conn: &mut Conn<'_>) -> Result<i64> {
-        let newest = newest_seq(conn).await?;
+        let newest = crate::audit::store::newest_seq(conn).await?;
         if self.read_seq().is_some_and(|seq| seq >= newest) {
             return Ok(newest);
         }

@@ -138,12 +138,12 @@ pub async fn dashboard(
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     let frame = Frame::of(&mut c, &scope, &q).await?;
-    let summary = super::summary(&mut c, &frame.area, frame.year).await?;
+    let summary = super::summary_remembered(&app.stats, &mut c, &frame.area, frame.year).await?;
     let panels = panels(lang, &summary, Some(&frame.query()));
     let charts = vec![
         kind_pie(lang, &frame, &summary),
-        area_bars(&mut c, lang, &frame).await?,
-        trend(&mut c, lang, &frame).await?,
+        area_bars(&app.stats, &mut c, lang, &frame).await?,
+        trend(&app.stats, &mut c, lang, &frame).await?,
     ];
     let view = DashboardPage {
         base: "/admin/stats",
@@ -255,7 +255,12 @@ fn kind_pie(lang: Lang, frame: &Frame, summary: &super::Summary) -> ChartBox {
 
 /// Organizations per child area at the year's end: the map-like breakdown, each bar leading
 /// to that area's desk.
-async fn area_bars(c: &mut Conn<'_>, lang: Lang, frame: &Frame) -> Result<ChartBox> {
+async fn area_bars(
+    memo: &super::memo::StatsMemo,
+    c: &mut Conn<'_>,
+    lang: Lang,
+    frame: &Frame,
+) -> Result<ChartBox> {
     let title = lang.t("stats.chart.areas").to_owned();
     let mut bars = Vec::new();
     let mut table = Table::new(
@@ -280,13 +285,15 @@ async fn area_bars(c: &mut Conn<'_>, lang: Lang, frame: &Frame) -> Result<ChartB
             ),
         ],
     );
+    let counts = super::registry_by_child(memo, c, frame.area.area_id(), frame.year).await?;
     for child in areas::children(c, frame.area.area_id()).await? {
-        let (kinds, _) = super::registry_as_of(c, child.area_id(), frame.year).await?;
-        let filed = kinds
-            .iter()
-            .find(|(k, _)| k == "community")
-            .map_or(0, |(_, n)| *n);
-        let total: i64 = kinds.iter().map(|(_, n)| n).sum();
+        let of_child = counts.iter().filter(|(area, _, _)| *area == child.id);
+        let filed: i64 = of_child
+            .clone()
+            .filter(|(_, kind, _)| kind == "community")
+            .map(|(_, _, n)| n)
+            .sum();
+        let total: i64 = of_child.map(|(_, _, n)| n).sum();
         let href = format!(
             "/admin/stats?area={}&year={}",
             percent_encode(&child.code),
@@ -312,7 +319,12 @@ async fn area_bars(c: &mut Conn<'_>, lang: Lang, frame: &Frame) -> Result<ChartB
 }
 
 /// The registry at the end of each of the last years: total, registered and filed.
-async fn trend(c: &mut Conn<'_>, lang: Lang, frame: &Frame) -> Result<ChartBox> {
+async fn trend(
+    memo: &super::memo::StatsMemo,
+    c: &mut Conn<'_>,
+    lang: Lang,
+    frame: &Frame,
+) -> Result<ChartBox> {
     let title = lang.t("stats.chart.trend").to_owned();
     let names = [
         lang.t("stats.key.organizations_total"),
@@ -338,7 +350,7 @@ async fn trend(c: &mut Conn<'_>, lang: Lang, frame: &Frame) -> Result<ChartBox> 
         })
         .collect();
     for year in frame.year - TREND_YEARS + 1..=frame.year {
-        let (kinds, _) = super::registry_as_of(c, frame.area.area_id(), year).await?;
+        let (kinds, _) = super::registry_remembered(memo, c, frame.area.area_id(), year).await?;
         let total: i64 = kinds.iter().map(|(_, n)| n).sum();
         let filed = kinds
             .iter()
@@ -370,12 +382,19 @@ async fn trend(c: &mut Conn<'_>, lang: Lang, frame: &Frame) -> Result<ChartBox> 
 #[template(path = "stats/drill.html")]
 struct DrillPage {
     layout: Layout,
+    /// Rows behind the figure (the page shows at most [`DRILL_PAGE_ROWS`] of them).
+    listed: usize,
+    /// The notice that the page shows only the first rows.
+    truncated: Option<String>,
     base: String,
     frame: Frame,
     value: String,
     unit: &'static str,
     table: Table,
 }
+
+/// Rows a drill-down page lists (a district's figure can stand for a million records).
+const DRILL_PAGE_ROWS: usize = 1000;
 
 /// `GET /admin/stats/drill/{key}`: the records behind one figure, as a page, CSV or Excel.
 pub async fn drill(
@@ -391,7 +410,7 @@ pub async fn drill(
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     let frame = Frame::of(&mut c, &scope, &q).await?;
-    let table = super::drill::records(&mut c, lang, &scope, &key, &frame.area, frame.year)
+    let mut table = super::drill::records(&mut c, lang, &scope, &key, &frame.area, frame.year)
         .await?
         .ok_or(Error::NotFound)?;
     let label = lang.t(&catalogue::label_key(figure.key));
@@ -399,12 +418,23 @@ pub async fn drill(
         let name = format!("{label}-{}-{}", frame.area.name, frame.year);
         return crate::export::download(std::slice::from_ref(&table), &q.format, &name);
     }
-    let summary = super::summary(&mut c, &frame.area, frame.year).await?;
+    let summary = super::summary_remembered(&app.stats, &mut c, &frame.area, frame.year).await?;
     let value = catalogue::values(&summary)
         .into_iter()
         .find(|(f, _)| f.key == figure.key)
         .map_or(0.0, |(_, v)| v);
+    // A page lists the first rows; the downloads above it hold them all.
+    let listed = table.rows.len();
+    table.rows.truncate(DRILL_PAGE_ROWS);
+    let truncated = (listed > DRILL_PAGE_ROWS).then(|| {
+        lang.tf(
+            "stats.drill.truncated",
+            &[("shown", &DRILL_PAGE_ROWS.to_string())],
+        )
+    });
     let view = DrillPage {
+        listed,
+        truncated,
         base: format!("/admin/stats/drill/{key}"),
         layout: ctx.layout_titled(format!("{label} · {} · {}", frame.area.name, frame.year)),
         value: figure_cell(figure.kind, value).display(figure.kind),

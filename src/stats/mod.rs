@@ -52,6 +52,7 @@ use chrono::NaiveDate;
 pub mod catalogue;
 pub mod dashboard;
 pub mod drill;
+pub mod memo;
 pub mod reports;
 pub mod snapshot;
 
@@ -120,26 +121,52 @@ fn fraction(permille: Option<i64>) -> f64 {
 }
 
 /// Organizations of `area` live at the end of `year`, by kind, with the direct registrations,
-/// counted from the [`snapshot`] (the same rows the drill-down lists).
+/// counted in the database over the [`snapshot`] (the same rows the drill-down lists).
 pub(crate) async fn registry_as_of(
     conn: &mut Conn<'_>,
     area: AreaId,
     year: i32,
 ) -> Result<(Vec<(String, i64)>, i64)> {
-    let live: Vec<snapshot::OrgThen> = snapshot::snapshot(conn, &Scope::All, area, year)
-        .await?
-        .into_iter()
-        .filter(snapshot::OrgThen::live)
-        .collect();
+    let mut sql = Sql::new("select s.kind, s.direct, count(*) from ");
+    snapshot::push_snapshot(&mut sql, &Scope::All, area, snapshot::year_end(year));
+    sql.push(" s where s.status in ('active', 'abnormal') group by s.kind, s.direct");
+    let groups: Vec<(String, bool, i64)> = sql.fetch_all(conn).await?;
     let mut kinds: Vec<(String, i64)> = Vec::new();
-    for org in &live {
-        match kinds.iter_mut().find(|(k, _)| *k == org.kind) {
-            Some((_, n)) => *n += 1,
-            None => kinds.push((org.kind.clone(), 1)),
+    let mut direct = 0;
+    for (kind, is_direct, n) in groups {
+        if is_direct {
+            direct += n;
+        }
+        match kinds.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, total)) => *total += n,
+            None => kinds.push((kind, n)),
         }
     }
-    let direct = live.iter().filter(|o| o.direct).count() as i64;
     Ok((kinds, direct))
+}
+
+/// Organizations live at the end of `year` under each direct child of `area`, as
+/// `(child area id, kind, count)`: the children's [`registry_as_of`] in one pass, remembered
+/// in `memo`.
+pub(crate) async fn registry_by_child(
+    memo: &memo::StatsMemo,
+    conn: &mut Conn<'_>,
+    area: AreaId,
+    year: i32,
+) -> Result<memo::ChildCounts> {
+    let seq = crate::audit::store::newest_seq(conn).await?;
+    let key = (area.0, year);
+    if let Some(counts) = memo.by_child.registry_figure(conn, seq, key).await? {
+        return Ok(counts);
+    }
+    let mut sql = Sql::new("select cl.ancestor_id, s.kind, count(*) from ");
+    snapshot::push_snapshot(&mut sql, &Scope::All, area, snapshot::year_end(year));
+    sql.push(" s join area_closure cl on cl.descendant_id = s.area_id join areas ch on ch.id = cl.ancestor_id where ch.parent_id = ")
+        .push_arg(area)
+        .push(" and s.status in ('active', 'abnormal') group by cl.ancestor_id, s.kind");
+    let counts: memo::ChildCounts = sql.fetch_all(conn).await?;
+    memo.by_child.put(key, seq, counts.clone());
+    Ok(counts)
 }
 
 /// The last day of `year`, the day every figure is taken at.
@@ -170,8 +197,55 @@ pub(crate) fn push_graded_by(sql: &mut Sql, year: i32) {
 }
 
 /// The summary for `area` (and everything below it) and `year`, every figure as of the end of
-/// the year (see the module documentation for the rule of each).
+/// the year (see the module documentation for the rule of each), counted now.
 pub async fn summary(
+    conn: &mut Conn<'_>,
+    area: &crate::areas::store::AreaRow,
+    year: i32,
+) -> Result<Summary> {
+    count_summary(None, conn, area, year).await
+}
+
+/// [`summary`] as remembered in `memo` while nothing has been written since (see [`memo`]).
+pub async fn summary_remembered(
+    memo: &memo::StatsMemo,
+    conn: &mut Conn<'_>,
+    area: &crate::areas::store::AreaRow,
+    year: i32,
+) -> Result<Summary> {
+    let seq = crate::audit::store::newest_seq(conn).await?;
+    let key = (area.id, year, crate::clock::today(conn).await?);
+    if let Some((at, summary)) = memo.summaries.get(&key)
+        && at == seq
+    {
+        return Ok(summary);
+    }
+    let summary = count_summary(Some(memo), conn, area, year).await?;
+    memo.summaries.put(key, seq, summary.clone());
+    Ok(summary)
+}
+
+/// [`registry_as_of`], remembered in `memo`: kept across later writes that cannot move it (see
+/// [`memo`]).
+pub(crate) async fn registry_remembered(
+    memo: &memo::StatsMemo,
+    conn: &mut Conn<'_>,
+    area: AreaId,
+    year: i32,
+) -> Result<memo::RegistryCounts> {
+    let seq = crate::audit::store::newest_seq(conn).await?;
+    let key = (area.0, year);
+    if let Some(counts) = memo.registry.registry_figure(conn, seq, key).await? {
+        return Ok(counts);
+    }
+    let counts = registry_as_of(conn, area, year).await?;
+    memo.registry.put(key, seq, counts.clone());
+    Ok(counts)
+}
+
+/// The summary, with the registry counts taken from `memo` when given.
+async fn count_summary(
+    memo: Option<&memo::StatsMemo>,
     conn: &mut Conn<'_>,
     area: &crate::areas::store::AreaRow,
     year: i32,
@@ -183,7 +257,10 @@ pub async fn summary(
     let all = &Scope::All;
     let mut s = Summary::default();
 
-    let (kinds, direct) = registry_as_of(conn, id, year).await?;
+    let (kinds, direct) = match memo {
+        Some(memo) => registry_remembered(memo, conn, id, year).await?,
+        None => registry_as_of(conn, id, year).await?,
+    };
     let kind = |k: &str| kinds.iter().find(|(x, _)| x == k).map_or(0, |(_, n)| *n);
     s.social_groups = kind("social_group");
     s.private_non_enterprise_units = kind("private_non_enterprise");
@@ -333,5 +410,7 @@ async fn api_summary(
         code => crate::areas::store::find_by_code(&mut c, code).await?,
     }
     .ok_or_else(|| Error::field("area", Msg::new("error.field.choice")))?;
-    Ok(axum::Json(summary(&mut c, &area, year).await?))
+    Ok(axum::Json(
+        summary_remembered(&app.stats, &mut c, &area, year).await?,
+    ))
 }
