@@ -868,6 +868,40 @@ db_test!(
             }
         };
         same_as_replayed(2008..=2016).await;
+        // An organization loaded without history (carried over from an older system) counts
+        // as it stands from when it was entered.
+        let before = summary_of(t, None, 2014).await;
+        let mut c = t.db.acquire().await.unwrap();
+        let (legacy, created): (i64, shezu::db::Timestamp) = Sql::new(
+            "select id, created_at from organizations where kind = 'social_group' and status = 'active' and registered_on < '2014-01-01' order by id desc limit 1",
+        )
+        .fetch_one(&mut c.conn())
+        .await
+        .unwrap();
+        for statement in [
+            "delete from org_change_fields where change_id in (select id from org_changes where org_id = $1)",
+            "delete from org_changes where org_id = $1",
+        ] {
+            Sql::new(statement)
+                .arg(legacy)
+                .execute(&mut c.conn())
+                .await
+                .unwrap();
+        }
+        drop(c);
+        assert_eq!(summary_of(t, None, 2014).await, before);
+        same_as_replayed(2008..=2016).await;
+        use chrono::Datelike;
+        let entered = created.year();
+        let then = shezu::stats::snapshot::snapshot(
+            &mut t.db.acquire().await.unwrap().conn(),
+            &Scope::All,
+            root.area_id(),
+            entered - 1,
+        )
+        .await
+        .unwrap();
+        assert!(!then.iter().any(|o| o.id == legacy), "not yet entered");
 
         // The remembered 2014 summary: a change entered now but dated in 2014 moves it, a
         // change dated 2015 does not.
@@ -898,5 +932,63 @@ db_test!(
         assert!(desk.body.matches(&now).count() >= 3, "the desk shows {now}");
         assert!(!desk.body.contains(&then), "the desk forgot {then}");
         same_as_replayed(2013..=2015).await;
+    }
+);
+
+db_test!(
+    the_inspection_figures_counted_in_the_database_are_those_of_the_calendar,
+    |t| async move {
+        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
+            .await
+            .unwrap();
+        // A late filing and an unfiled report, so every standing occurs.
+        let mut c = t.db.acquire().await.unwrap();
+        Sql::new("update annual_reports set submitted_at = $1 where id = (select min(id) from annual_reports where year = 2014 and state = 'reviewed')")
+            .arg(at("2015-07-01T02:00:00Z"))
+            .execute(&mut c.conn())
+            .await
+            .unwrap();
+        Sql::new("delete from annual_reports where id = (select max(id) from annual_reports where year = 2014)")
+            .execute(&mut c.conn())
+            .await
+            .unwrap();
+        let rules = shezu::inspection::Rules::load(&mut c.conn()).await.unwrap();
+        let street = area_of(t, Some("120116001")).await;
+        let root = area_of(t, None).await;
+        for today in [day("2015-04-15"), day("2016-01-10")] {
+            for year in 2012..=2015 {
+                for area in [&root, &street] {
+                    let registry_at = shezu::stats::snapshot::year_end(year);
+                    let lines = shezu::inspection::store::calendar_as_of(
+                        &mut c.conn(),
+                        &Scope::All,
+                        i64::from(year),
+                        Some(area.area_id()),
+                        None,
+                        &rules,
+                        today,
+                        Some(registry_at),
+                    )
+                    .await
+                    .unwrap();
+                    let counted = shezu::inspection::store::Figures::as_of(
+                        &mut c.conn(),
+                        &Scope::All,
+                        year,
+                        area.area_id(),
+                        &rules,
+                        today,
+                        registry_at,
+                    )
+                    .await
+                    .unwrap();
+                    let of_lines = shezu::inspection::store::Figures::of(&lines);
+                    assert_eq!(counted, of_lines, "{year}, {}, {today}", area.code);
+                    if year == 2014 && today.to_string() == "2016-01-10" && area.id == root.id {
+                        assert!(counted.late > 0 && counted.overdue > 0 && counted.on_time > 0);
+                    }
+                }
+            }
+        }
     }
 );

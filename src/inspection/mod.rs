@@ -288,7 +288,12 @@ impl Rules {
     ) -> bool {
         kind.is_registered()
             && matches!(status, OrgStatus::Active | OrgStatus::Abnormal)
-            && registered_on.is_some_and(|d| d <= on(year, self.cutoff))
+            && registered_on.is_some_and(|d| d <= self.registered_by(year))
+    }
+
+    /// The last registration date that makes an organization report for `year`.
+    pub fn registered_by(&self, year: i32) -> NaiveDate {
+        on(year, self.cutoff)
     }
 
     /// The report years whose deadline has passed by `today`, newest first, `back` of them.

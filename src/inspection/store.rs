@@ -622,27 +622,113 @@ impl Figures {
     pub fn of(lines: &[CalendarLine]) -> Figures {
         let mut f = Figures::default();
         for line in lines {
-            match line.filing {
-                Filing::NotDue => continue,
-                Filing::OnTime => f.on_time += 1,
-                Filing::Late { .. } => f.late += 1,
-                Filing::Overdue { .. } => f.overdue += 1,
-                Filing::Due { .. } => f.pending += 1,
-            }
-            f.due += 1;
-            match (line.state(), line.result()) {
-                (Some(ReportState::Reviewed), Some(ReportResult::Pass)) => f.pass += 1,
-                (Some(ReportState::Reviewed), Some(ReportResult::BasicPass)) => f.basic_pass += 1,
-                (Some(ReportState::Reviewed), Some(ReportResult::Fail)) => f.fail += 1,
-                (Some(ReportState::Submitted | ReportState::Returned), _) => f.awaiting_review += 1,
-                _ => {}
-            }
+            f.add(line.filing, line.state(), line.result(), 1);
         }
-        f.reported = f.on_time + f.late;
-        let reviewed = f.pass + f.basic_pass + f.fail;
-        f.inspection_rate_permille = permille(f.reported, f.due);
-        f.pass_rate_permille = permille(f.pass, reviewed);
-        f
+        f.rated()
+    }
+
+    /// Adds `n` organizations in one standing.
+    fn add(
+        &mut self,
+        filing: Filing,
+        state: Option<ReportState>,
+        result: Option<ReportResult>,
+        n: i64,
+    ) {
+        match filing {
+            Filing::NotDue => return,
+            Filing::OnTime => self.on_time += n,
+            Filing::Late { .. } => self.late += n,
+            Filing::Overdue { .. } => self.overdue += n,
+            Filing::Due { .. } => self.pending += n,
+        }
+        self.due += n;
+        match (state, result) {
+            (Some(ReportState::Reviewed), Some(ReportResult::Pass)) => self.pass += n,
+            (Some(ReportState::Reviewed), Some(ReportResult::BasicPass)) => self.basic_pass += n,
+            (Some(ReportState::Reviewed), Some(ReportResult::Fail)) => self.fail += n,
+            (Some(ReportState::Submitted | ReportState::Returned), _) => self.awaiting_review += n,
+            _ => {}
+        }
+    }
+
+    /// The totals and rates over what was added.
+    fn rated(mut self) -> Figures {
+        self.reported = self.on_time + self.late;
+        let reviewed = self.pass + self.basic_pass + self.fail;
+        self.inspection_rate_permille = permille(self.reported, self.due);
+        self.pass_rate_permille = permille(self.pass, reviewed);
+        self
+    }
+
+    /// The figures of `year` for `area`'s registered organizations within `scope`, due as the
+    /// registry stood at `registry_at`: the same as [`Figures::of`] the calendar of
+    /// [`calendar_as_of`], counted in the database (a national registry's calendar is
+    /// millions of lines; its figures are a few dozen groups).
+    pub async fn as_of(
+        conn: &mut Conn<'_>,
+        scope: &Scope,
+        year: i32,
+        area: AreaId,
+        rules: &Rules,
+        today: NaiveDate,
+        registry_at: Timestamp,
+    ) -> Result<Figures> {
+        // A year's report is filed the year after: nothing is due while the year runs.
+        if today.year() <= year {
+            return Ok(Figures::default().rated());
+        }
+        let deadline_end =
+            |kind| crate::registry::store::end_of_day_china(rules.deadline(kind, year));
+        let mut sql = Sql::new(
+            "select o.kind, r.state, r.result, case when r.state in ('submitted', 'reviewed', 'returned') and r.submitted_at is not null then (case when o.kind = 'foundation' then r.submitted_at <= ",
+        );
+        sql.push_arg(deadline_end(OrgKind::Foundation))
+            .push(" else r.submitted_at <= ")
+            .push_arg(deadline_end(OrgKind::SocialGroup))
+            .push(" end) end as on_time, count(*) as n from ");
+        crate::stats::snapshot::push_snapshot(&mut sql, scope, area, registry_at);
+        sql.push(" o left join annual_reports r on r.org_id = o.id and r.year = ")
+            .push_arg(i64::from(year))
+            .push(" where o.kind <> 'community' and o.status in ('active', 'abnormal') and o.registered_on <= ")
+            .push_arg(rules.registered_by(year))
+            .push(" group by o.kind, r.state, r.result, on_time");
+        /// Organizations of one kind in one standing.
+        #[derive(sqlx::FromRow)]
+        struct Group {
+            kind: String,
+            state: Option<String>,
+            result: Option<String>,
+            on_time: Option<bool>,
+            n: i64,
+        }
+        let groups: Vec<Group> = sql.fetch_all(conn).await?;
+        let mut f = Figures::default();
+        for Group {
+            kind,
+            state,
+            result,
+            on_time,
+            n,
+        } in groups
+        {
+            let kind = OrgKind::parse(&kind).unwrap_or(OrgKind::SocialGroup);
+            let deadline = rules.deadline(kind, year);
+            // Only the kind of standing counts here, not its days.
+            let filing = match on_time {
+                Some(true) => Filing::OnTime,
+                Some(false) => Filing::Late { days: 1 },
+                None if today <= deadline => Filing::Due { days_left: 0 },
+                None => Filing::Overdue { days: 1 },
+            };
+            f.add(
+                filing,
+                state.as_deref().and_then(ReportState::parse),
+                result.as_deref().and_then(ReportResult::parse),
+                n,
+            );
+        }
+        Ok(f.rated())
     }
 }
 

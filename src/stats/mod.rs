@@ -291,18 +291,16 @@ async fn count_summary(
             .await?;
 
     let rules = crate::inspection::Rules::load(conn).await?;
-    let lines = crate::inspection::store::calendar_as_of(
+    let inspection = crate::inspection::store::Figures::as_of(
         conn,
         all,
-        i64::from(year),
-        Some(id),
-        None,
+        year,
+        id,
         &rules,
         today,
-        Some(snapshot::year_end(year)),
+        snapshot::year_end(year),
     )
     .await?;
-    let inspection = crate::inspection::store::Figures::of(&lines);
     s.inspection_rate = fraction(inspection.inspection_rate_permille);
     s.inspection_pass_rate = fraction(inspection.pass_rate_permille);
 

@@ -72,24 +72,29 @@ pub async fn snapshot(
 /// a national registry that is seconds. Every registry write goes through one writer that
 /// records the changed fields with the row (`registry::store`), so an organization with no
 /// change after `at` stands exactly as its row says now: only the few changed since are
-/// replayed (`tests/stats_snapshot.rs` holds the two ways to the same answer).
+/// replayed (`tests/stats.rs` checks this against [`snapshot_replayed`]).
+///
+/// An organization with no history at all was loaded as it stands (a registry carried over
+/// from an older system, the national dataset): it counts as it is now from its `created_at`.
 pub(crate) fn push_snapshot(sql: &mut Sql, scope: &Scope, area: AreaId, at: crate::db::Timestamp) {
-    let last_change = "(select c.changed_at from org_changes c where c.org_id = o.id order by c.changed_at desc limit 1)";
     sql.push("(select o.id, o.name, o.uscc, o.area_id, o.registered_on, o.kind, o.status, d.code as domain, o.direct_registration as direct from organizations o join domains d on d.id = o.domain_id where ");
     crate::areas::store::subtree_predicate(sql, "o.area_id", &[area]);
     scope.restrict_orgs(sql, "o");
-    sql.push(" and ")
-        .push(last_change)
-        .push(" <= ")
+    sql.push(" and coalesce(")
+        .push(LAST_CHANGE)
+        .push(", o.created_at) <= ")
         .push_arg(at);
     sql.push(" union all select id, name, uscc, area_id, registered_on, kind, status, coalesce(domain, '') as domain, coalesce(direct, 'false') = 'true' as direct from (select o.id, o.name, o.uscc, o.area_id, o.registered_on, ");
     push_replayed_fields(sql, at);
     sql.push(" from organizations o where ");
     crate::areas::store::subtree_predicate(sql, "o.area_id", &[area]);
     scope.restrict_orgs(sql, "o");
-    sql.push(" and ").push(last_change).push(" > ").push_arg(at);
+    sql.push(" and ").push(LAST_CHANGE).push(" > ").push_arg(at);
     sql.push(") t where status is not null and kind is not null)");
 }
+
+/// When organization `o` last changed (null when it has no history).
+const LAST_CHANGE: &str = "(select c.changed_at from org_changes c where c.org_id = o.id order by c.changed_at desc limit 1)";
 
 /// Appends the replayed `kind, status, domain, direct` of organization `o` at `at`.
 fn push_replayed_fields(sql: &mut Sql, at: crate::db::Timestamp) {
@@ -104,7 +109,8 @@ fn push_replayed_fields(sql: &mut Sql, at: crate::db::Timestamp) {
 }
 
 /// Every organization as [`snapshot`] but replayed field by field from the history, however
-/// long ago it last changed: the reference the fast path is checked against.
+/// long ago it last changed (those without history as loaded): the reference the fast path
+/// is checked against.
 pub async fn snapshot_replayed(
     conn: &mut Conn<'_>,
     scope: &Scope,
@@ -116,7 +122,12 @@ pub async fn snapshot_replayed(
         "select id, name, uscc, area_id, kind, status, coalesce(domain, '') as domain, coalesce(direct, 'false') = 'true' as direct from (select o.id, o.name, o.uscc, o.area_id, ",
     );
     push_replayed_fields(&mut sql, at);
-    sql.push(" from organizations o where ");
+    sql.push(" from organizations o where exists (select 1 from org_changes c where c.org_id = o.id) and ");
+    crate::areas::store::subtree_predicate(&mut sql, "o.area_id", &[area]);
+    scope.restrict_orgs(&mut sql, "o");
+    sql.push(" union all select o.id, o.name, o.uscc, o.area_id, o.kind, o.status, d.code, case when o.direct_registration then 'true' else 'false' end from organizations o join domains d on d.id = o.domain_id where not exists (select 1 from org_changes c where c.org_id = o.id) and o.created_at <= ")
+        .push_arg(at)
+        .push(" and ");
     crate::areas::store::subtree_predicate(&mut sql, "o.area_id", &[area]);
     scope.restrict_orgs(&mut sql, "o");
     sql.push(") t where status is not null and kind is not null order by id");
