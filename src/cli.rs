@@ -331,6 +331,12 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
             // The periodic full rebuild reads where the public pages read (it never moves the
             // index back to a lagging replica's older state).
             tokio::spawn(state.facets.clone().rebuild_every(read_db.clone(), 10));
+            // The district's figures for the last full year, counted once in the background so
+            // the first visitor of the statistics finds them remembered.
+            tokio::spawn(crate::stats::memo::warm(
+                state.stats.clone(),
+                read_db.clone(),
+            ));
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;

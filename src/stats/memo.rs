@@ -101,6 +101,32 @@ pub struct StatsMemo {
     pub public: Memo<Option<i64>, std::sync::Arc<crate::portal::stats::PublicCounts>>,
 }
 
+/// Counts and remembers the root area's summary for the last full year (what `/stats` and
+/// the summary API show by default). A failure is logged: the figures are then counted on
+/// first request, as without this.
+pub async fn warm(memo: std::sync::Arc<StatsMemo>, db: crate::db::Db) {
+    let started = std::time::Instant::now();
+    let result = async {
+        let mut conn = db.acquire().await?;
+        let mut c = conn.conn();
+        let today = crate::clock::today(&mut c).await?;
+        let year = crate::clock::report_year("", today)?;
+        if let Some(root) = crate::areas::store::root(&mut c).await? {
+            super::summary_remembered(&memo, &mut c, &root, year).await?;
+        }
+        Ok::<_, crate::error::Error>(year)
+    }
+    .await;
+    match result {
+        Ok(year) => tracing::info!(
+            year,
+            seconds = started.elapsed().as_secs_f64(),
+            "statistics counted"
+        ),
+        Err(e) => tracing::warn!(error = %e, "statistics not counted ahead"),
+    }
+}
+
 /// Whether an organization change recorded at or before `at` was committed after sequence
 /// number `since` (a range read over the entries since, by primary key).
 async fn registry_changed_by(conn: &mut Conn<'_>, since: i64, at: Timestamp) -> Result<bool> {
