@@ -183,6 +183,11 @@ async fn facet_index_agrees_with_sql(t: &TestDb) {
             q: Some("养老".into()),
             ..OrgFilter::default()
         },
+        // Two terms: the second narrows, the first's relevance orders.
+        OrgFilter {
+            q: Some("协会 滨海".into()),
+            ..OrgFilter::default()
+        },
         OrgFilter {
             q: Some("会".into()),
             kind: Some(OrgKind::Community),
@@ -199,7 +204,7 @@ async fn facet_index_agrees_with_sql(t: &TestDb) {
         let candidates = if filter.terms().is_empty() {
             None
         } else {
-            let from_index = shezu::registry::search::matching_ids(&mut c, &filter.terms())
+            let from_index = shezu::registry::search::matching(&mut c, &filter.terms())
                 .await
                 .unwrap();
             // The SQL path: the same terms as a registry query, every page at once.
@@ -215,10 +220,19 @@ async fn facet_index_agrees_with_sql(t: &TestDb) {
                 .await
                 .unwrap();
             let from_sql: Vec<i64> = rows.iter().map(|r| r.id).collect();
-            assert_eq!(from_index, from_sql, "{filter:?}");
+            assert_eq!(from_index.ids, from_sql, "{filter:?}");
+            assert!(
+                !from_sql.is_empty(),
+                "{filter:?} matches nothing in the demo"
+            );
             Some(from_index)
         };
-        let from_index = index.count(filter, candidates.as_deref(), filter.area, &FACETS);
+        let from_index = index.count(
+            filter,
+            candidates.as_ref().map(|found| found.ids.as_slice()),
+            filter.area,
+            &FACETS,
+        );
         let total = store::count(&mut c, &Scope::Public, filter).await.unwrap();
         let sql = shezu::registry::api::facets(&mut c, &Scope::Public, filter, &FACETS)
             .await
@@ -238,7 +252,7 @@ async fn facet_index_agrees_with_sql(t: &TestDb) {
                 let ids = index
                     .page(
                         filter,
-                        candidates.as_deref(),
+                        candidates.as_ref(),
                         order,
                         (paging.offset() as usize, 20),
                         &[],

@@ -298,7 +298,7 @@ pub async fn page_and_counts(
     let counted = counts_from_index(
         app,
         filter,
-        candidates.as_deref().map(Vec::as_slice),
+        candidates.as_deref().map(|found| found.ids.as_slice()),
         as_of,
         names,
     );
@@ -310,7 +310,7 @@ pub async fn page_and_counts(
     };
     let ids = app.facets.page(
         filter,
-        candidates.as_deref().map(Vec::as_slice),
+        candidates.as_deref(),
         order,
         (
             usize::try_from(paging.offset()).unwrap_or(usize::MAX),
@@ -338,7 +338,7 @@ async fn search_matches(
     conn: &mut Conn<'_>,
     filter: &OrgFilter,
     source: i64,
-) -> Result<(Option<std::sync::Arc<Vec<i64>>>, i64), Error> {
+) -> Result<(Option<std::sync::Arc<super::search::SearchMatches>>, i64), Error> {
     let terms = filter.terms();
     if terms.is_empty() {
         return Ok((None, i64::MAX));
@@ -346,9 +346,9 @@ async fn search_matches(
     if let Some((hit, seq)) = app.facets.matches_cached(&terms) {
         return Ok((Some(hit), seq));
     }
-    let ids = std::sync::Arc::new(super::search::matching_ids(conn, &terms).await?);
-    app.facets.remember_matches(&terms, source, ids.clone());
-    Ok((Some(ids), source))
+    let found = std::sync::Arc::new(super::search::matching(conn, &terms).await?);
+    app.facets.remember_matches(&terms, source, found.clone());
+    Ok((Some(found), source))
 }
 
 /// Counts from the index, remembered until the registry changes (when the search matches
@@ -389,7 +389,7 @@ pub async fn counts(
             Ok(counts_from_index(
                 app,
                 filter,
-                candidates.as_deref().map(Vec::as_slice),
+                candidates.as_deref().map(|found| found.ids.as_slice()),
                 as_of,
                 names,
             ))

@@ -14,6 +14,7 @@
 //! With `--read-database` the public pages refresh it from a streaming replica and the staff
 //! pages from the primary: it keeps the newest state either has shown it, never an older one.
 
+use super::search::{RELEVANCE_CATEGORY, SearchMatches};
 use super::store::{OrgFilter, OrgOrder};
 use super::{Grade, OrgKind, OrgStatus};
 use crate::areas::AreaId;
@@ -45,8 +46,6 @@ struct Columns {
     /// Row of each organization id (`u32::MAX`: none); ids are dense, so a vector beats a hash
     /// map when tens of thousands of search matches are looked up per request.
     row_by_id: Vec<u32>,
-    /// Characters in the folded name (relevance puts shorter names first).
-    name_len: Vec<u16>,
     /// Each row's organization id.
     id: Vec<i64>,
     /// Rows in id order (rows are appended as changes arrive, which is not always id order
@@ -56,11 +55,9 @@ struct Columns {
     registered: Vec<i32>,
     /// Rows newest registration first (then highest id), kept sorted as changes arrive.
     by_newest: Vec<u32>,
-    /// Folded name, full pinyin and initials (as in `org_search`), for relevance and pinyin
-    /// order without a database sort.
-    name: TextColumn,
+    /// Full pinyin of the name (as in `org_search`), for pinyin order without a database sort.
+    /// (A search's relevance comes with its matches: see `search::SearchMatches`.)
     pinyin: TextColumn,
-    initials: TextColumn,
     /// Rows by pinyin (then id), kept sorted as changes arrive.
     by_pinyin: Vec<u32>,
     /// The rows located in each area (by area index), so that an area filter visits only its
@@ -78,7 +75,7 @@ struct Columns {
     domain_codes: Vec<String>,
 }
 
-/// One text per row, all in one buffer: a million names cost their bytes plus eight bytes
+/// One text per row, all in one buffer: a million texts cost their bytes plus eight bytes
 /// each, not a heap allocation (and its header) apiece.
 #[derive(Debug, Default)]
 struct TextColumn {
@@ -134,7 +131,7 @@ pub struct FacetIndex {
 struct Answers {
     seq: i64,
     counts: HashMap<String, Counts>,
-    matches: HashMap<String, std::sync::Arc<Vec<i64>>>,
+    matches: HashMap<String, std::sync::Arc<SearchMatches>>,
     /// Ids in the order a narrowed page asked for.
     orders: HashMap<String, std::sync::Arc<Vec<i64>>>,
     /// Ids held in `matches` and `orders` together.
@@ -186,9 +183,7 @@ struct FacetRow {
     status: String,
     grade: Option<String>,
     registered_on: Option<chrono::NaiveDate>,
-    search_name: Option<String>,
     pinyin: Option<String>,
-    initials: Option<String>,
 }
 
 impl Columns {
@@ -211,12 +206,7 @@ impl Columns {
         let registered = r
             .registered_on
             .map_or(i32::MIN, |d| chrono::Datelike::num_days_from_ce(&d));
-        let (name, pinyin, initials) = (
-            r.search_name.as_deref().unwrap_or_default(),
-            r.pinyin.as_deref().unwrap_or_default(),
-            r.initials.as_deref().unwrap_or_default(),
-        );
-        let name_len = u16::try_from(name.chars().count()).unwrap_or(u16::MAX);
+        let pinyin = r.pinyin.as_deref().unwrap_or_default();
         match self.row(r.id) {
             Some(i) => {
                 if self.registered[i as usize] != registered {
@@ -229,9 +219,6 @@ impl Columns {
                     self.pinyin.set(i as usize, pinyin);
                     self.insert_pinyin(i);
                 }
-                self.name_len[i as usize] = name_len;
-                self.name.set(i as usize, name);
-                self.initials.set(i as usize, initials);
                 if self.area[i as usize] != area {
                     self.rows_in_area[self.area[i as usize] as usize].retain(|&p| p != i);
                     self.rows_in_area[area as usize].push(i);
@@ -250,7 +237,6 @@ impl Columns {
                     self.row_by_id.resize(slot + 1, u32::MAX);
                 }
                 self.row_by_id[slot] = row;
-                self.name_len.push(name_len);
                 match self.by_id.last().map(|&p| self.id[p as usize]) {
                     Some(last) if last > r.id => {
                         let at = self.by_id.partition_point(|&p| self.id[p as usize] < r.id);
@@ -266,9 +252,7 @@ impl Columns {
                 self.grade.push(grade);
                 self.registered.push(registered);
                 self.rows_in_area[area as usize].push(row);
-                self.name.push(name);
                 self.pinyin.push(pinyin);
-                self.initials.push(initials);
                 if self.building {
                     self.by_newest.push(row);
                     self.by_pinyin.push(row);
@@ -323,37 +307,16 @@ impl Columns {
         self.by_pinyin.insert(at, row);
     }
 
-    /// How well row `r` matches a search whose first term is `term` (smaller is better): the
-    /// exact name (or credit code: `exact`), a name that begins with it, pinyin or initials that
-    /// begin with it, anything else. The same order as `search::push_relevance_order`.
-    fn relevance_key(&self, r: u32, term: &str, exact: &[i64]) -> (u8, usize, i64) {
-        let i = r as usize;
-        let name = self.name.get(i);
-        let category = if name == term || exact.contains(&self.id[i]) {
-            0
-        } else if name.starts_with(term) {
-            1
-        } else if self.pinyin.get(i).starts_with(term) || self.initials.get(i).starts_with(term) {
-            2
-        } else {
-            3
-        };
-        (category, usize::from(self.name_len[i]), self.id[i])
-    }
-
     /// Gives back the spare capacity the vectors grew while appending.
     fn shrink_to_fit(&mut self) {
         self.row_by_id.shrink_to_fit();
-        self.name_len.shrink_to_fit();
         self.id.shrink_to_fit();
         self.by_id.shrink_to_fit();
         self.registered.shrink_to_fit();
         self.by_newest.shrink_to_fit();
         self.by_pinyin.shrink_to_fit();
-        for text in [&mut self.name, &mut self.pinyin, &mut self.initials] {
-            text.bytes.shrink_to_fit();
-            text.spans.shrink_to_fit();
-        }
+        self.pinyin.bytes.shrink_to_fit();
+        self.pinyin.spans.shrink_to_fit();
         for rows in &mut self.rows_in_area {
             rows.shrink_to_fit();
         }
@@ -427,7 +390,7 @@ impl Matcher {
 }
 
 /// The columns' select list.
-const FACET_SELECT: &str = "select o.id, o.kind, o.domain_id, o.area_id, o.status, o.grade, o.registered_on, s.name as search_name, s.pinyin, s.initials from organizations o left join org_search s on s.org_id = o.id";
+const FACET_SELECT: &str = "select o.id, o.kind, o.domain_id, o.area_id, o.status, o.grade, o.registered_on, s.pinyin from organizations o left join org_search s on s.org_id = o.id";
 
 /// Organizations read per statement while building.
 const BUILD_SLICE: usize = 20_000;
@@ -585,13 +548,13 @@ impl FacetIndex {
     }
 
     /// The ids of one page of organizations matching `filter` (and among `candidates`, when
-    /// searching) in `order`; `None` before the first build. Relevance needs the search's
-    /// first folded term and the ids whose credit code equals it (`exact`); without a search
+    /// searching) in `order`; `None` before the first build. Relevance is the candidates' own,
+    /// with the ids whose credit code equals the first term (`exact`) first; without a search
     /// it means pinyin order.
     pub fn page(
         &self,
         filter: &OrgFilter,
-        candidates: Option<&[i64]>,
+        candidates: Option<&SearchMatches>,
         order: OrgOrder,
         (offset, limit): (usize, usize),
         exact: &[i64],
@@ -608,7 +571,6 @@ impl FacetIndex {
                 .map(|r| c.id[r as usize])
                 .collect()
         };
-        let first_term = filter.terms().into_iter().next();
         // A search, or an area, narrows the rows to look at; they are then sorted once and the
         // order remembered until the registry changes (popular searches, paging through one).
         if candidates.is_none() && matcher.area.is_none() {
@@ -623,24 +585,50 @@ impl FacetIndex {
         let ordered = match self.answers(c.seq, |a| a.orders.get(&key).cloned()) {
             Some(hit) => hit,
             None => {
-                let narrowed: Vec<u32> = match candidates {
-                    Some(ids) => ids.iter().filter_map(|id| c.row(*id)).collect(),
-                    None => c.subtree_rows(matcher.area).unwrap_or_default(),
-                };
                 // Filter first, then sort only what matched.
-                let mut rows: Vec<u32> = narrowed.into_iter().filter(|r| matching(r)).collect();
-                match (order, &first_term) {
-                    (OrgOrder::Relevance, Some(term)) => {
-                        rows.sort_by_cached_key(|&r| c.relevance_key(r, term, exact))
+                let mut rows: Vec<u32> = match candidates {
+                    Some(found) => {
+                        let mut rows = Vec::new();
+                        let mut relevance = Vec::new();
+                        for (id, rank) in found.ids.iter().zip(&found.relevance) {
+                            if let Some(row) = c.row(*id).filter(|r| matching(r)) {
+                                rows.push(row);
+                                // A credit code typed in full ranks like an exact name.
+                                relevance.push(if exact.contains(id) {
+                                    rank % RELEVANCE_CATEGORY
+                                } else {
+                                    *rank
+                                });
+                            }
+                        }
+                        if order == OrgOrder::Relevance {
+                            let mut ranked: Vec<(u32, i64, u32)> = rows
+                                .iter()
+                                .zip(relevance)
+                                .map(|(&r, rank)| (rank, c.id[r as usize], r))
+                                .collect();
+                            ranked.sort_unstable();
+                            rows = ranked.into_iter().map(|(_, _, r)| r).collect();
+                        }
+                        rows
                     }
-                    (OrgOrder::Relevance | OrgOrder::Name, _) => {
+                    None => c
+                        .subtree_rows(matcher.area)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|r| matching(r))
+                        .collect(),
+                };
+                match order {
+                    OrgOrder::Relevance if candidates.is_some() => {}
+                    OrgOrder::Relevance | OrgOrder::Name => {
                         rows.sort_unstable_by(|&a, &b| c.pinyin_key(a).cmp(&c.pinyin_key(b)))
                     }
-                    (OrgOrder::Newest, _) => rows.sort_unstable_by_key(|&r| c.newest_key(r)),
-                    (OrgOrder::LatestRecord, _) => {
+                    OrgOrder::Newest => rows.sort_unstable_by_key(|&r| c.newest_key(r)),
+                    OrgOrder::LatestRecord => {
                         rows.sort_unstable_by_key(|&r| std::cmp::Reverse(c.id[r as usize]))
                     }
-                    (OrgOrder::Id, _) => rows.sort_unstable_by_key(|&r| c.id[r as usize]),
+                    OrgOrder::Id => rows.sort_unstable_by_key(|&r| c.id[r as usize]),
                 }
                 let ordered: std::sync::Arc<Vec<i64>> =
                     std::sync::Arc::new(rows.into_iter().map(|r| c.id[r as usize]).collect());
@@ -685,7 +673,7 @@ impl FacetIndex {
     }
 
     /// The search matches remembered for `terms`, with the sequence number they hold for.
-    pub fn matches_cached(&self, terms: &[String]) -> Option<(std::sync::Arc<Vec<i64>>, i64)> {
+    pub fn matches_cached(&self, terms: &[String]) -> Option<(std::sync::Arc<SearchMatches>, i64)> {
         let seq = self.read_seq().unwrap_or(-1);
         self.answers(seq, |a| a.matches.get(&terms.join(" ")).cloned())
             .map(|ids| (ids, seq))
@@ -695,14 +683,19 @@ impl FacetIndex {
     /// number was `as_of` — only if that is the index's: matches read from a lagging replica,
     /// or before another request moved the index on, would otherwise be served as current
     /// until the next write.
-    pub fn remember_matches(&self, terms: &[String], as_of: i64, ids: std::sync::Arc<Vec<i64>>) {
+    pub fn remember_matches(
+        &self,
+        terms: &[String],
+        as_of: i64,
+        found: std::sync::Arc<SearchMatches>,
+    ) {
         let seq = self.read_seq().unwrap_or(-1);
         if as_of != seq {
             return;
         }
         self.answers(seq, |a| {
-            a.make_room(a.matches.len(), ids.len());
-            a.matches.insert(terms.join(" "), ids);
+            a.make_room(a.matches.len(), found.ids.len());
+            a.matches.insert(terms.join(" "), found);
         });
     }
 

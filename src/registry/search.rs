@@ -294,19 +294,50 @@ pub fn push_condition(sql: &mut Sql, backend: Backend, terms: &[String]) {
     }
 }
 
-/// The ids of every organization matching every term, read from the index alone (no join
-/// with `organizations`: the district-wide scopes see every organization); credit-code
-/// prefixes add the organizations whose code begins with the term.
-pub async fn matching_ids(conn: &mut Conn<'_>, terms: &[String]) -> Result<Vec<i64>> {
+/// The organizations a search matches, in id order, each with its relevance to the first term
+/// (so that the in-memory index can order a search without holding every name).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SearchMatches {
+    /// Matching organization ids, ascending.
+    pub ids: Vec<i64>,
+    /// The relevance of `ids[i]` to the first term, smaller first: its category in
+    /// [`push_relevance_order`] (exact name 0, name begins with the term 1, pinyin or initials
+    /// begin with it 2, else 3) times [`RELEVANCE_CATEGORY`], plus the name's length in
+    /// characters. A credit code typed in full is the caller's to rank first.
+    pub relevance: Vec<u32>,
+}
+
+/// The factor of the category in [`SearchMatches::relevance`] (names are shorter than this).
+pub const RELEVANCE_CATEGORY: u32 = 1 << 16;
+
+/// Every organization matching every term, read from the full-text index (joined only with the
+/// search rows, for the first term's relevance: the district-wide scopes see every
+/// organization); credit-code prefixes add the organizations whose code begins with the term.
+pub async fn matching(conn: &mut Conn<'_>, terms: &[String]) -> Result<SearchMatches> {
     let pg = conn.backend() == Backend::Postgres;
-    let mut result: Option<Vec<i64>> = None;
-    for term in terms {
-        // Tens of thousands of ids come back as one comma-separated text value: one row to
-        // decode instead of one per id, which is where the time went.
-        let mut sql = Sql::new(if pg {
-            "select coalesce(string_agg(id::text, ','), '') from (select org_id as id from org_search_fts where tokens @@ "
+    let mut result: Option<SearchMatches> = None;
+    for (n, term) in terms.iter().enumerate() {
+        let first = n == 0;
+        // Tens of thousands of matches come back as one comma-separated text value: one row to
+        // decode instead of one per match, which is where the time went. The first term's
+        // matches carry `id:category:length`.
+        let mut sql = Sql::new("select coalesce(");
+        let item = match (first, pg) {
+            (false, true) => "string_agg(m.id::text, ',')",
+            (false, false) => "group_concat(m.id)",
+            (true, true) => {
+                "string_agg(m.id::text || ':' || (case when s.name = $T then 0 when s.name like $P escape '\\' then 1 when s.pinyin like $P escape '\\' or s.initials like $P escape '\\' then 2 else 3 end)::text || ':' || coalesce(length(s.name), 0)::text, ',')"
+            }
+            (true, false) => {
+                "group_concat(m.id || ':' || (case when s.name = $T then 0 when s.name like $P escape '\\' then 1 when s.pinyin like $P escape '\\' or s.initials like $P escape '\\' then 2 else 3 end) || ':' || coalesce(length(s.name), 0))"
+            }
+        };
+        let prefix = format!("{}%", like_escape(term));
+        push_with_terms(&mut sql, item, term, &prefix);
+        sql.push(if pg {
+            ", '') from (select org_id as id from org_search_fts where tokens @@ "
         } else {
-            "select coalesce(group_concat(id), '') from (select rowid as id from org_search_fts where org_search_fts match "
+            ", '') from (select rowid as id from org_search_fts where org_search_fts match "
         });
         if pg {
             sql.push_arg(tsquery(term)).push("::tsquery");
@@ -318,36 +349,69 @@ pub async fn matching_ids(conn: &mut Conn<'_>, terms: &[String]) -> Result<Vec<i
                 .push_arg(format!("{}%", term.to_ascii_uppercase()));
         }
         sql.push(") m");
+        if first {
+            sql.push(" left join org_search s on s.org_id = m.id");
+        }
         let (text,): (String,) = sql.fetch_one(conn).await?;
-        let mut ids: Vec<i64> = text.split(',').filter_map(|id| id.parse().ok()).collect();
-        ids.sort_unstable();
-        ids.dedup();
+        let mut found: Vec<(i64, u32)> = text.split(',').filter_map(parse_match).collect();
+        found.sort_unstable();
+        found.dedup_by_key(|(id, _)| *id);
         result = Some(match result {
-            None => ids,
-            Some(before) => intersect_sorted(&before, &ids),
+            None => SearchMatches {
+                ids: found.iter().map(|(id, _)| *id).collect(),
+                relevance: found.iter().map(|(_, r)| *r).collect(),
+            },
+            Some(before) => before.keep(&found),
         });
-        if result.as_ref().is_some_and(|r| r.is_empty()) {
+        if result.as_ref().is_some_and(|r| r.ids.is_empty()) {
             break;
         }
     }
     Ok(result.unwrap_or_default())
 }
 
-/// The ids in both sorted lists.
-fn intersect_sorted(a: &[i64], b: &[i64]) -> Vec<i64> {
-    let (mut i, mut j, mut out) = (0, 0, Vec::new());
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                out.push(a[i]);
-                i += 1;
+/// Pushes `template`, binding `$T` to `term` and `$P` to `prefix` wherever they occur.
+fn push_with_terms(sql: &mut Sql, template: &str, term: &str, prefix: &str) {
+    let mut rest = template;
+    while let Some(at) = rest.find('$') {
+        sql.push(&rest[..at]);
+        match rest.as_bytes().get(at + 1) {
+            Some(b'T') => sql.push_arg(term.to_string()),
+            _ => sql.push_arg(prefix.to_string()),
+        };
+        rest = &rest[at + 2..];
+    }
+    sql.push(rest);
+}
+
+/// One match as the search query spells it: `id`, or `id:category:length`.
+fn parse_match(item: &str) -> Option<(i64, u32)> {
+    let mut parts = item.split(':');
+    let id = parts.next()?.parse().ok()?;
+    let category: u32 = parts.next().and_then(|c| c.parse().ok()).unwrap_or(3);
+    let length: u32 = parts.next().and_then(|l| l.parse().ok()).unwrap_or(0);
+    Some((
+        id,
+        category * RELEVANCE_CATEGORY + length.min(RELEVANCE_CATEGORY - 1),
+    ))
+}
+
+impl SearchMatches {
+    /// The matches also among `other` (sorted by id), keeping this search's relevance.
+    fn keep(self, other: &[(i64, u32)]) -> SearchMatches {
+        let mut kept = SearchMatches::default();
+        let mut j = 0;
+        for (id, relevance) in self.ids.into_iter().zip(self.relevance) {
+            while j < other.len() && other[j].0 < id {
                 j += 1;
             }
+            if other.get(j).is_some_and(|(o, _)| *o == id) {
+                kept.ids.push(id);
+                kept.relevance.push(relevance);
+            }
         }
+        kept
     }
-    out
 }
 
 /// Six or more letters and digits with at least one digit: a credit code or its beginning.
@@ -537,9 +601,22 @@ mod tests {
     }
 
     #[test]
-    fn sorted_lists_intersect() {
-        assert_eq!(intersect_sorted(&[1, 3, 5, 9], &[2, 3, 9, 10]), vec![3, 9]);
-        assert!(intersect_sorted(&[], &[1]).is_empty());
+    fn later_terms_keep_the_first_terms_relevance() {
+        let first = SearchMatches {
+            ids: vec![1, 3, 5, 9],
+            relevance: vec![10, 30, 50, 90],
+        };
+        let kept = first.keep(&[(2, 0), (3, 0), (9, 0), (10, 0)]);
+        assert_eq!(kept.ids, vec![3, 9]);
+        assert_eq!(kept.relevance, vec![30, 90]);
+        assert!(SearchMatches::default().keep(&[(1, 0)]).ids.is_empty());
+    }
+
+    #[test]
+    fn matches_are_read_with_or_without_relevance() {
+        assert_eq!(parse_match("42"), Some((42, 3 * RELEVANCE_CATEGORY)));
+        assert_eq!(parse_match("7:1:12"), Some((7, RELEVANCE_CATEGORY + 12)));
+        assert_eq!(parse_match(""), None);
     }
 
     #[test]
