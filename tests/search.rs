@@ -343,6 +343,62 @@ async fn facet_index_agrees_with_sql(t: &TestDb) {
     tx.commit().await.unwrap();
     assert_eq!(in_area("120116001016").await, tanggu - 1);
     assert_eq!(in_area("120116051").await, dagang + 1);
+
+    // A change made outside shezu bypasses the audit log: a refresh cannot see it, the
+    // periodic rebuild (in place, over the built columns) reads it.
+    let mut conn = t.db.acquire().await.unwrap();
+    let mut c = conn.conn();
+    index.refresh(&mut c).await.unwrap();
+    let social_groups = OrgFilter {
+        kind: Some(OrgKind::SocialGroup),
+        ..OrgFilter::default()
+    };
+    let counted = |index: &FacetIndex| index.count(&social_groups, None, None, &FACETS);
+    let before = counted(&index);
+    let (outsider,): (i64,) = Sql::new(
+        "select min(id) from organizations where kind = 'private_non_enterprise' and status = 'active'",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    Sql::new("update organizations set kind = 'social_group', registered_on = '2099-01-01' where id = $1")
+        .arg(outsider)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    index.refresh(&mut c).await.unwrap();
+    assert_eq!(
+        counted(&index),
+        before,
+        "the audit log says nothing changed"
+    );
+    index.rebuild(&mut c).await.unwrap();
+    let after = counted(&index);
+    assert_eq!(after.total, before.total + 1);
+    assert_eq!(
+        after.total,
+        store::count(&mut c, &Scope::Public, &social_groups)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        after.facets,
+        shezu::registry::api::facets(&mut c, &Scope::Public, &social_groups, &FACETS)
+            .await
+            .unwrap()
+    );
+    // Its new registration date moved it to the front of the newest-first order.
+    let newest = index
+        .page(
+            &OrgFilter::default(),
+            None,
+            OrgOrder::Newest,
+            (0, 1),
+            &[],
+            i64::MAX,
+        )
+        .unwrap();
+    assert_eq!(newest, vec![outsider]);
 }
 
 db_test!(

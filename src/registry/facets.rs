@@ -174,6 +174,17 @@ fn position<T: PartialEq>(all: &[T], value: &T) -> u16 {
         .map_or(NONE, |p| p as u16)
 }
 
+/// What putting a row did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Put {
+    /// Nothing: the row names an area or domain the columns do not know.
+    Unknown,
+    /// Values overwritten where they stand (each order unchanged).
+    InPlace,
+    /// Added, or moved in an order or an area's list (a pass over that order's rows).
+    Moved,
+}
+
 #[derive(sqlx::FromRow)]
 struct FacetRow {
     id: i64,
@@ -187,14 +198,14 @@ struct FacetRow {
 }
 
 impl Columns {
-    /// Appends or overwrites one organization; false when it refers to an area or domain the
-    /// tables do not know (the caller then rebuilds everything).
-    fn put(&mut self, r: &FacetRow) -> bool {
+    /// Appends or overwrites one organization: [`Put::Unknown`] when it refers to an area or
+    /// domain the tables do not know (the caller then rebuilds everything).
+    fn put(&mut self, r: &FacetRow) -> Put {
         let (Some(&area), Some(&domain)) = (
             self.areas.index_of.get(&r.area_id),
             self.domain_index.get(&r.domain_id),
         ) else {
-            return false;
+            return Put::Unknown;
         };
         let kind = OrgKind::parse(&r.kind).map_or(NONE, |k| position(OrgKind::ALL, &k));
         let status = OrgStatus::parse(&r.status).map_or(NONE, |s| position(OrgStatus::ALL, &s));
@@ -209,6 +220,9 @@ impl Columns {
         let pinyin = r.pinyin.as_deref().unwrap_or_default();
         match self.row(r.id) {
             Some(i) => {
+                let moved = self.registered[i as usize] != registered
+                    || self.pinyin.get(i as usize) != pinyin
+                    || self.area[i as usize] != area;
                 if self.registered[i as usize] != registered {
                     self.by_newest.retain(|&p| p != i);
                     self.registered[i as usize] = registered;
@@ -229,6 +243,7 @@ impl Columns {
                 self.area[i] = area;
                 self.status[i] = status;
                 self.grade[i] = grade;
+                if moved { Put::Moved } else { Put::InPlace }
             }
             None => {
                 let row = self.kind.len() as u32;
@@ -260,9 +275,9 @@ impl Columns {
                     self.insert_newest(row);
                     self.insert_pinyin(row);
                 }
+                Put::Moved
             }
         }
-        true
     }
 
     /// The sort key of the newest-first order (smaller first).
@@ -395,6 +410,9 @@ const FACET_SELECT: &str = "select o.id, o.kind, o.domain_id, o.area_id, o.statu
 /// Organizations read per statement while building.
 const BUILD_SLICE: usize = 20_000;
 
+/// Rows a resync may move in the orders before it gives up for a build from scratch.
+const RESYNC_MAX_MOVES: usize = 10_000;
+
 async fn build(conn: &mut Conn<'_>) -> Result<Columns> {
     // The sequence number first: whatever is committed after it is picked up next time.
     let seq = crate::audit::store::newest_seq(conn).await?;
@@ -495,7 +513,7 @@ impl FacetIndex {
         let complete = {
             let mut guard = self.columns.write().unwrap_or_else(|e| e.into_inner());
             let columns = guard.get_or_insert_with(Columns::default);
-            let all_known = rows.iter().all(|r| columns.put(r));
+            let all_known = rows.iter().all(|r| columns.put(r) != Put::Unknown);
             columns.seq = newest;
             all_known
         };
@@ -523,14 +541,66 @@ impl FacetIndex {
         }
     }
 
-    /// Reads everything again. The server does this every few minutes as a safety net for
-    /// changes made to `organizations` outside shezu (which bypass the audit log); readers keep
-    /// using the old columns until the new ones are complete.
+    /// Builds the columns, or reads every organization into them again. The server does this
+    /// at start and then every few minutes as a safety net for changes made to `organizations`
+    /// outside shezu (which bypass the audit log). Once built, the columns are read again in
+    /// place, slice by slice (see [`FacetIndex::resync`]); a second copy of the columns for the
+    /// seconds a build takes would double the index's memory (hundreds of megabytes at three
+    /// million organizations). Nothing is read while `conn` reads a replica behind the index.
     pub async fn rebuild(&self, conn: &mut Conn<'_>) -> Result<()> {
         let _guard = self.refreshing.lock().await;
+        let source = crate::audit::store::newest_seq(conn).await?;
+        match self.read_seq() {
+            Some(seq) if seq > source => return Ok(()),
+            Some(_) if self.resync(conn).await? => return Ok(()),
+            _ => {}
+        }
         let built = build(conn).await?;
         self.install(built);
         Ok(())
+    }
+
+    /// Reads every organization into the built columns, one slice at a time under the write
+    /// lock (readers wait for one slice, never for the whole pass). The sequence number stays:
+    /// rows read here are at least as new as it, and the next refresh re-reads whatever
+    /// changed after it. Rows no longer in the database stay (shezu never deletes an
+    /// organization). False — the caller builds from scratch — when a row names an area or
+    /// domain the columns do not know, or when more than [`RESYNC_MAX_MOVES`] rows move in an
+    /// order (each move is a pass over that order; a build sorts once).
+    async fn resync(&self, conn: &mut Conn<'_>) -> Result<bool> {
+        let mut moved = 0usize;
+        let mut after = i64::MIN;
+        loop {
+            let rows: Vec<FacetRow> = Sql::new(&format!(
+                "{FACET_SELECT} where o.id > $1 order by o.id limit {BUILD_SLICE}"
+            ))
+            .arg(after)
+            .fetch_all(conn)
+            .await?;
+            let Some(last) = rows.last() else {
+                break;
+            };
+            after = last.id;
+            let mut guard = self.columns.write().unwrap_or_else(|e| e.into_inner());
+            let Some(columns) = guard.as_mut() else {
+                return Ok(false);
+            };
+            for r in &rows {
+                match columns.put(r) {
+                    Put::Unknown => return Ok(false),
+                    Put::Moved if moved == RESYNC_MAX_MOVES => return Ok(false),
+                    Put::Moved => moved += 1,
+                    Put::InPlace => {}
+                }
+            }
+        }
+        if moved > 0 {
+            tracing::warn!(
+                moved,
+                "facet index: organizations changed outside shezu were read again"
+            );
+        }
+        Ok(true)
     }
 
     /// Rebuilds every `minutes` for the life of the server.
