@@ -220,6 +220,22 @@ impl Conn<'_> {
         }
     }
 
+    /// Gives this SQLite connection a page cache of `mebibytes` (SQLite's default is 2 MiB),
+    /// or back the default with `None`; nothing on PostgreSQL, whose cache is the server's.
+    /// A bulk write into a registry of millions keeps its indexes' B-tree pages in memory
+    /// instead of spilling and re-reading them; the pool's connections keep the default, so a
+    /// server's memory does not grow by a large cache per connection.
+    pub async fn sqlite_cache(&mut self, mebibytes: Option<u32>) -> Result<(), sqlx::Error> {
+        if self.backend() == Backend::Sqlite {
+            // Negative: KiB rather than pages.
+            let kib = mebibytes.map_or(2_000, |m| i64::from(m) * 1024);
+            Sql::new(&format!("pragma cache_size = -{kib}"))
+                .execute(self)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Chooses the SQLite or the PostgreSQL spelling of a statement that truly differs.
     pub fn pick(&self, sqlite: &'static str, postgres: &'static str) -> &'static str {
         match self.backend() {

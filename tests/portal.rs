@@ -156,6 +156,38 @@ db_test!(the_statistics_page_counts_records, |t| async move {
         app.get("/stats?area=999999").await.status,
         StatusCode::NOT_FOUND
     );
+    // The counts are remembered until an organization changes: a write elsewhere keeps them
+    // (seen here through an edit made in SQL, outside the audit log), an organization's
+    // change has them counted again.
+    let mut conn = t.db.acquire().await.unwrap();
+    shezu::db::Sql::new("update organizations set kind = 'social_group' where kind = 'community'")
+        .execute(&mut conn.conn())
+        .await
+        .unwrap();
+    let mut tx = t.db.begin().await.unwrap();
+    shezu::audit::store::append(
+        &mut tx.conn(),
+        Utc::now(),
+        &Actor::system("tester"),
+        shezu::audit::store::NewEntry::of("update", "setting", None, "elsewhere"),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    drop(conn);
+    let page = app.get("/stats").await;
+    assert_eq!(figure(&page.body, "社区社会组织"), 1, "remembered");
+    create(
+        t,
+        "塘沽睦邻服务社",
+        "private_non_enterprise",
+        "120116001016",
+        false,
+    )
+    .await;
+    let page = app.get("/stats").await;
+    assert_eq!(figure(&page.body, "社会组织总数"), 4);
+    assert_eq!(figure(&page.body, "社区社会组织"), 0, "counted again");
 });
 
 db_test!(

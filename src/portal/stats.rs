@@ -5,6 +5,7 @@
 
 use super::charts::{Bar, horizontal_bars, year_columns};
 use crate::app::AppState;
+use crate::areas::AreaId;
 use crate::areas::store as areas;
 use crate::auth::Scope;
 use crate::error::{Error, Result};
@@ -70,6 +71,31 @@ pub struct PublicCounts {
 }
 
 impl PublicCounts {
+    /// The counts for `area` (the root when `None`), remembered in `memo`: counted from the
+    /// organizations alone, they are kept until one of them changes.
+    pub async fn remembered(
+        memo: &crate::stats::memo::StatsMemo,
+        c: &mut crate::db::Conn<'_>,
+        area: Option<AreaId>,
+    ) -> Result<std::sync::Arc<PublicCounts>> {
+        let seq = crate::audit::store::newest_seq(c).await?;
+        let key = area.map(|a| a.0);
+        if let Some(counts) = memo
+            .public
+            .unless_registry_changed(c, seq, key, None)
+            .await?
+        {
+            return Ok(counts);
+        }
+        let filter = OrgFilter {
+            area,
+            ..OrgFilter::default()
+        };
+        let counts = std::sync::Arc::new(PublicCounts::count(c, &filter).await?);
+        memo.public.put(key, seq, counts.clone());
+        Ok(counts)
+    }
+
     /// Counts the organizations `filter` (an area) selects.
     async fn count(c: &mut crate::db::Conn<'_>, filter: &OrgFilter) -> Result<PublicCounts> {
         let scope = Scope::Public;
@@ -122,16 +148,7 @@ pub async fn stats(
     let by = |counts: &[(String, i64)], key: &str| {
         counts.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
     };
-    let seq = crate::audit::store::newest_seq(&mut c).await?;
-    let key = area.as_ref().map(|a| a.id);
-    let counts = match app.stats.public.get(&key) {
-        Some((at, counts)) if at == seq => counts,
-        _ => {
-            let counts = std::sync::Arc::new(PublicCounts::count(&mut c, &filter).await?);
-            app.stats.public.put(key, seq, counts.clone());
-            counts
-        }
-    };
+    let counts = PublicCounts::remembered(&app.stats, &mut c, filter.area).await?;
     let PublicCounts {
         kinds,
         statuses,

@@ -62,23 +62,41 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
     }
 }
 
+impl<K: Hash + Eq + Clone, V: Clone> Memo<K, V> {
+    /// The value remembered for `key`, a figure counted from the registry alone, if no
+    /// organization change recorded at or before `until` (any, with `None`) was committed
+    /// since it was counted — writes elsewhere (reports, volunteers, approvals) cannot move
+    /// it. It is then current at `seq`, the newest sequence number read before this call.
+    pub async fn unless_registry_changed(
+        &self,
+        conn: &mut Conn<'_>,
+        seq: i64,
+        key: K,
+        until: Option<Timestamp>,
+    ) -> Result<Option<V>> {
+        let Some((at, value)) = self.get(&key) else {
+            return Ok(None);
+        };
+        if at != seq && registry_changed_by(conn, at, until).await? {
+            return Ok(None);
+        }
+        self.put(key, seq, value.clone());
+        Ok(Some(value))
+    }
+}
+
 impl<V: Clone> Memo<(i64, i32), V> {
-    /// The registry figure remembered for (area id, year) if no write since moved it; it is
-    /// then current at `seq`, the newest sequence number read before this call.
+    /// The registry figure remembered for (area id, year) if no write since moved it (a
+    /// change recorded after the year's end cannot).
     pub async fn registry_figure(
         &self,
         conn: &mut Conn<'_>,
         seq: i64,
         key: (i64, i32),
     ) -> Result<Option<V>> {
-        let Some((at, value)) = self.get(&key) else {
-            return Ok(None);
-        };
-        if at != seq && registry_changed_by(conn, at, super::snapshot::year_end(key.1)).await? {
-            return Ok(None);
-        }
-        self.put(key, seq, value.clone());
-        Ok(Some(value))
+        let until = super::snapshot::year_end(key.1);
+        self.unless_registry_changed(conn, seq, key, Some(until))
+            .await
     }
 }
 
@@ -101,8 +119,8 @@ pub struct StatsMemo {
     pub public: Memo<Option<i64>, std::sync::Arc<crate::portal::stats::PublicCounts>>,
 }
 
-/// Counts and remembers the root area's summary for the last full year (what `/stats` and
-/// the summary API show by default). A failure is logged: the figures are then counted on
+/// Counts and remembers the root area's summary for the last full year and the public
+/// statistics page's counts (what `/stats` and the summary API show by default). A failure is logged: the figures are then counted on
 /// first request, as without this.
 pub async fn warm(memo: std::sync::Arc<StatsMemo>, db: crate::db::Db) {
     let started = std::time::Instant::now();
@@ -113,6 +131,8 @@ pub async fn warm(memo: std::sync::Arc<StatsMemo>, db: crate::db::Db) {
         let year = crate::clock::report_year("", today)?;
         if let Some(root) = crate::areas::store::root(&mut c).await? {
             super::summary_remembered(&memo, &mut c, &root, year).await?;
+            crate::portal::stats::PublicCounts::remembered(&memo, &mut c, Some(root.area_id()))
+                .await?;
         }
         Ok::<_, crate::error::Error>(year)
     }
@@ -127,16 +147,20 @@ pub async fn warm(memo: std::sync::Arc<StatsMemo>, db: crate::db::Db) {
     }
 }
 
-/// Whether an organization change recorded at or before `at` was committed after sequence
-/// number `since` (a range read over the entries since, by primary key).
-async fn registry_changed_by(conn: &mut Conn<'_>, since: i64, at: Timestamp) -> Result<bool> {
-    let n = Sql::new("select count(*) from (select 1 from audit_log where seq > ")
-        .push_arg(since)
-        .push(" and entity = 'organization' and at <= ")
-        .push_arg(at)
-        .push(" limit 1) t")
-        .fetch_i64(conn)
-        .await?;
+/// Whether an organization change recorded at or before `until` (any, with `None`) was
+/// committed after sequence number `since` (a range read over the entries since, by primary
+/// key).
+async fn registry_changed_by(
+    conn: &mut Conn<'_>,
+    since: i64,
+    until: Option<Timestamp>,
+) -> Result<bool> {
+    let mut sql = Sql::new("select count(*) from (select 1 from audit_log where seq > ");
+    sql.push_arg(since).push(" and entity = 'organization'");
+    if let Some(until) = until {
+        sql.push(" and at <= ").push_arg(until);
+    }
+    let n = sql.push(" limit 1) t").fetch_i64(conn).await?;
     Ok(n > 0)
 }
 
