@@ -413,6 +413,16 @@ const BUILD_SLICE: usize = 20_000;
 /// Rows a resync may move in the orders before it gives up for a build from scratch.
 const RESYNC_MAX_MOVES: usize = 10_000;
 
+/// The next [`BUILD_SLICE`] organizations after id `after`, in id order.
+async fn slice_after(conn: &mut Conn<'_>, after: i64) -> Result<Vec<FacetRow>> {
+    Ok(Sql::new(&format!(
+        "{FACET_SELECT} where o.id > $1 order by o.id limit {BUILD_SLICE}"
+    ))
+    .arg(after)
+    .fetch_all(conn)
+    .await?)
+}
+
 async fn build(conn: &mut Conn<'_>) -> Result<Columns> {
     // The sequence number first: whatever is committed after it is picked up next time.
     let seq = crate::audit::store::newest_seq(conn).await?;
@@ -453,12 +463,7 @@ async fn build(conn: &mut Conn<'_>) -> Result<Columns> {
     // megabytes the allocator might keep for the life of the server).
     let mut after = i64::MIN;
     loop {
-        let rows: Vec<FacetRow> = Sql::new(&format!(
-            "{FACET_SELECT} where o.id > $1 order by o.id limit {BUILD_SLICE}"
-        ))
-        .arg(after)
-        .fetch_all(conn)
-        .await?;
+        let rows = slice_after(conn, after).await?;
         let Some(last) = rows.last() else { break };
         after = last.id;
         for r in &rows {
@@ -571,12 +576,7 @@ impl FacetIndex {
         let mut moved = 0usize;
         let mut after = i64::MIN;
         loop {
-            let rows: Vec<FacetRow> = Sql::new(&format!(
-                "{FACET_SELECT} where o.id > $1 order by o.id limit {BUILD_SLICE}"
-            ))
-            .arg(after)
-            .fetch_all(conn)
-            .await?;
+            let rows = slice_after(conn, after).await?;
             let Some(last) = rows.last() else {
                 break;
             };
