@@ -120,8 +120,8 @@ pub struct StatsMemo {
 }
 
 /// Counts and remembers the root area's summary for the last full year and the public
-/// statistics page's counts (what `/stats` and the summary API show by default). A failure is logged: the figures are then counted on
-/// first request, as without this.
+/// statistics page's counts (what `/stats` and the summary API show by default). A failure is
+/// logged: the figures are then counted on first request, as without this.
 pub async fn warm(memo: std::sync::Arc<StatsMemo>, db: crate::db::Db) {
     let started = std::time::Instant::now();
     let result = async {
