@@ -322,18 +322,20 @@ pub async fn matching(conn: &mut Conn<'_>, terms: &[String]) -> Result<SearchMat
         // decode instead of one per match, which is where the time went. The first term's
         // matches carry `id:category:length`.
         let mut sql = Sql::new("select coalesce(");
-        let item = match (first, pg) {
-            (false, true) => "string_agg(m.id::text, ',')",
-            (false, false) => "group_concat(m.id)",
+        match (first, pg) {
+            (false, true) => sql.push("string_agg(m.id::text, ',')"),
+            (false, false) => sql.push("group_concat(m.id)"),
             (true, true) => {
-                "string_agg(m.id::text || ':' || (case when s.name = $T then 0 when s.name like $P escape '\\' then 1 when s.pinyin like $P escape '\\' or s.initials like $P escape '\\' then 2 else 3 end)::text || ':' || coalesce(length(s.name), 0)::text, ',')"
+                sql.push("string_agg(m.id::text || ':' || (");
+                push_relevance_category(&mut sql, term, false);
+                sql.push(")::text || ':' || coalesce(length(s.name), 0)::text, ',')")
             }
             (true, false) => {
-                "group_concat(m.id || ':' || (case when s.name = $T then 0 when s.name like $P escape '\\' then 1 when s.pinyin like $P escape '\\' or s.initials like $P escape '\\' then 2 else 3 end) || ':' || coalesce(length(s.name), 0))"
+                sql.push("group_concat(m.id || ':' || (");
+                push_relevance_category(&mut sql, term, false);
+                sql.push(") || ':' || coalesce(length(s.name), 0))")
             }
         };
-        let prefix = format!("{}%", like_escape(term));
-        push_with_terms(&mut sql, item, term, &prefix);
         sql.push(if pg {
             ", '') from (select org_id as id from org_search_fts where tokens @@ "
         } else {
@@ -368,20 +370,6 @@ pub async fn matching(conn: &mut Conn<'_>, terms: &[String]) -> Result<SearchMat
         }
     }
     Ok(result.unwrap_or_default())
-}
-
-/// Pushes `template`, binding `$T` to `term` and `$P` to `prefix` wherever they occur.
-fn push_with_terms(sql: &mut Sql, template: &str, term: &str, prefix: &str) {
-    let mut rest = template;
-    while let Some(at) = rest.find('$') {
-        sql.push(&rest[..at]);
-        match rest.as_bytes().get(at + 1) {
-            Some(b'T') => sql.push_arg(term.to_string()),
-            _ => sql.push_arg(prefix.to_string()),
-        };
-        rest = &rest[at + 2..];
-    }
-    sql.push(rest);
 }
 
 /// One match as the search query spells it: `id`, or `id:category:length`.
@@ -425,17 +413,28 @@ fn looks_like_code_prefix(term: &str) -> bool {
 /// Relevance order for a query: exact name or code first, then names that begin with the first
 /// term, then pinyin that begins with it, then the rest; shorter names before longer ones.
 pub fn push_relevance_order(sql: &mut Sql, first_term: &str) {
-    sql.push(" order by case when s.name = ")
-        .push_arg(first_term)
-        .push(" or lower(o.uscc) = ")
-        .push_arg(first_term)
-        .push(" then 0 when s.name like ")
-        .push_arg(format!("{}%", like_escape(first_term)))
+    sql.push(" order by ");
+    push_relevance_category(sql, first_term, true);
+    sql.push(", length(s.name), o.id");
+}
+
+/// The relevance category of search row `s` for `first_term`: 0 exact name (or, with
+/// `with_code`, the credit code of organization `o`), 1 name begins with it, 2 pinyin or
+/// initials begin with it, 3 anything else. The index's order ([`SearchMatches`]) and SQL's
+/// ([`push_relevance_order`]) both come from here.
+fn push_relevance_category(sql: &mut Sql, first_term: &str, with_code: bool) {
+    let prefix = format!("{}%", like_escape(first_term));
+    sql.push("case when s.name = ").push_arg(first_term);
+    if with_code {
+        sql.push(" or lower(o.uscc) = ").push_arg(first_term);
+    }
+    sql.push(" then 0 when s.name like ")
+        .push_arg(prefix.clone())
         .push(" escape '\\' then 1 when s.pinyin like ")
-        .push_arg(format!("{}%", like_escape(first_term)))
+        .push_arg(prefix.clone())
         .push(" escape '\\' or s.initials like ")
-        .push_arg(format!("{}%", like_escape(first_term)))
-        .push(" escape '\\' then 2 else 3 end, length(s.name), o.id");
+        .push_arg(prefix)
+        .push(" escape '\\' then 2 else 3 end");
 }
 
 /// Escapes `%`, `_` and `\` for a `like … escape '\'` pattern.
