@@ -389,6 +389,52 @@ db_test!(
 );
 
 db_test!(
+    a_sweep_in_small_pages_lists_and_escalates_everyone_once,
+    |t| async move {
+        use shezu::inspection::credit::{Swept, sweep_in_batches};
+        load_areas(t).await;
+        let good = social_group(t, "滨海新区守信协会", "2012-01-10").await;
+        for i in 0..5 {
+            social_group(t, &format!("滨海新区失联协会{i}"), "2012-01-10").await;
+        }
+        let good_app = t
+            .app_as("shouxin", "org", None, Some(&good.to_string()))
+            .await;
+        set_clock(t, "2015-05-01").await;
+        file_report(&good_app, 2014, &good_report()).await;
+        // Two candidates a page, a transaction each: five silent organizations take three
+        // pages of missed reports and three of listings in force.
+        let sweep = |page: i64| async move {
+            sweep_in_batches(&t.db, &shezu::audit::Actor::system("sweep"), page)
+                .await
+                .unwrap()
+                .1
+        };
+        let open = |list: &str| {
+            format!(
+                "select count(*) from credit_listings where list = '{list}' and removed_on is null"
+            )
+        };
+        set_clock(t, "2015-06-01").await;
+        assert_eq!(sweep(2).await.listed, 5);
+        assert_eq!(count(t, &open("abnormal")).await, 5);
+        assert_eq!(
+            sweep(2).await,
+            Swept::default(),
+            "a second sweep changes nothing"
+        );
+
+        set_clock(t, "2017-06-01").await;
+        let swept = sweep(2).await;
+        assert_eq!((swept.escalated, swept.listed), (5, 0), "{swept:?}");
+        assert_eq!(count(t, &open("abnormal")).await, 0);
+        assert_eq!(count(t, &open("serious")).await, 5);
+        assert_eq!(sweep(1).await, Swept::default());
+        assert_eq!(count(t, "select count(*) from credit_listings").await, 10);
+    }
+);
+
+db_test!(
     a_listing_can_be_objected_to_and_removed_when_the_objection_holds,
     |t| async move {
         load_areas(t).await;

@@ -603,12 +603,18 @@ db_test!(
         let today = "2015-06-30".parse().unwrap();
         let mut c = t.db.acquire().await.unwrap();
         assert_eq!(
-            shezu::party::coverage::requiring_party_org_without_one(&mut c.conn(), today, 3)
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| (r.org_id, r.members, r.year))
-                .collect::<Vec<_>>(),
+            shezu::party::coverage::requiring_party_org_without_one(
+                &mut c.conn(),
+                today,
+                3,
+                0,
+                i64::MAX
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.org_id, r.members, r.year))
+            .collect::<Vec<_>>(),
             vec![(a, 5, 2014)]
         );
         let mut tx = t.db.begin().await.unwrap();
@@ -636,10 +642,16 @@ db_test!(
         .unwrap();
         tx.commit().await.unwrap();
         assert!(
-            shezu::party::coverage::requiring_party_org_without_one(&mut c.conn(), today, 3)
-                .await
-                .unwrap()
-                .is_empty()
+            shezu::party::coverage::requiring_party_org_without_one(
+                &mut c.conn(),
+                today,
+                3,
+                0,
+                i64::MAX
+            )
+            .await
+            .unwrap()
+            .is_empty()
         );
     }
 );

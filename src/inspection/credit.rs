@@ -2,7 +2,7 @@
 //! the daily sweep that lists missed reports, ends expired listings and escalates two-year
 //! abnormal listings to the serious list; objections.
 
-use super::store::{calendar, find};
+use super::store::find;
 use super::{CreditList, Filing, ListingReason, RemovalReason, Rules, add_months};
 use crate::audit::Actor;
 use crate::audit::store::{NewEntry, append};
@@ -349,6 +349,71 @@ pub struct Swept {
     pub no_party_org: i64,
 }
 
+/// Candidates (organizations or listings) the server's sweep reads per page; [`sweep_in_batches`]
+/// commits after each page, so no transaction holds the write lock for long on a national
+/// registry.
+pub const SWEEP_PAGE: i64 = 2_000;
+
+/// Which rule a sweep is applying.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Stage {
+    /// Missed reports of the `n`-th closed year (newest first).
+    #[default]
+    MissedReports,
+    /// Expiry and escalation of abnormal listings in force.
+    OpenListings,
+    /// Organizations that need a party organization and have none.
+    PartyOrganizations,
+    /// Nothing left.
+    Done,
+}
+
+/// Where a sweep has got to: the rule, the closed year (for missed reports) and the last
+/// organization or listing id done. Every rule skips what an earlier page already did, so a
+/// sweep stopped midway (a crash between pages) is finished by the next one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SweepCursor {
+    stage: Stage,
+    year_index: usize,
+    after: i64,
+    /// Candidates per page.
+    page: i64,
+}
+
+impl SweepCursor {
+    /// The start of a sweep reading `page` candidates at a time.
+    fn start(page: i64) -> SweepCursor {
+        SweepCursor {
+            stage: Stage::default(),
+            year_index: 0,
+            after: 0,
+            page: page.max(1),
+        }
+    }
+
+    /// True once every rule has been applied.
+    fn is_done(&self) -> bool {
+        self.stage == Stage::Done
+    }
+
+    /// Moves to the first page of `stage`.
+    fn enter(&mut self, stage: Stage) {
+        *self = SweepCursor {
+            stage,
+            ..SweepCursor::start(self.page)
+        };
+    }
+
+    /// After a page of `read` candidates whose last id is `last`: the next page, or the next
+    /// rule when the page was not full.
+    fn advance(&mut self, read: usize, last: Option<i64>, next: impl FnOnce(&mut SweepCursor)) {
+        match last {
+            Some(last) if read as i64 >= self.page => self.after = last,
+            _ => next(self),
+        }
+    }
+}
+
 /// Applies the automatic rules as of `today` (idempotent: running it twice changes nothing
 /// the second time):
 /// 1. every organization that had to report for a closed year and has not filed is put on the
@@ -361,6 +426,8 @@ pub struct Swept {
 /// 4. an organization whose latest reviewed report shows the required number of full party
 ///    members (setting, DOMAIN §6: three) and that has no party organization of its own is put
 ///    on the abnormal list from `today`, once per report year.
+///
+/// All on `conn`, in the caller's transaction; see [`sweep_in_batches`] for the server's way.
 pub async fn sweep(
     conn: &mut Conn<'_>,
     actor: &Actor,
@@ -368,116 +435,208 @@ pub async fn sweep(
     today: NaiveDate,
     rules: &Rules,
 ) -> Result<Swept> {
+    let mut cursor = SweepCursor::start(SWEEP_PAGE);
     let mut swept = Swept::default();
-    for year in rules.closed_years(today, 3) {
-        if !super::store::tracked_year(conn, i64::from(year)).await? {
-            continue;
-        }
-        let lines = calendar(conn, &Scope::All, i64::from(year), None, None, rules, today).await?;
-        for line in lines {
-            if !matches!(line.filing, Filing::Overdue { .. }) {
-                continue;
-            }
-            let listed = Sql::new("select count(*) from credit_listings where org_id = $1 and reason = 'annual_report_missing' and subject_year = $2")
-                .arg(line.row.org_id)
-                .arg(i64::from(year))
-                .fetch_i64(conn)
-                .await?;
-            if listed > 0 {
-                continue;
-            }
-            let new = NewListing {
-                org_id: line.row.org_id,
-                reason: ListingReason::AnnualReportMissing,
-                subject_year: Some(i64::from(year)),
-                detail: String::new(),
-                evidence: String::new(),
-                listed_on: line.deadline.succ_opt().unwrap_or(line.deadline),
-                escalated_from: None,
-            };
-            add(conn, actor, at, &new, true).await?;
-            swept.listed += 1;
-        }
-    }
-    let open = search(
-        conn,
-        &Scope::All,
-        Some(CreditList::Abnormal),
-        true,
-        i64::MAX,
-    )
-    .await?;
-    for listing in open {
-        let reason = listing.reason();
-        let expires = add_months(listing.listed_on, rules.auto_removal_months);
-        if reason.is_some_and(|r| !r.needs_rectification()) && expires <= today {
-            close(
-                conn,
-                actor,
-                at,
-                listing.id,
-                expires,
-                RemovalReason::Expired,
-                "",
-            )
-            .await?;
-            swept.expired += 1;
-            continue;
-        }
-        let escalates = add_months(listing.listed_on, rules.serious_after_months);
-        if escalates <= today {
-            close(
-                conn,
-                actor,
-                at,
-                listing.id,
-                escalates,
-                RemovalReason::Escalated,
-                "",
-            )
-            .await?;
-            let new = NewListing {
-                org_id: listing.org_id,
-                reason: ListingReason::AbnormalTwoYears,
-                subject_year: listing.subject_year,
-                detail: String::new(),
-                evidence: String::new(),
-                listed_on: escalates,
-                escalated_from: Some(listing.id),
-            };
-            add(conn, actor, at, &new, true).await?;
-            swept.escalated += 1;
-        }
-    }
-    let min = crate::party::coverage::required_members(conn, today).await?;
-    for due in crate::party::coverage::requiring_party_org_without_one(conn, today, min).await? {
-        let listed = Sql::new("select count(*) from credit_listings where org_id = $1 and reason = 'no_party_organization' and subject_year = $2")
-            .arg(due.org_id)
-            .arg(due.year)
-            .fetch_i64(conn)
-            .await?;
-        if listed > 0 {
-            continue;
-        }
-        let new = NewListing {
-            org_id: due.org_id,
-            reason: ListingReason::NoPartyOrganization,
-            subject_year: Some(due.year),
-            detail: crate::i18n::Lang::Zh.tf(
-                "credit.detail.no_party_organization",
-                &[
-                    ("year", &due.year.to_string()),
-                    ("count", &due.members.to_string()),
-                ],
-            ),
-            evidence: String::new(),
-            listed_on: today,
-            escalated_from: None,
-        };
-        add(conn, actor, at, &new, true).await?;
-        swept.no_party_org += 1;
+    while !cursor.is_done() {
+        sweep_page(conn, actor, at, today, rules, &mut cursor, &mut swept).await?;
     }
     Ok(swept)
+}
+
+/// [`sweep`] with each page of `page` candidates (the server: [`SWEEP_PAGE`]) in its own
+/// transaction, so staff writes wait for one page at most rather than for the whole sweep.
+/// Returns the business date it swept for and what it did.
+pub async fn sweep_in_batches(
+    db: &crate::db::Db,
+    actor: &Actor,
+    page: i64,
+) -> Result<(NaiveDate, Swept)> {
+    let (today, rules, at) = {
+        let mut pooled = db.acquire().await?;
+        let mut c = pooled.conn();
+        (
+            crate::clock::today(&mut c).await?,
+            Rules::load(&mut c).await?,
+            crate::clock::now(&mut c).await?,
+        )
+    };
+    let mut cursor = SweepCursor::start(page);
+    let mut swept = Swept::default();
+    while !cursor.is_done() {
+        let mut tx = db.begin().await?;
+        sweep_page(
+            &mut tx.conn(),
+            actor,
+            at,
+            today,
+            &rules,
+            &mut cursor,
+            &mut swept,
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok((today, swept))
+}
+
+/// Applies the rule `cursor` is at to one page of candidates and moves the cursor on.
+async fn sweep_page(
+    conn: &mut Conn<'_>,
+    actor: &Actor,
+    at: Timestamp,
+    today: NaiveDate,
+    rules: &Rules,
+    cursor: &mut SweepCursor,
+    swept: &mut Swept,
+) -> Result<()> {
+    match cursor.stage {
+        Stage::MissedReports => {
+            let years = rules.closed_years(today, 3);
+            let Some(&year) = years.get(cursor.year_index) else {
+                cursor.enter(Stage::OpenListings);
+                return Ok(());
+            };
+            let year = i64::from(year);
+            let next_year = |c: &mut SweepCursor| {
+                c.year_index += 1;
+                c.after = 0;
+            };
+            if cursor.after == 0 && !super::store::tracked_year(conn, year).await? {
+                next_year(cursor);
+                return Ok(());
+            }
+            let lines =
+                super::store::unfiled_unlisted(conn, year, cursor.after, cursor.page, rules, today)
+                    .await?;
+            for line in &lines {
+                if !matches!(line.filing, Filing::Overdue { .. }) {
+                    continue;
+                }
+                let new = NewListing {
+                    org_id: line.row.org_id,
+                    reason: ListingReason::AnnualReportMissing,
+                    subject_year: Some(year),
+                    detail: String::new(),
+                    evidence: String::new(),
+                    listed_on: line.deadline.succ_opt().unwrap_or(line.deadline),
+                    escalated_from: None,
+                };
+                add(conn, actor, at, &new, true).await?;
+                swept.listed += 1;
+            }
+            cursor.advance(lines.len(), lines.last().map(|l| l.row.org_id), next_year);
+        }
+        Stage::OpenListings => {
+            let open = open_abnormal_after(conn, cursor.after, cursor.page).await?;
+            for listing in &open {
+                expire_or_escalate(conn, actor, at, today, rules, listing, swept).await?;
+            }
+            cursor.advance(open.len(), open.last().map(|l| l.id), |c| {
+                c.enter(Stage::PartyOrganizations)
+            });
+        }
+        Stage::PartyOrganizations => {
+            let min = crate::party::coverage::required_members(conn, today).await?;
+            let due = crate::party::coverage::requiring_party_org_without_one(
+                conn,
+                today,
+                min,
+                cursor.after,
+                cursor.page,
+            )
+            .await?;
+            for due in &due {
+                let new = NewListing {
+                    org_id: due.org_id,
+                    reason: ListingReason::NoPartyOrganization,
+                    subject_year: Some(due.year),
+                    detail: crate::i18n::Lang::Zh.tf(
+                        "credit.detail.no_party_organization",
+                        &[
+                            ("year", &due.year.to_string()),
+                            ("count", &due.members.to_string()),
+                        ],
+                    ),
+                    evidence: String::new(),
+                    listed_on: today,
+                    escalated_from: None,
+                };
+                add(conn, actor, at, &new, true).await?;
+                swept.no_party_org += 1;
+            }
+            cursor.advance(due.len(), due.last().map(|d| d.org_id), |c| {
+                c.enter(Stage::Done)
+            });
+        }
+        Stage::Done => {}
+    }
+    Ok(())
+}
+
+/// Up to `limit` abnormal listings in force with ids above `after`, by id.
+async fn open_abnormal_after(
+    conn: &mut Conn<'_>,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<ListingRow>> {
+    let mut sql = Sql::new(SELECT);
+    sql.push(" and l.list = 'abnormal' and l.removed_on is null and l.id > ")
+        .push_arg(after)
+        .push(" order by l.id limit ")
+        .push_arg(limit);
+    Ok(sql.fetch_all(conn).await?)
+}
+
+/// Rules 2 and 3 for one abnormal listing in force.
+async fn expire_or_escalate(
+    conn: &mut Conn<'_>,
+    actor: &Actor,
+    at: Timestamp,
+    today: NaiveDate,
+    rules: &Rules,
+    listing: &ListingRow,
+    swept: &mut Swept,
+) -> Result<()> {
+    let expires = add_months(listing.listed_on, rules.auto_removal_months);
+    if listing.reason().is_some_and(|r| !r.needs_rectification()) && expires <= today {
+        close(
+            conn,
+            actor,
+            at,
+            listing.id,
+            expires,
+            RemovalReason::Expired,
+            "",
+        )
+        .await?;
+        swept.expired += 1;
+        return Ok(());
+    }
+    let escalates = add_months(listing.listed_on, rules.serious_after_months);
+    if escalates <= today {
+        close(
+            conn,
+            actor,
+            at,
+            listing.id,
+            escalates,
+            RemovalReason::Escalated,
+            "",
+        )
+        .await?;
+        let new = NewListing {
+            org_id: listing.org_id,
+            reason: ListingReason::AbnormalTwoYears,
+            subject_year: listing.subject_year,
+            detail: String::new(),
+            evidence: String::new(),
+            listed_on: escalates,
+            escalated_from: Some(listing.id),
+        };
+        add(conn, actor, at, &new, true).await?;
+        swept.escalated += 1;
+    }
+    Ok(())
 }
 
 /// An objection to a listing.
@@ -614,22 +773,19 @@ pub async fn decide(
 }
 
 /// Applies the listing rules once per business day, for as long as the server runs (the
-/// first time at start-up). A failure is logged and tried again on the next round.
+/// first time at start-up), a page per transaction. A failure is logged and tried again on the
+/// next round, which finishes what the failed one left.
 pub async fn run_daily(db: crate::db::Db) {
     let mut last: Option<NaiveDate> = None;
     loop {
         let round = async {
-            let mut tx = db.begin().await?;
-            let mut c = tx.conn();
-            let today = crate::clock::today(&mut c).await?;
+            let today = crate::clock::today(&mut db.acquire().await?.conn()).await?;
             if last == Some(today) {
                 return Ok::<_, Error>(None);
             }
-            let rules = Rules::load(&mut c).await?;
-            let at = crate::clock::now(&mut c).await?;
-            let swept = sweep(&mut c, &Actor::system("sweep"), at, today, &rules).await?;
-            tx.commit().await?;
-            Ok(Some((today, swept)))
+            Ok(Some(
+                sweep_in_batches(&db, &Actor::system("sweep"), SWEEP_PAGE).await?,
+            ))
         };
         match round.await {
             Ok(Some((today, swept))) => {

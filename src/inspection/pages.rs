@@ -968,13 +968,7 @@ async fn add_listing(
 
 async fn run_sweep(State(app): State<AppState>, user: CurrentUser) -> Result<Response> {
     require(&app, &user, Permission::ManageCreditLists).await?;
-    let mut tx = app.db.begin().await?;
-    let mut c = tx.conn();
-    let today = crate::clock::today(&mut c).await?;
-    let rules = Rules::load(&mut c).await?;
-    let at = crate::clock::now(&mut c).await?;
-    credit::sweep(&mut c, &user.actor(), at, today, &rules).await?;
-    tx.commit().await?;
+    credit::sweep_in_batches(&app.db, &user.actor(), credit::SWEEP_PAGE).await?;
     Ok(redirect_with_flash("/admin/credit", "flash.sweep_done"))
 }
 

@@ -443,6 +443,9 @@ impl CalendarLine {
     }
 }
 
+/// The columns of a [`CalendarRow`], over `organizations o`, `areas a` and `annual_reports r`.
+const CALENDAR_COLUMNS: &str = "o.id as org_id, o.name, o.uscc, o.kind, o.status, o.registered_on, a.name as area_name, r.id as report_id, r.state as report_state, r.result, r.submitted_at";
+
 /// Filing statuses for `year` of the registered organizations `scope` reaches (within `area`
 /// when given), by name. A draft does not count as filed.
 pub async fn calendar(
@@ -475,9 +478,8 @@ pub async fn calendar_as_of(
     today: NaiveDate,
     registry_at: Option<Timestamp>,
 ) -> Result<Vec<CalendarLine>> {
-    let mut sql = Sql::new(
-        "select o.id as org_id, o.name, o.uscc, o.kind, o.status, o.registered_on, a.name as area_name, r.id as report_id, r.state as report_state, r.result, r.submitted_at from ",
-    );
+    let mut sql = Sql::new("select ");
+    sql.push(CALENDAR_COLUMNS).push(" from ");
     match registry_at {
         None => {
             sql.push("organizations");
@@ -515,6 +517,37 @@ pub async fn calendar_as_of(
         .collect())
 }
 
+/// The credit sweep's candidates for `year`, a page at a time: up to `limit` organizations with
+/// ids above `after`, by id, that have not filed that year's report and were never listed for
+/// missing it. Only the unfiled are read, so a large registry is never held whole in memory.
+pub async fn unfiled_unlisted(
+    conn: &mut Conn<'_>,
+    year: i64,
+    after: i64,
+    limit: i64,
+    rules: &Rules,
+    today: NaiveDate,
+) -> Result<Vec<CalendarLine>> {
+    let mut sql = Sql::new("select ");
+    sql.push(CALENDAR_COLUMNS)
+        .push(" from organizations o join areas a on a.id = o.area_id left join annual_reports r on r.org_id = o.id and r.year = ")
+        .push_arg(year)
+        .push(" where o.kind <> 'community' and o.status in ('active', 'abnormal') and o.id > ")
+        .push_arg(after)
+        // Not filed: no report, a draft, or never submitted (as `CalendarLine::of` judges it).
+        .push(" and (r.submitted_at is null or r.state not in ('submitted', 'reviewed', 'returned'))")
+        .push(" and not exists (select 1 from credit_listings l where l.org_id = o.id and l.reason = 'annual_report_missing' and l.subject_year = ")
+        .push_arg(year)
+        .push(") order by o.id limit ")
+        .push_arg(limit);
+    let rows: Vec<CalendarRow> = sql.fetch_all(conn).await?;
+    let year = i32::try_from(year).unwrap_or(i32::MAX - 1);
+    Ok(rows
+        .into_iter()
+        .map(|row| CalendarLine::of(row, year, rules, today))
+        .collect())
+}
+
 /// One organization's calendar lines for several `years`, in the order given, read in one
 /// statement (the public record shows the recent years on every profile and API record, so
 /// this is on the hot path). Community liaison points have none.
@@ -535,9 +568,9 @@ pub async fn org_calendar(
     if years.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = Sql::new(
-        "select y.year, o.id as org_id, o.name, o.uscc, o.kind, o.status, o.registered_on, a.name as area_name, r.id as report_id, r.state as report_state, r.result, r.submitted_at from organizations o join areas a on a.id = o.area_id join (",
-    );
+    let mut sql = Sql::new("select y.year, ");
+    sql.push(CALENDAR_COLUMNS)
+        .push(" from organizations o join areas a on a.id = o.area_id join (");
     for (i, year) in years.iter().enumerate() {
         sql.push(if i == 0 {
             "select "

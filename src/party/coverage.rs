@@ -350,20 +350,28 @@ pub struct Required {
 /// the "no party organization where required" trigger of the abnormal list (DOMAIN §6). The
 /// report's party members are taken as full members: the form asks for 党员人数 and the
 /// probationary ones are few.
+///
+/// Read a page at a time for the credit sweep: up to `limit` organizations with ids above
+/// `after`, by id, leaving out those already listed for that report year.
 pub async fn requiring_party_org_without_one(
     conn: &mut Conn<'_>,
     today: NaiveDate,
     min_members: i64,
+    after: i64,
+    limit: i64,
 ) -> Result<Vec<Required>> {
     let mut sql = Sql::new(
-        "select o.id as org_id, r.party_members as members, r.year from organizations o join annual_reports r on r.org_id = o.id where o.status in ('active', 'abnormal') and r.state = 'reviewed' and r.party_members >= ",
+        "select o.id as org_id, r.party_members as members, r.year from organizations o join annual_reports r on r.org_id = o.id where o.status in ('active', 'abnormal') and o.id > ",
     );
-    sql.push_arg(min_members)
+    sql.push_arg(after)
+        .push(" and r.state = 'reviewed' and r.party_members >= ")
+        .push_arg(min_members)
         .push(" and r.year = (select max(r2.year) from annual_reports r2 where r2.org_id = o.id and r2.state = 'reviewed' and r2.year < ")
         .push_arg(i64::from(today.year()))
         .push(") and not ")
         .push(HAS_OWN)
-        .push(" order by o.id");
+        .push(" and not exists (select 1 from credit_listings l where l.org_id = o.id and l.reason = 'no_party_organization' and l.subject_year = r.year) order by o.id limit ")
+        .push_arg(limit);
     Ok(sql.fetch_all(conn).await?)
 }
 

@@ -349,6 +349,14 @@ impl Writer {
                 "basic_pass" => "财务制度执行不够规范，限期整改。",
                 _ => "未按章程开展活动，财务管理混乱。",
             };
+            // The dataset has no party organizations, so three or more party members would put
+            // an organization on the abnormal list (DOMAIN §6): most reports show fewer, one in
+            // fifty more (whose organization is then listed, as a non-compliant one would be).
+            let party_members = if rng.below(50) == 0 {
+                rng.between(3, 12)
+            } else {
+                rng.between(0, 2)
+            };
             let id = self.next_report;
             self.next_report += 1;
             self.reports.values.extend([
@@ -370,7 +378,7 @@ impl Writer {
                 Arg::from(org.staff.unwrap_or(1)),
                 Arg::from(org.members.unwrap_or(0)),
                 Arg::from(rng.between(0, 200)),
-                Arg::from(rng.between(0, 12)),
+                Arg::from(party_members),
                 Arg::from(format!(
                     "{year}年度按照章程开展业务活动{}次，服务群众约{}人次。",
                     rng.between(6, 60),
