@@ -30,6 +30,8 @@ pub struct AppState {
     pub imports: Arc<crate::registry::import_jobs::ImportJobs>,
     /// Statistics remembered while nothing changes them.
     pub stats: Arc<crate::stats::memo::StatsMemo>,
+    /// Set when the server has been asked to stop (`/readyz` then answers 503).
+    pub draining: Arc<crate::ops::Draining>,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
             facets: Arc::default(),
             imports: Arc::default(),
             stats: Arc::default(),
+            draining: Arc::default(),
         }
     }
 }
@@ -62,6 +65,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(crate::ops::readyz))
         .route("/metrics", get(crate::metrics::metrics))
         .route("/static/{name}", get(crate::web::static_file))
         .merge(crate::portal::routes())
@@ -100,5 +104,7 @@ pub fn router(state: AppState) -> Router {
             crate::web::security_headers,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Outermost, so that every layer's log lines carry the request's id.
+        .layer(middleware::from_fn(crate::ops::request_id))
         .with_state(state)
 }

@@ -67,6 +67,27 @@ pub enum Command {
         #[arg(long, env = "SHEZU_DUMP_DIR", default_value = "open-data")]
         out: std::path::PathBuf,
     },
+    /// Write an online, checked copy of the database into a folder (SQLite: VACUUM INTO;
+    /// PostgreSQL: pg_dump) while the server keeps running, then delete all but the newest
+    /// --keep backups there.
+    Backup {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Folder for the backups (shezu-YYYYMMDD-HHMMSS.db or .pgdump).
+        #[arg(long, env = "SHEZU_BACKUP_DIR", default_value = "backups")]
+        out: std::path::PathBuf,
+        /// How many backups to keep in the folder (the newest).
+        #[arg(long, env = "SHEZU_BACKUP_KEEP", default_value_t = 30)]
+        keep: usize,
+    },
+    /// Restore a backup into an empty database (a new SQLite file or an empty PostgreSQL
+    /// database), apply newer migrations and verify the audit chain.
+    Restore {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The backup file (.db for SQLite, .pgdump for PostgreSQL).
+        file: std::path::PathBuf,
+    },
     /// Accounts.
     User {
         /// The action.
@@ -274,6 +295,22 @@ async fn open(database: &DatabaseArgs) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// The organizations and verified audit entries a backup or restore holds, when counted.
+fn print_contents(summary: &crate::backup::Summary) {
+    if let (Some(organizations), Some(audit)) = (summary.organizations, summary.audit_entries) {
+        println!(
+            "{}",
+            Lang::Zh.tf(
+                "cli.backup_contents",
+                &[
+                    ("organizations", &organizations.to_string()),
+                    ("count", &audit.to_string()),
+                ]
+            )
+        );
+    }
+}
+
 /// The database URL without its password, for messages.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -350,13 +387,12 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
                 "{}",
                 Lang::Zh.tf("cli.listening", &[("addr", &addr.to_string())])
             );
+            let draining = state.draining.clone();
             axum::serve(
                 listener,
                 router(state).into_make_service_with_connect_info::<SocketAddr>(),
             )
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(crate::ops::shutdown_signal(draining))
             .await?;
             read_db.close().await;
             db.close().await;
@@ -381,6 +417,49 @@ async fn run_async(command: Command) -> anyhow::Result<()> {
                 )
             );
             db.close().await;
+            Ok(())
+        }
+        Command::Backup {
+            database,
+            out,
+            keep,
+        } => {
+            let summary = crate::backup::backup(&database.url, &out, chrono::Utc::now()).await?;
+            println!(
+                "{}",
+                Lang::Zh.tf(
+                    "cli.backup_written",
+                    &[
+                        ("path", &summary.path.display().to_string()),
+                        ("bytes", &summary.bytes.to_string()),
+                    ]
+                )
+            );
+            print_contents(&summary);
+            for removed in crate::backup::prune(&out, keep.max(1))? {
+                println!(
+                    "{}",
+                    Lang::Zh.tf(
+                        "cli.backup_pruned",
+                        &[("path", &removed.display().to_string())]
+                    )
+                );
+            }
+            Ok(())
+        }
+        Command::Restore { database, file } => {
+            let summary = crate::backup::restore(&file, &database.url).await?;
+            println!(
+                "{}",
+                Lang::Zh.tf(
+                    "cli.restored",
+                    &[
+                        ("path", &summary.path.display().to_string()),
+                        ("database", &redact(&database.url)),
+                    ]
+                )
+            );
+            print_contents(&summary);
             Ok(())
         }
         Command::Migrate { database } => {

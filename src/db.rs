@@ -77,10 +77,21 @@ macro_rules! on_db {
     };
 }
 
+impl Backend {
+    /// The engine a database URL names: `postgres://…` or `postgresql://…`, else SQLite.
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
 impl Db {
     /// Opens a pool for `url`: `sqlite:…` (created if missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        if Backend::of_url(url) == Backend::Postgres {
             let options = PgConnectOptions::from_str(url)?.application_name("shezu");
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -117,7 +128,7 @@ impl Db {
 
     /// [`Db::connect_read`] without connecting yet (connections open on first use).
     pub fn connect_read_lazy(url: &str) -> Result<Db, sqlx::Error> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        if Backend::of_url(url) == Backend::Postgres {
             let options = PgConnectOptions::from_str(url)?
                 .application_name("shezu-read")
                 .options([("default_transaction_read_only", "on")]);
@@ -598,6 +609,17 @@ pub async fn migrate(db: &Db) -> Result<usize, sqlx::Error> {
             .await?;
     }
     result
+}
+
+/// True when every migration this build knows has been applied to the database (readiness:
+/// a server must not answer from a schema older than its code).
+pub async fn is_current(conn: &mut Conn<'_>) -> Result<bool, sqlx::Error> {
+    let newest = MIGRATIONS.last().map_or(0, |m| m.version);
+    let applied = Sql::new("select count(*) from schema_migrations where version <= $1")
+        .arg(newest)
+        .fetch_i64(conn)
+        .await?;
+    Ok(applied == MIGRATIONS.len() as i64)
 }
 
 async fn apply_pending(db: &Db) -> Result<usize, sqlx::Error> {

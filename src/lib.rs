@@ -14,6 +14,8 @@ pub mod areas;
 pub mod audit;
 /// Scope: what a caller may see.
 pub mod auth;
+/// Online backup, retention and restore (备份与恢复).
+pub mod backup;
 /// Command line: serve, migrate, demo, uscc.
 pub mod cli;
 /// The business date (业务日期) the compliance rules use.
@@ -48,6 +50,8 @@ pub mod inspection;
 pub mod metrics;
 /// Notices and policy documents (通知公告, 政策法规).
 pub mod notices;
+/// Request ids, readiness and graceful shutdown (运维).
+pub mod ops;
 /// The party-building information database (党建信息数据库): party organizations, coverage, funding.
 pub mod party;
 /// People and their roles in organizations (conflict-of-interest detection).

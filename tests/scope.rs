@@ -122,6 +122,7 @@ const ROUTES: &[&str] = &[
     "/api/v1/organizations/{key}",
     "/api/v1/{*rest}",
     "/healthz",
+    "/readyz",
     "/login",
     "/logout",
     "/metrics",
@@ -631,6 +632,7 @@ db_test!(every_route_for_every_role_stays_in_scope, |t| async move {
         for (route, path) in [
             ("/", "/"),
             ("/healthz", "/healthz"),
+            ("/readyz", "/readyz"),
             ("/static/{name}", "/static/app.css"),
             ("/login", "/login"),
             ("/api/v1/areas", "/api/v1/areas"),

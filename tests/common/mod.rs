@@ -46,12 +46,18 @@ impl TestDb {
     /// A new, migrated, empty database. `None` when PostgreSQL is unreachable outside CI (the
     /// test then passes vacuously and says so); under `CI=true` that is a failure.
     pub async fn new(backend: Backend) -> Option<TestDb> {
+        let t = TestDb::unmigrated(backend).await?;
+        shezu::db::migrate(&t.db).await.expect("migrate");
+        Some(t)
+    }
+
+    /// A new database without even the schema (a restore's target), as [`TestDb::new`].
+    pub async fn unmigrated(backend: Backend) -> Option<TestDb> {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite:{}", dir.path().join("test.db").display());
                 let db = Db::connect(&url).await.expect("open sqlite");
-                shezu::db::migrate(&db).await.expect("migrate sqlite");
                 Some(TestDb {
                     db,
                     url,
@@ -84,7 +90,6 @@ impl TestDb {
                 admin.close().await;
                 let url = url_with_db(&pg_admin_url(), &name);
                 let db = Db::connect(&url).await.expect("open pg");
-                shezu::db::migrate(&db).await.expect("migrate pg");
                 Some(TestDb {
                     db,
                     url,
@@ -102,15 +107,15 @@ impl TestDb {
 
     /// The app with particular settings.
     pub fn app_with(&self, settings: Settings) -> TestApp {
+        TestApp::on(self.state(settings))
+    }
+
+    /// The state the test apps run on.
+    pub fn state(&self, settings: Settings) -> AppState {
         // The public surfaces read through a pool that refuses writes (as `--read-database`
         // does), so every test that visits a public page also checks that it writes nothing.
         let read_db = Db::connect_read_lazy(&self.url).expect("read-only pool");
-        let state = AppState::new(self.db.clone(), settings).with_read_db(read_db);
-        TestApp {
-            router: router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000)))),
-            cookie: None,
-            csrf: None,
-        }
+        AppState::new(self.db.clone(), settings).with_read_db(read_db)
     }
 
     /// Creates an account `username` holding `role` (tied to `area` or `org` when given) with
@@ -237,6 +242,15 @@ impl Answer {
 }
 
 impl TestApp {
+    /// The app over `state`, as an anonymous visitor from 127.0.0.1.
+    pub fn on(state: AppState) -> TestApp {
+        TestApp {
+            router: router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000)))),
+            cookie: None,
+            csrf: None,
+        }
+    }
+
     /// Sends a request and reads the whole answer.
     pub async fn send(&self, req: Request<Body>) -> Answer {
         let res = self

@@ -4,6 +4,7 @@
 //! start the binary and speak HTTP/1.1 to it over loopback.
 
 mod replica;
+mod stop;
 mod two;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -73,6 +74,28 @@ impl Server {
             child,
             output,
             _dumps: dumps,
+        }
+    }
+
+    /// Sends SIGTERM (what systemd and container runtimes send) and waits up to 30 s for the
+    /// process to end; how it ended.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still running 30 s after SIGTERM:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 

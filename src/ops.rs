@@ -1,0 +1,177 @@
+//! Operations (运维): request ids in logs and answers, readiness for load balancers, and the
+//! shutdown signal that drains a server gracefully.
+
+use crate::app::AppState;
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::sync::atomic::{AtomicBool, Ordering};
+use tracing::Instrument;
+
+/// Header that carries a request's id, both ways.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// 请求编号: one request's id — the reverse proxy's `X-Request-Id` when it is a plain token, or
+/// a new random one. Every log line written while answering carries it, and the answer returns
+/// it, so a user's report ("请求编号 …") leads to the log lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+/// A proxy's id is kept when it is 1–64 characters of letters, digits, `-`, `_` and `.`
+/// (anything else could forge log lines or bloat them).
+fn acceptable(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// Sixteen random hex digits.
+fn new_id() -> String {
+    let mut bytes = [0u8; 8];
+    // Without randomness the id is still unique enough for logs: the clock.
+    if getrandom::fill(&mut bytes).is_err() {
+        bytes = chrono::Utc::now()
+            .timestamp_nanos_opt()
+            .unwrap_or_default()
+            .to_be_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Middleware: gives the request its id, runs it inside a `request` span holding the id, the
+/// method and the path (never the query: it may hold a search or a token), and returns the id
+/// in `X-Request-Id`. A server error is logged with them.
+pub async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| acceptable(v))
+        .map_or_else(new_id, str::to_owned);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!(
+        "request",
+        id = %id,
+        method = %req.method(),
+        path = %req.uri().path()
+    );
+    let mut response = next.run(req).instrument(span.clone()).await;
+    let status = response.status();
+    if status.is_server_error() {
+        span.in_scope(|| tracing::error!(status = status.as_u16(), "server error"));
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+/// Set once the server has been asked to stop: readiness then answers 503 so that a load
+/// balancer stops sending new requests while the ones in flight finish.
+#[derive(Debug, Default)]
+pub struct Draining(AtomicBool);
+
+impl Draining {
+    /// Marks the server as stopping.
+    pub fn start(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// True once stopping.
+    pub fn is_draining(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// What `/readyz` found.
+#[derive(Debug, serde::Serialize)]
+struct Readiness {
+    /// Everything below holds.
+    ready: bool,
+    /// The primary database answers and has every migration this build knows.
+    database: bool,
+    /// The read database (the replica, or the primary again) answers.
+    read_database: bool,
+    /// The server is not stopping.
+    accepting: bool,
+}
+
+/// `GET /readyz`: 200 when this server can answer every page — both databases answer, the
+/// schema is current and the server is not stopping — else 503,
+/// with each check in the JSON body. `/healthz` only says the process is up.
+pub async fn readyz(State(app): State<AppState>) -> Response {
+    let database = match app.db.acquire().await {
+        Ok(mut conn) => crate::db::is_current(&mut conn.conn())
+            .await
+            .unwrap_or(false),
+        Err(_) => false,
+    };
+    let read_database = match app.read_db.acquire().await {
+        Ok(mut conn) => crate::db::Sql::new("select count(*) from areas where 1 = 0")
+            .fetch_i64(&mut conn.conn())
+            .await
+            .is_ok(),
+        Err(_) => false,
+    };
+    let accepting = !app.draining.is_draining();
+    let ready = database && read_database && accepting;
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(Readiness {
+            ready,
+            database,
+            read_database,
+            accepting,
+        }),
+    )
+        .into_response()
+}
+
+/// Resolves when the process is asked to stop: SIGTERM (systemd, container runtimes) or
+/// SIGINT (Ctrl-C). Marks `draining` first.
+pub async fn shutdown_signal(draining: std::sync::Arc<Draining>) {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    draining.start();
+    tracing::info!("stopping: finishing the requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_tokens_are_taken_from_the_proxy() {
+        assert!(acceptable("a1b2-c3_d4.e5"));
+        assert!(!acceptable(""));
+        assert!(!acceptable(&"x".repeat(65)));
+        assert!(!acceptable("id\nforged log line"));
+        assert!(!acceptable("编号"));
+        let id = new_id();
+        assert_eq!(id.len(), 16);
+        assert!(acceptable(&id));
+        assert_ne!(id, new_id());
+    }
+}
