@@ -14,6 +14,10 @@ use sqlx::{AssertSqlSafe, FromRow, PgConnection, Postgres, Sqlite, SqliteConnect
 use std::str::FromStr;
 use std::time::Duration;
 
+/// PostgreSQL advisory-lock key that write transactions hold until they end (see
+/// [`Db::begin`]); the migration runner uses its own key.
+pub const WRITE_LOCK: i64 = 7_355_609;
+
 /// Which database engine a pool talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -160,12 +164,24 @@ impl Db {
         }
     }
 
-    /// Starts a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
-    /// two writers queue instead of failing with "database is locked" half-way through.
+    /// Starts a transaction, taking the write lock at once: on SQLite `BEGIN IMMEDIATE` (two
+    /// writers queue instead of failing with "database is locked" half-way through), on
+    /// PostgreSQL a transaction-level advisory lock ([`WRITE_LOCK`]). Writers take turns on
+    /// both engines, so a rule checked before writing — a budget not overspent, a sixth joint
+    /// branch refused, a listing not made twice — still holds at commit. It costs PostgreSQL
+    /// little: every write ends by appending to the one audit chain, which serialises writers
+    /// at that point anyway.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("select pg_advisory_xact_lock($1)")
+                    .bind(WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Tx::Postgres(tx)
+            }
         })
     }
 

@@ -253,10 +253,10 @@ fn the_funded_total_never_exceeds_the_budget() {
 }
 
 /// A small district: five organizations, experts, a round of 250,000 yuan.
-struct Fixture {
+pub(crate) struct Fixture {
     orgs: Vec<i64>,
-    round: RoundRow,
-    proposals: Vec<ProposalId>,
+    pub(crate) round: RoundRow,
+    pub(crate) proposals: Vec<ProposalId>,
     experts: Vec<UserId>,
 }
 
@@ -374,7 +374,7 @@ pub(crate) async fn user_id(t: &TestDb, username: &str) -> UserId {
 /// Five proposals of 100k, 90k, 80k, 70k, 40k yuan ranked in that order by two experts, in a
 /// round of 250,000 yuan whose partial grants need 90 % of the request. The business date is
 /// 2014-04-01.
-async fn fixture(t: &TestDb) -> Fixture {
+pub(crate) async fn fixture(t: &TestDb) -> Fixture {
     load_areas(t).await;
     let mut orgs = Vec::new();
     for name in [
@@ -469,7 +469,7 @@ async fn score_as(t: &TestDb, f: &Fixture, expert: usize, p: ProposalId, score: 
     tx.commit().await.unwrap();
 }
 
-async fn granted(t: &TestDb, f: &Fixture) -> Vec<Option<i64>> {
+pub(crate) async fn granted(t: &TestDb, f: &Fixture) -> Vec<Option<i64>> {
     let mut out = Vec::new();
     for p in &f.proposals {
         let mut c = t.db.acquire().await.unwrap();

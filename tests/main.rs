@@ -8,6 +8,7 @@ mod approvals;
 mod auth;
 mod backup;
 mod browser;
+mod concurrency;
 mod consult;
 mod demo;
 mod evaluation;
