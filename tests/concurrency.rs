@@ -206,7 +206,7 @@ db_test!(
             "the second grant sees the first and is refused: {second:?}"
         );
         let granted = format!(
-            "select sum(granted_fen) from funding_proposals where round_id = {}",
+            "select cast(sum(granted_fen) as bigint) from funding_proposals where round_id = {}",
             f.round.id
         );
         assert_eq!(count(t, &granted).await, 250_000 * 100);
