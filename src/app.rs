@@ -103,8 +103,12 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::web::security_headers,
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        // Outermost, so that every layer's log lines carry the request's id.
+        // A server error (5xx) is logged at ERROR level in the request's span.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(crate::ops::request_span::<axum::body::Body>),
+        )
+        // Outermost: the id exists before the trace layer opens the request's span.
         .layer(middleware::from_fn(crate::ops::request_id))
         .with_state(state)
 }

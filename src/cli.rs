@@ -252,10 +252,23 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Logs to standard error: level filter from `SHEZU_LOG` (default `info,sqlx=warn`); one JSON
+/// object per line when `SHEZU_LOG_FORMAT=json` (for a log shipper), each with the request's
+/// span (its id, method and path), else readable text with the same fields.
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHEZU_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if std::env::var("SHEZU_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        logs.json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init()
+    } else {
+        logs.try_init()
+    };
 }
 
 fn uscc_check(codes: &[String], lang: Lang) -> ExitCode {

@@ -193,6 +193,22 @@ impl Db {
         })
     }
 
+    /// Connections of the pool: (open, idle, the most it opens), for `/metrics`.
+    pub fn pool_figures(&self) -> (u32, usize, u32) {
+        match self {
+            Db::Sqlite(pool) => (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ),
+            Db::Postgres(pool) => (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ),
+        }
+    }
+
     /// Closes every connection (used before a process exits or a test drops its database).
     pub async fn close(&self) {
         match self {

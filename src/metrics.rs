@@ -1,5 +1,6 @@
-//! `GET /metrics`: Prometheus text format — requests by route, method and status, and a latency
-//! histogram per route — kept in memory per app server, so each server is scraped on its own.
+//! `GET /metrics`: Prometheus text format — requests by route, method and status, a latency
+//! histogram per route, and the database pools' connections — kept in memory per app server,
+//! so each server is scraped on its own.
 
 use crate::app::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -114,14 +115,40 @@ pub async fn measure(State(app): State<AppState>, req: Request, next: Next) -> R
 
 /// `GET /metrics`.
 pub async fn metrics(State(app): State<AppState>) -> Response {
+    let mut text = app.metrics.render();
+    text.push_str(&render_pools(&[
+        ("primary", app.db.pool_figures()),
+        ("read", app.read_db.pool_figures()),
+    ]));
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        app.metrics.render(),
+        text,
     )
         .into_response()
+}
+
+/// Gauges of the database pools: connections open, idle and in use, and the most each opens.
+/// `read` is the primary again when no `--read-database` is set.
+fn render_pools(pools: &[(&str, (u32, usize, u32))]) -> String {
+    let mut out = String::from(
+        "# HELP shezu_db_pool_connections Database connections of this server, by pool and state.\n# TYPE shezu_db_pool_connections gauge\n",
+    );
+    for (pool, (open, idle, _)) in pools {
+        let in_use = (*open as usize).saturating_sub(*idle);
+        out.push_str(&format!(
+            "shezu_db_pool_connections{{pool=\"{pool}\",state=\"idle\"}} {idle}\nshezu_db_pool_connections{{pool=\"{pool}\",state=\"in_use\"}} {in_use}\n"
+        ));
+    }
+    out.push_str("# HELP shezu_db_pool_max_connections The most connections each pool opens.\n# TYPE shezu_db_pool_max_connections gauge\n");
+    for (pool, (_, _, max)) in pools {
+        out.push_str(&format!(
+            "shezu_db_pool_max_connections{{pool=\"{pool}\"}} {max}\n"
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -142,5 +169,14 @@ mod tests {
         assert!(text.contains("le=\"0.25\"} 2\n"));
         assert!(text.contains("le=\"+Inf\"} 3\n"));
         assert!(text.contains("shezu_http_request_duration_seconds_count{route=\"/orgs\"} 3"));
+    }
+
+    #[test]
+    fn pool_gauges_split_open_connections_into_idle_and_in_use() {
+        let text = render_pools(&[("primary", (5, 2, 16)), ("read", (1, 1, 8))]);
+        assert!(text.contains("shezu_db_pool_connections{pool=\"primary\",state=\"in_use\"} 3\n"));
+        assert!(text.contains("shezu_db_pool_connections{pool=\"primary\",state=\"idle\"} 2\n"));
+        assert!(text.contains("shezu_db_pool_connections{pool=\"read\",state=\"in_use\"} 0\n"));
+        assert!(text.contains("shezu_db_pool_max_connections{pool=\"primary\"} 16\n"));
     }
 }

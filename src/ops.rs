@@ -8,7 +8,6 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::atomic::{AtomicBool, Ordering};
-use tracing::Instrument;
 
 /// Header that carries a request's id, both ways.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -41,9 +40,8 @@ fn new_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Middleware: gives the request its id, runs it inside a `request` span holding the id, the
-/// method and the path (never the query: it may hold a search or a token), and returns the id
-/// in `X-Request-Id`. A server error is logged with them.
+/// Middleware: gives the request its id (in its extensions, for [`request_span`]) and returns
+/// it in `X-Request-Id`.
 pub async fn request_id(mut req: Request, next: Next) -> Response {
     let id = req
         .headers()
@@ -52,21 +50,26 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
         .filter(|v| acceptable(v))
         .map_or_else(new_id, str::to_owned);
     req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!(
-        "request",
-        id = %id,
-        method = %req.method(),
-        path = %req.uri().path()
-    );
-    let mut response = next.run(req).instrument(span.clone()).await;
-    let status = response.status();
-    if status.is_server_error() {
-        span.in_scope(|| tracing::error!(status = status.as_u16(), "server error"));
-    }
+    let mut response = next.run(req).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     response
+}
+
+/// The span every log line of a request is written in (the trace layer's): the request's id,
+/// method and path — never the query, which may hold a search or a token.
+pub fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .map_or("", |r| r.0.as_str());
+    tracing::info_span!(
+        "request",
+        id = %id,
+        method = %req.method(),
+        path = %req.uri().path()
+    )
 }
 
 /// Set once the server has been asked to stop: readiness then answers 503 so that a load

@@ -238,5 +238,16 @@ async fn metrics_count_requests_by_route_template() {
     );
     assert!(text.contains("shezu_http_request_duration_seconds_count{route=\"/orgs\"} 1"));
     assert!(!text.contains("123456"), "paths never become labels");
+    // The pools the answers came from: the primary's connections are open and counted.
+    assert!(
+        text.contains("shezu_db_pool_max_connections{pool=\"primary\"} "),
+        "{text}"
+    );
+    let open: u64 = text
+        .lines()
+        .filter(|l| l.starts_with("shezu_db_pool_connections{pool=\"primary\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert!(open > 0, "{text}");
     t.cleanup().await;
 }

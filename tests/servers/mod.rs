@@ -3,8 +3,8 @@
 //! from a PostgreSQL streaming replica. The other suites drive the router in-process; these
 //! start the binary and speak HTTP/1.1 to it over loopback.
 
+mod ops;
 mod replica;
-mod stop;
 mod two;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -26,6 +26,11 @@ impl Server {
     /// Starts `shezu serve` on a free port over `database` (and `read_database`, when given),
     /// returning once it listens.
     pub fn start(database: &str, read_database: Option<&str>) -> Server {
+        Server::start_with(database, read_database, &[])
+    }
+
+    /// [`Server::start`] with more environment variables (after the defaults, so they win).
+    pub fn start_with(database: &str, read_database: Option<&str>, env: &[(&str, &str)]) -> Server {
         let dumps = tempfile::tempdir().expect("dump dir");
         let mut command = Command::new(env!("CARGO_BIN_EXE_shezu"));
         command
@@ -40,6 +45,7 @@ impl Server {
         if let Some(url) = read_database {
             command.args(["--read-database", url]);
         }
+        command.envs(env.iter().copied());
         let mut child = command.spawn().expect("start shezu serve");
         let output = Arc::new(Mutex::new(Vec::new()));
         let stderr = child.stderr.take().expect("stderr");
