@@ -3,6 +3,7 @@
 //! from a PostgreSQL streaming replica. The other suites drive the router in-process; these
 //! start the binary and speak HTTP/1.1 to it over loopback.
 
+mod crash;
 mod ops;
 mod replica;
 mod two;
@@ -105,6 +106,12 @@ impl Server {
         }
     }
 
+    /// Kills the process with SIGKILL — no chance to finish anything — and waits for it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// What the server wrote to standard error so far (for failure messages).
     pub fn log(&self) -> String {
         self.output.lock().unwrap().join("\n")
@@ -182,9 +189,20 @@ impl Session {
 
     /// `POST path` with a form and the session's CSRF token.
     pub fn post(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        self.try_post(path, fields)
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
+    /// [`Session::get`], with a failed connection as an error (the server may be gone).
+    pub fn try_get(&self, path: &str) -> Result<Reply, String> {
+        try_http(&self.addr, "GET", path, Some(&self.cookie), None)
+    }
+
+    /// [`Session::post`], with a failed connection as an error (the server may be gone).
+    pub fn try_post(&self, path: &str, fields: &[(&str, &str)]) -> Result<Reply, String> {
         let mut all = fields.to_vec();
         all.push(("_csrf", self.csrf.as_str()));
-        http(&self.addr, "POST", path, Some(&self.cookie), Some(&all))
+        try_http(&self.addr, "POST", path, Some(&self.cookie), Some(&all))
     }
 }
 
@@ -222,6 +240,18 @@ pub fn http(
     cookie: Option<&str>,
     form: Option<&[(&str, &str)]>,
 ) -> Reply {
+    try_http(addr, method, path, cookie, form)
+        .unwrap_or_else(|e| panic!("{method} {path} on {addr}: {e}"))
+}
+
+/// [`http`], with what went wrong (no server, a connection cut mid-answer) as an error.
+pub fn try_http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&[(&str, &str)]>,
+) -> Result<Reply, String> {
     let body = form
         .map(|fields| {
             fields
@@ -231,11 +261,10 @@ pub fn http(
                 .join("&")
         })
         .unwrap_or_default();
-    let mut stream =
-        TcpStream::connect(addr).unwrap_or_else(|e| panic!("cannot reach shezu on {addr}: {e}"));
+    let mut stream = TcpStream::connect(addr).map_err(|e| format!("cannot reach shezu: {e}"))?;
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
-        .expect("read timeout");
+        .map_err(|e| e.to_string())?;
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     if let Some(c) = cookie {
         head.push_str(&format!("Cookie: {c}\r\n"));
@@ -246,20 +275,22 @@ pub fn http(
     head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
     stream
         .write_all(format!("{head}{body}").as_bytes())
-        .expect("send request");
+        .map_err(|e| format!("send request: {e}"))?;
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read answer");
+    stream
+        .read_to_end(&mut raw)
+        .map_err(|e| format!("read answer: {e}"))?;
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .expect("end of headers");
+        .ok_or_else(|| "no end of headers".to_owned())?;
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.lines();
     let status: u16 = lines
         .next()
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|s| s.parse().ok())
-        .expect("status line");
+        .ok_or_else(|| "no status line".to_owned())?;
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
@@ -274,7 +305,7 @@ pub fn http(
             let line_end = rest
                 .windows(2)
                 .position(|w| w == b"\r\n")
-                .expect("chunk size line");
+                .ok_or_else(|| "no chunk size line".to_owned())?;
             let size = usize::from_str_radix(
                 String::from_utf8_lossy(&rest[..line_end])
                     .split(';')
@@ -283,10 +314,13 @@ pub fn http(
                     .trim(),
                 16,
             )
-            .expect("chunk size is hex");
+            .map_err(|_| "chunk size is not hex".to_owned())?;
             rest = &rest[line_end + 2..];
             if size == 0 {
                 break;
+            }
+            if rest.len() < size + 2 {
+                return Err("answer cut short".to_owned());
             }
             out.extend_from_slice(&rest[..size]);
             rest = &rest[size + 2..];
@@ -295,9 +329,9 @@ pub fn http(
     } else {
         rest.to_vec()
     };
-    Reply {
+    Ok(Reply {
         status,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
-    }
+    })
 }
