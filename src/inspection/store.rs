@@ -510,11 +510,7 @@ pub async fn calendar_as_of(
     }
     sql.push(" order by o.name");
     let rows: Vec<CalendarRow> = sql.fetch_all(conn).await?;
-    let year = i32::try_from(year).unwrap_or(i32::MAX - 1);
-    Ok(rows
-        .into_iter()
-        .map(|row| CalendarLine::of(row, year, rules, today))
-        .collect())
+    Ok(CalendarLine::all_of(rows, year, rules, today))
 }
 
 /// The credit sweep's candidates for `year`, a page at a time: up to `limit` organizations with
@@ -541,11 +537,7 @@ pub async fn unfiled_unlisted(
         .push(") order by o.id limit ")
         .push_arg(limit);
     let rows: Vec<CalendarRow> = sql.fetch_all(conn).await?;
-    let year = i32::try_from(year).unwrap_or(i32::MAX - 1);
-    Ok(rows
-        .into_iter()
-        .map(|row| CalendarLine::of(row, year, rules, today))
-        .collect())
+    Ok(CalendarLine::all_of(rows, year, rules, today))
 }
 
 /// One organization's calendar lines for several `years`, in the order given, read in one
@@ -594,6 +586,14 @@ pub async fn org_calendar(
 }
 
 impl CalendarLine {
+    /// [`CalendarLine::of`] for every row read for `year`.
+    fn all_of(rows: Vec<CalendarRow>, year: i64, rules: &Rules, today: NaiveDate) -> Vec<Self> {
+        let year = i32::try_from(year).unwrap_or(i32::MAX - 1);
+        rows.into_iter()
+            .map(|row| CalendarLine::of(row, year, rules, today))
+            .collect()
+    }
+
     /// The standing of `row` for `year` under `rules`, judged on the business date `today`.
     fn of(row: CalendarRow, year: i32, rules: &Rules, today: NaiveDate) -> CalendarLine {
         let kind = OrgKind::parse(&row.kind).unwrap_or(OrgKind::SocialGroup);
