@@ -52,6 +52,21 @@ pub async fn backup(
 ) -> anyhow::Result<Summary> {
     std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
     let backend = Backend::of_url(url);
+    if backend == Backend::Sqlite {
+        // Backing up must not create an empty database where there was none.
+        let source = SqliteConnectOptions::from_str(url)?
+            .get_filename()
+            .to_owned();
+        if !source.is_file() {
+            bail!(
+                "{}",
+                Lang::Zh.tf(
+                    "cli.no_database",
+                    &[("path", &source.display().to_string())]
+                )
+            );
+        }
+    }
     let path = dir.join(file_name(backend, at));
     if path.exists() {
         bail!(
@@ -211,6 +226,8 @@ pub async fn restore(file: &Path, url: &str) -> anyhow::Result<Summary> {
     }
     match backend {
         Backend::Sqlite => {
+            // The backup is checked before the target is touched.
+            check_sqlite_copy(file).await?;
             let target = SqliteConnectOptions::from_str(url)?
                 .get_filename()
                 .to_owned();
@@ -227,7 +244,6 @@ pub async fn restore(file: &Path, url: &str) -> anyhow::Result<Summary> {
                     let _ = std::fs::remove_file(PathBuf::from(name));
                 }
             }
-            check_sqlite_copy(file).await?;
             // Copied under another name and renamed, so the target is whole or absent.
             let mut partial = target.clone().into_os_string();
             partial.push(".partial");

@@ -58,6 +58,10 @@ pub struct Settings {
     /// Requests a minute each address may make to the keyless public API (0: no limit).
     #[arg(long, env = "SHEZU_API_REQUESTS_PER_MINUTE", default_value_t = 600)]
     pub api_requests_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks, comma
+    /// separated, e.g. `127.0.0.1,10.0.0.0/8`). Empty: the TCP peer is the caller.
+    #[arg(long, env = "SHEZU_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<crate::ops::ProxyNet>,
     /// Where the daily open-data dump is written (default: `open-data` in the working
     /// directory).
     #[arg(long, env = "SHEZU_DUMP_DIR", default_value = "open-data")]
@@ -75,6 +79,7 @@ impl Default for Settings {
             secure_cookies: false,
             upload_dir: None,
             api_requests_per_minute: 600,
+            trusted_proxies: Vec::new(),
             dump_dir: std::path::PathBuf::from("open-data"),
         }
     }

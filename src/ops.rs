@@ -1,5 +1,6 @@
-//! Operations (运维): request ids in logs and answers, readiness for load balancers, and the
-//! shutdown signal that drains a server gracefully.
+//! Operations (运维): request ids in logs and answers, readiness for load balancers, the
+//! shutdown signal that drains a server gracefully, and the caller's address behind trusted
+//! reverse proxies.
 
 use crate::app::AppState;
 use axum::Json;
@@ -7,6 +8,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Header that carries a request's id, both ways.
@@ -70,6 +72,84 @@ pub fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
         method = %req.method(),
         path = %req.uri().path()
     )
+}
+
+/// A trusted reverse proxy (`--trusted-proxies`): one address, or a CIDR block of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProxyNet {
+    addr: IpAddr,
+    /// Leading bits that must match.
+    prefix: u8,
+}
+
+impl std::str::FromStr for ProxyNet {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        let bad = || format!("not an address or CIDR block: {text}");
+        let (addr, prefix) = match text.split_once('/') {
+            Some((addr, bits)) => (addr, Some(bits.parse::<u8>().map_err(|_| bad())?)),
+            None => (text, None),
+        };
+        let addr: IpAddr = addr.parse().map_err(|_| bad())?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        if prefix > max {
+            return Err(bad());
+        }
+        Ok(ProxyNet { addr, prefix })
+    }
+}
+
+impl ProxyNet {
+    /// True when `ip` is in the block (an IPv4 address written as IPv6 counts as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        let keep = |bits: u32, width: u32| {
+            if bits == 0 {
+                0
+            } else {
+                u128::MAX << (width - bits)
+            }
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = keep(u32::from(self.prefix), 32);
+                (u128::from(u32::from(net)) & mask) == (u128::from(u32::from(ip)) & mask)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = keep(u32::from(self.prefix), 128);
+                (u128::from(net) & mask) == (u128::from(ip) & mask)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The caller's address: the TCP peer, unless the peer is a trusted proxy — then the nearest
+/// address in `X-Forwarded-For` (read from the right, as each proxy appends the address it saw)
+/// that is not itself a trusted proxy. A malformed entry ends the walk at the proxy that passed
+/// it on: whatever a client wrote further left is not believed.
+pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[ProxyNet]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let mut nearest = peer;
+    for hop in forwarded_for.unwrap_or("").rsplit(',') {
+        let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+            return nearest;
+        };
+        if !is_trusted(ip) {
+            return ip;
+        }
+        nearest = ip;
+    }
+    nearest
 }
 
 /// Set once the server has been asked to stop: readiness then answers 503 so that a load
@@ -176,5 +256,62 @@ mod tests {
         assert_eq!(id.len(), 16);
         assert!(acceptable(&id));
         assert_ne!(id, new_id());
+    }
+
+    #[test]
+    fn proxy_blocks_parse_and_match() {
+        let net: ProxyNet = "10.0.0.0/8".parse().unwrap();
+        assert!(net.contains("10.200.3.4".parse().unwrap()));
+        assert!(!net.contains("11.0.0.1".parse().unwrap()));
+        assert!(net.contains("::ffff:10.1.2.3".parse().unwrap()));
+        let one: ProxyNet = "127.0.0.1".parse().unwrap();
+        assert!(one.contains("127.0.0.1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
+        let all: ProxyNet = "0.0.0.0/0".parse().unwrap();
+        assert!(all.contains("8.8.8.8".parse().unwrap()));
+        let v6: ProxyNet = "fd00::/8".parse().unwrap();
+        assert!(v6.contains("fd12::1".parse().unwrap()));
+        assert!(!v6.contains("10.0.0.1".parse().unwrap()));
+        for bad in ["10.0.0.0/33", "localhost", "10.0.0/8", "::1/129", ""] {
+            assert!(bad.parse::<ProxyNet>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_caller_is_the_nearest_untrusted_forwarded_address() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let trusted: Vec<ProxyNet> =
+            vec!["127.0.0.1".parse().unwrap(), "10.0.0.0/8".parse().unwrap()];
+        // No trusted proxies: the header is ignored.
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), Some("203.0.113.7"), &[]),
+            ip("127.0.0.1")
+        );
+        // An untrusted peer's header is ignored.
+        assert_eq!(
+            client_ip(ip("198.51.100.1"), Some("203.0.113.7"), &trusted),
+            ip("198.51.100.1")
+        );
+        // Through nginx on the same host.
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), Some("203.0.113.7"), &trusted),
+            ip("203.0.113.7")
+        );
+        // A client's forged entry on the left is passed over: the nearest untrusted one counts.
+        assert_eq!(
+            client_ip(
+                ip("127.0.0.1"),
+                Some("1.2.3.4, 203.0.113.7, 10.0.0.5"),
+                &trusted
+            ),
+            ip("203.0.113.7")
+        );
+        // A malformed entry: the proxy that passed it on.
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), Some("bogus, 10.0.0.5"), &trusted),
+            ip("10.0.0.5")
+        );
+        // No header from a trusted peer: the peer.
+        assert_eq!(client_ip(ip("127.0.0.1"), None, &trusted), ip("127.0.0.1"));
     }
 }

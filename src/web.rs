@@ -105,7 +105,8 @@ const FORM_LIMIT: usize = 2 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct SessionUser(pub Option<CurrentUser>);
 
-/// The address a request came from.
+/// The address a request came from (behind a trusted proxy, the one it forwarded; see
+/// [`crate::ops::client_ip`]).
 #[derive(Debug, Clone)]
 pub struct PeerIp(pub Option<String>);
 
@@ -116,10 +117,22 @@ pub struct PeerIp(pub Option<String>);
 pub async fn session(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
     // The extractor (not the raw extension) so that tests' `MockConnectInfo` is honoured.
+    let forwarded_for = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let ip = ConnectInfo::<SocketAddr>::from_request_parts(&mut parts, &())
         .await
         .ok()
-        .map(|ConnectInfo(addr)| addr.ip().to_string());
+        .map(|ConnectInfo(addr)| {
+            crate::ops::client_ip(
+                addr.ip(),
+                forwarded_for.as_deref(),
+                &app.settings.trusted_proxies,
+            )
+            .to_string()
+        });
     let token = cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned);
     let user = match token {
         Some(token) => match resolve_session(&app, &token, ip.clone()).await {

@@ -146,6 +146,16 @@ db_test!(
                     .path,
             );
         }
+        // A database that does not exist is not backed up, nor created by trying.
+        if t.db.backend() == shezu::db::Backend::Sqlite {
+            let missing = dir.path().join("missing.db");
+            let refused =
+                shezu::backup::backup(&format!("sqlite:{}", missing.display()), dir.path(), start)
+                    .await
+                    .unwrap_err();
+            assert!(refused.to_string().contains("不存在"), "{refused}");
+            assert!(!missing.exists());
+        }
         // Unrelated files in the folder are left alone.
         std::fs::write(dir.path().join("notes.txt"), "keep me").unwrap();
         let removed = shezu::backup::prune(dir.path(), 2).unwrap();

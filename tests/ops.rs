@@ -78,3 +78,47 @@ db_test!(
         assert_eq!(app.get("/healthz").await.body, "ok");
     }
 );
+
+/// Keyless API answers to two callers behind the same proxy, `limit` requests a minute each:
+/// the statuses of three requests from the first, then one from the second.
+async fn behind_one_proxy(t: &crate::common::TestDb, trusted: &str) -> Vec<u16> {
+    let settings = Settings {
+        api_requests_per_minute: 2,
+        trusted_proxies: if trusted.is_empty() {
+            Vec::new()
+        } else {
+            vec![trusted.parse().unwrap()]
+        },
+        ..Settings::default()
+    };
+    let app = TestApp::on(t.state(settings));
+    let from = |client: &str| {
+        Request::get("/api/v1/areas")
+            .header("x-forwarded-for", format!("198.51.100.9, {client}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let mut statuses = Vec::new();
+    for client in ["203.0.113.7", "203.0.113.7", "203.0.113.7", "203.0.113.8"] {
+        statuses.push(app.send(from(client)).await.status.as_u16());
+    }
+    statuses
+}
+
+db_test!(
+    behind_a_trusted_proxy_each_caller_has_its_own_limit,
+    |t| async move {
+        // The test peer is 127.0.0.1, where nginx would be.
+        assert_eq!(
+            behind_one_proxy(t, "127.0.0.1").await,
+            [200, 200, 429, 200],
+            "each forwarded caller counted on its own"
+        );
+        // Not trusted: the header is ignored and everyone shares the proxy's address.
+        assert_eq!(behind_one_proxy(t, "").await, [200, 200, 429, 429]);
+        assert_eq!(
+            behind_one_proxy(t, "10.0.0.0/8").await,
+            [200, 200, 429, 429]
+        );
+    }
+);
