@@ -4,6 +4,7 @@
 
 use crate::common::TestDb;
 use crate::db_test;
+use crate::demo_test;
 use chrono::Utc;
 use shezu::db::{Db, Sql};
 use std::collections::BTreeMap;
@@ -45,12 +46,9 @@ async fn audit_hashes(db: &Db) -> Vec<(i64, String)> {
         .unwrap()
 }
 
-db_test!(
+demo_test!(
     a_backup_taken_while_writes_continue_restores_a_consistent_snapshot,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         let before = table_counts(&t.db).await;
         let dir = tempfile::tempdir().unwrap();
 

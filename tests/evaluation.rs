@@ -5,6 +5,7 @@
 
 use crate::common::{TestApp, TestDb};
 use crate::db_test;
+use crate::demo_test;
 use crate::registry::load_areas;
 use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
@@ -543,10 +544,7 @@ db_test!(template_edits_keep_the_sums, |t| async move {
     );
 });
 
-db_test!(demo_grades_121_organizations_from_records, |t| async move {
-    shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-        .await
-        .unwrap();
+demo_test!(demo_grades_121_organizations_from_records, |t| async move {
     let mut c = t.db.acquire().await.unwrap();
     let today = shezu::clock::today(&mut c.conn()).await.unwrap();
     assert_eq!(today.to_string(), "2015-06-30");

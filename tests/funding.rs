@@ -6,6 +6,7 @@
 
 use crate::common::{Answer, PASSWORD, TestApp, TestDb};
 use crate::db_test;
+use crate::demo_test;
 use crate::registry::load_areas;
 use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
@@ -36,12 +37,9 @@ fn office() -> Actor {
 /// Funding tables a refused request must leave alone.
 const WRITES: &str = "select (select count(*) from funding_proposals) + (select count(*) from funding_budget_lines) + (select count(*) from funding_assignments) + (select count(*) from funding_scores) + (select count(*) from funding_payments) + (select count(*) from funding_milestones)";
 
-db_test!(
+demo_test!(
     demo_funding_figures_are_counted_and_move_with_a_score,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         let api = t.app().get("/api/v1/funding/summary?year=2014").await;
         assert_eq!(api.status, StatusCode::OK, "{}", api.body);
         let s = api.json();

@@ -2,6 +2,7 @@
 
 use crate::common::{TestApp, TestDb};
 use crate::db_test;
+use crate::demo_test;
 use crate::registry::load_areas;
 use axum::http::StatusCode;
 use shezu::db::Sql;
@@ -64,12 +65,9 @@ fn adds_up(n: &serde_json::Value) -> Option<String> {
         .map(|c| c["code"].as_str().unwrap().to_owned())
 }
 
-db_test!(
+demo_test!(
     the_demo_network_is_counted_and_drills_down_to_a_community,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         let public = t.app();
         let district = network(&public, "").await;
         let communities = count(t, "select count(*) from areas where level = 'community'").await;

@@ -4,6 +4,7 @@
 
 use crate::common::{Answer, TestApp, TestDb};
 use crate::db_test;
+use crate::demo_test;
 use crate::inspection::set_clock;
 use crate::registry::load_areas;
 use axum::http::StatusCode;
@@ -127,12 +128,9 @@ async fn accept(app: &TestApp, application: i64, entered: &str, planned: &str) -
     .await
 }
 
-db_test!(
+demo_test!(
     the_demo_counts_four_graduated_and_three_in_incubation,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         let public = t.app();
         let s = summary(&public, "").await;
         assert_eq!(s["graduated"], 4, "{s}");

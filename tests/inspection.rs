@@ -3,6 +3,7 @@
 
 use crate::common::{TestApp, TestDb};
 use crate::db_test;
+use crate::demo_test;
 use crate::registry::load_areas;
 use axum::http::StatusCode;
 use chrono::Utc;
@@ -90,12 +91,9 @@ async fn figures(app: &TestApp, year: i64) -> serde_json::Value {
     res.json()
 }
 
-db_test!(
+demo_test!(
     the_demo_inspection_is_complete_and_its_figures_are_counted,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         let public = t.app();
         for year in [2013, 2014] {
             let due = count(

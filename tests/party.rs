@@ -6,6 +6,7 @@
 
 use crate::common::{Answer, TestApp, TestDb};
 use crate::db_test;
+use crate::demo_test;
 use crate::registry::load_areas;
 use axum::http::StatusCode;
 use chrono::Utc;
@@ -26,12 +27,9 @@ async fn count(t: &TestDb, sql: &str) -> i64 {
 /// recomputes it from the records.
 const DEMO_2014_BUDGET_FEN: i64 = 122_813_331;
 
-db_test!(
+demo_test!(
     demo_party_figures_are_counted_from_records,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         // Counted from the records directly…
         assert_eq!(
             count(

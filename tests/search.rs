@@ -4,6 +4,7 @@
 
 use crate::common::TestDb;
 use crate::db_test;
+use crate::demo_test;
 use crate::registry::load_areas;
 use axum::http::StatusCode;
 use chrono::Utc;
@@ -66,12 +67,9 @@ async fn search_ids(t: &TestDb, q: &str) -> (BTreeSet<i64>, i64) {
     (rows.iter().map(|r| r.id).collect(), total)
 }
 
-db_test!(
+demo_test!(
     search_matches_a_brute_force_scan_over_the_demo,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         let keys = brute_force_keys(t).await;
         for q in [
             "养老",

@@ -2,7 +2,7 @@
 //! databases; the registry figures as of a year's end.
 
 use crate::common::{TestApp, TestDb};
-use crate::db_test;
+use crate::demo_test;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use shezu::areas::store::AreaRow;
@@ -50,12 +50,9 @@ const KEYS: [&str; 27] = [
     "donations_yuan",
 ];
 
-db_test!(
+demo_test!(
     the_summary_of_2014_is_spec_section_4_counted_from_records,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         let app = t.app();
         let s = summary(&app, "year=2014").await;
         let keys: Vec<&str> = s.as_object().unwrap().keys().map(String::as_str).collect();
@@ -338,12 +335,9 @@ async fn verified_service(t: &TestDb, served: &str, tenths: i64, verified: &str)
     volunteer.org_id
 }
 
-db_test!(
+demo_test!(
     every_figure_drills_down_to_exactly_what_it_counts,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         // The district and a street: each count is the number of records listed, each amount
         // the list's total, each rate the marked rows over the rows.
         for code in [None, Some("120116001")] {
@@ -445,12 +439,9 @@ db_test!(
     }
 );
 
-db_test!(
+demo_test!(
     the_2014_summary_stays_as_it_was_when_2015_is_entered,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         let before_2014 = summary_of(t, None, 2014).await;
         let before_2015 = summary_of(t, None, 2015).await;
 
@@ -650,12 +641,9 @@ db_test!(
     }
 );
 
-db_test!(
+demo_test!(
     each_change_moves_exactly_its_figures_and_shows_in_the_drill_down,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         let s2014 = summary_of(t, None, 2014).await;
 
         // Add an organization: the registry counts of 2015 move by one, 2014's do not.
@@ -829,12 +817,9 @@ db_test!(
     }
 );
 
-db_test!(
+demo_test!(
     the_registry_read_from_rows_is_the_history_replayed_and_remembered_figures_follow_a_backdated_change,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         let root = area_of(t, None).await;
         let street = area_of(t, Some("120116001")).await;
         // Organizations changed after a year's end are replayed, the others read as they are:
@@ -935,12 +920,9 @@ db_test!(
     }
 );
 
-db_test!(
+demo_test!(
     the_inspection_figures_counted_in_the_database_are_those_of_the_calendar,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         // A late filing and an unfiled report, so every standing occurs.
         let mut c = t.db.acquire().await.unwrap();
         Sql::new("update annual_reports set submitted_at = $1 where id = (select min(id) from annual_reports where year = 2014 and state = 'reviewed')")

@@ -2,7 +2,7 @@
 //! `/stats`: the same numbers as the summary API, within the viewer's reach.
 
 use crate::common::{Answer, TestApp};
-use crate::db_test;
+use crate::demo_test;
 use axum::http::StatusCode;
 use shezu::export::{Cell, ColumnKind};
 use shezu::stats::catalogue::FIGURES;
@@ -61,12 +61,9 @@ fn tiles_match(page: &Answer, summary: &serde_json::Value) {
     }
 }
 
-db_test!(
+demo_test!(
     the_desk_and_the_summary_report_show_the_summary_figures,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         let api = summary(&t.app(), "year=2014").await;
         let registrar = t.app_as("tongji", "registrar", None, None).await;
         let desk = registrar.get("/admin/stats?year=2014").await;
@@ -158,12 +155,9 @@ db_test!(
     }
 );
 
-db_test!(
+demo_test!(
     a_street_officer_sees_their_street_and_the_public_sees_aggregates,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         let tanggu = "120116001";
         let street = summary(&t.app(), &format!("year=2014&area={tanggu}")).await;
         let officer = t
@@ -243,12 +237,9 @@ pub async fn walk(app: &TestApp, u: &str) -> Vec<&'static str> {
     routes.iter().map(|(route, _)| *route).collect()
 }
 
-db_test!(
+demo_test!(
     a_drill_down_page_lists_the_first_thousand_records_and_the_download_all_of_them,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         let registrar = t.app_as("tongji", "registrar", None, None).await;
         let all = "/admin/stats/drill/organizations_total?year=2014";
         let page = registrar.get(all).await;

@@ -5,6 +5,7 @@
 
 use crate::common::{TestApp, TestDb};
 use crate::db_test;
+use crate::demo_test;
 use axum::http::{StatusCode, header};
 use shezu::areas::store::AreaRow;
 use shezu::auth::Scope;
@@ -88,12 +89,9 @@ fn close(a: f64, b: f64, what: &str) {
     assert!((a - b).abs() < 0.005, "{what}: {a} ≠ {b}");
 }
 
-db_test!(
+demo_test!(
     the_reports_agree_with_the_summary_of_the_demo_and_keep_to_the_officers_street,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         let district = area(t, DISTRICT).await;
         let s = {
             let mut c = t.db.acquire().await.unwrap();
@@ -392,12 +390,9 @@ db_test!(
     }
 );
 
-db_test!(
+demo_test!(
     a_donation_recorded_for_2014_moves_the_volunteers_report_by_its_amount,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         let before = tables(t, Report::Volunteers, &Scope::All, DISTRICT).await;
         let before_2013 = volunteers_2013(t).await;
         let by_org = table(&before, "stats.rep.vol.by_org");

@@ -3,6 +3,7 @@
 
 use crate::common::{TestApp, TestDb};
 use crate::db_test;
+use crate::demo_test;
 use crate::evaluation::org;
 use crate::inspection::set_clock;
 use crate::registry::load_areas;
@@ -50,12 +51,9 @@ async fn place(app: &TestApp, worker: i64, org: i64, from: &str) -> crate::commo
     .await
 }
 
-db_test!(
+demo_test!(
     the_demo_talent_figures_are_counted_from_records,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         let public = t.app();
         let s = summary(&public, "year=2014").await;
         let live = count(

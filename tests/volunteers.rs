@@ -3,6 +3,7 @@
 
 use crate::common::{Answer, TestApp, TestDb};
 use crate::db_test;
+use crate::demo_test;
 use crate::registry::load_areas;
 use axum::http::StatusCode;
 use chrono::Utc;
@@ -65,12 +66,9 @@ fn created_id(res: &Answer) -> i64 {
     res.location().rsplit('/').next().unwrap().parse().unwrap()
 }
 
-db_test!(
+demo_test!(
     the_demo_figures_are_counted_from_records_and_follow_them,
     |t| async move {
-        shezu::demo::load(&t.db, shezu::demo::DEFAULT_SEED)
-            .await
-            .unwrap();
         let public = t.app();
         let s = summary(&public, "").await;
         let hours = s["volunteer_hours"].as_i64().unwrap();

@@ -53,10 +53,27 @@ impl TestDb {
 
     /// A new database without even the schema (a restore's target), as [`TestDb::new`].
     pub async fn unmigrated(backend: Backend) -> Option<TestDb> {
+        TestDb::create(backend, None).await
+    }
+
+    /// A new database holding the demo district, copied from one loaded once per test binary
+    /// ([`demo_template`]): loading it record by record takes a minute on PostgreSQL, and a
+    /// copy a second. `None` as [`TestDb::new`].
+    pub async fn with_demo(backend: Backend) -> Option<TestDb> {
+        let template = demo_template(backend).await?;
+        TestDb::create(backend, Some(&template)).await
+    }
+
+    /// A new database: empty, or a copy of `template` (a SQLite file, a PostgreSQL database).
+    async fn create(backend: Backend, template: Option<&str>) -> Option<TestDb> {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite:{}", dir.path().join("test.db").display());
+                let path = dir.path().join("test.db");
+                if let Some(template) = template {
+                    std::fs::copy(template, &path).expect("copy the demo template");
+                }
+                let url = format!("sqlite:{}", path.display());
                 let db = Db::connect(&url).await.expect("open sqlite");
                 Some(TestDb {
                     db,
@@ -66,23 +83,15 @@ impl TestDb {
                 })
             }
             Backend::Postgres => {
-                let admin = match Db::connect(&pg_admin_url()).await {
-                    Ok(db) => db,
-                    Err(e) => {
-                        if std::env::var("CI").is_ok_and(|v| v == "true") {
-                            panic!("PostgreSQL is required under CI=true but unreachable: {e}");
-                        }
-                        eprintln!("SKIPPED on PostgreSQL (unreachable: {e}); set SHEZU_TEST_PG");
-                        return None;
-                    }
-                };
+                let admin = pg_admin().await?;
                 let name = format!(
                     "shezu_test_{}_{}",
                     std::process::id(),
                     NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
                 );
+                let template = template.map_or(String::new(), |t| format!(" template {t}"));
                 let mut conn = admin.acquire().await.expect("pg admin connection");
-                shezu::db::Sql::new(&format!("create database {name}"))
+                shezu::db::Sql::new(&format!("create database {name}{template}"))
                     .execute(&mut conn.conn())
                     .await
                     .expect("create test database");
@@ -157,11 +166,183 @@ impl TestDb {
 
 static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
+/// The PostgreSQL server's admin pool. `None` when it is unreachable outside CI (the test then
+/// passes vacuously and says so); under `CI=true` that is a failure.
+async fn pg_admin() -> Option<Db> {
+    match Db::connect(&pg_admin_url()).await {
+        Ok(db) => Some(db),
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("PostgreSQL is required under CI=true but unreachable: {e}");
+            }
+            eprintln!("SKIPPED on PostgreSQL (unreachable: {e}); set SHEZU_TEST_PG");
+            None
+        }
+    }
+}
+
+/// The demo templates this process made or found, by backend.
+static DEMO_TEMPLATES: std::sync::LazyLock<
+    tokio::sync::Mutex<std::collections::HashMap<&'static str, String>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// Templates of other builds older than this are deleted (a build's template is found again by
+/// its key while it is current; one in use by another test run is younger than this).
+const STALE_TEMPLATE_SECS: u64 = 2 * 3600;
+
+/// The demo district loaded into a database of its own, for [`TestDb::with_demo`] to copy: a
+/// SQLite file under the target's temporary folder or a PostgreSQL database, named by this test
+/// binary (its size and modification time), so a rebuilt binary loads it afresh and a re-run
+/// of the same binary finds it. Made under a lock (an advisory lock on PostgreSQL, a file
+/// renamed into place on SQLite); stale ones of earlier builds are deleted.
+async fn demo_template(backend: Backend) -> Option<String> {
+    let label = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let mut made = DEMO_TEMPLATES.lock().await;
+    if let Some(template) = made.get(label) {
+        return Some(template.clone());
+    }
+    let key = binary_key();
+    let template = match backend {
+        Backend::Sqlite => sqlite_demo_template(&key).await,
+        Backend::Postgres => pg_demo_template(&key).await?,
+    };
+    made.insert(label, template.clone());
+    Some(template)
+}
+
+/// A short name for this test binary's build.
+fn binary_key() -> String {
+    use std::hash::{Hash, Hasher};
+    let exe = std::env::current_exe().expect("test binary path");
+    let meta = std::fs::metadata(&exe).expect("test binary");
+    let mut h = std::hash::DefaultHasher::new();
+    (meta.len(), meta.modified().ok()).hash(&mut h);
+    format!("{:012x}", h.finish() & 0xFFFF_FFFF_FFFF)
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Loads the demo district into `db` (already connected, not yet migrated).
+async fn load_demo_into(db: &Db) {
+    shezu::db::migrate(db)
+        .await
+        .expect("migrate the demo template");
+    shezu::demo::load(db, shezu::demo::DEFAULT_SEED)
+        .await
+        .expect("load the demo template");
+}
+
+async fn sqlite_demo_template(key: &str) -> String {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let path = dir.join(format!("demo-{key}.db"));
+    if !path.exists() {
+        let partial = dir.join(format!("demo-{key}.partial-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&partial);
+        let db = Db::connect(&format!("sqlite:{}", partial.display()))
+            .await
+            .expect("open the demo template");
+        load_demo_into(&db).await;
+        // Everything into the main file, so that copying that one file copies the database.
+        let mut conn = db.acquire().await.expect("demo template connection");
+        shezu::db::Sql::new("pragma wal_checkpoint(truncate)")
+            .execute(&mut conn.conn())
+            .await
+            .expect("checkpoint the demo template");
+        drop(conn);
+        db.close().await;
+        std::fs::rename(&partial, &path).expect("demo template into place");
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let other = entry.path();
+            let name = other.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|m| m.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > STALE_TEMPLATE_SECS);
+            if name.starts_with("demo-") && other != path && old {
+                let _ = std::fs::remove_file(&other);
+            }
+        }
+    }
+    path.display().to_string()
+}
+
+async fn pg_demo_template(key: &str) -> Option<String> {
+    use shezu::db::Sql;
+    let admin = pg_admin().await?;
+    let mut conn = admin.acquire().await.expect("pg admin connection");
+    // One process at a time makes a template (another test run may share the server).
+    Sql::new("select pg_advisory_lock(7355610)")
+        .execute(&mut conn.conn())
+        .await
+        .expect("template lock");
+    let prefix = format!("shezu_demo_{key}_");
+    let databases: Vec<(String,)> =
+        Sql::new("select datname from pg_database where datname like 'shezu_demo_%'")
+            .fetch_all(&mut conn.conn())
+            .await
+            .expect("list databases");
+    let found = databases
+        .iter()
+        .map(|(name,)| name)
+        .find(|name| name.starts_with(&prefix) && !name.ends_with("partial"))
+        .cloned();
+    let template = match found {
+        Some(name) => name,
+        None => {
+            let partial = format!("{prefix}partial");
+            for sql in [
+                format!("drop database if exists {partial} with (force)"),
+                format!("create database {partial}"),
+            ] {
+                Sql::new(&sql).execute(&mut conn.conn()).await.expect(&sql);
+            }
+            let db = Db::connect(&url_with_db(&pg_admin_url(), &partial))
+                .await
+                .expect("open the demo template");
+            load_demo_into(&db).await;
+            db.close().await;
+            let name = format!("{prefix}{}", now_secs());
+            Sql::new(&format!("alter database {partial} rename to {name}"))
+                .execute(&mut conn.conn())
+                .await
+                .expect("demo template into place");
+            for (other,) in &databases {
+                let made_at = other.rsplit('_').next().and_then(|s| s.parse::<u64>().ok());
+                if made_at.is_some_and(|at| at + STALE_TEMPLATE_SECS < now_secs()) {
+                    let _ = Sql::new(&format!("drop database if exists {other}"))
+                        .execute(&mut conn.conn())
+                        .await;
+                }
+            }
+            name
+        }
+    };
+    Sql::new("select pg_advisory_unlock(7355610)")
+        .execute(&mut conn.conn())
+        .await
+        .expect("template unlock");
+    drop(conn);
+    admin.close().await;
+    Some(template)
+}
+
 /// Defines one test per backend: `db_test!(name, |t| async move { … })` expands to
 /// `name::sqlite` and `name::postgres`, each given a fresh `TestDb`.
 #[macro_export]
 macro_rules! db_test {
     ($name:ident, |$t:ident| $body:expr) => {
+        $crate::db_test!(@made_by new, $name, |$t| $body);
+    };
+    (@made_by $make:ident, $name:ident, |$t:ident| $body:expr) => {
         mod $name {
             use super::*;
 
@@ -171,7 +352,7 @@ macro_rules! db_test {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let t = $crate::common::TestDb::new(shezu::db::Backend::Sqlite)
+                let t = $crate::common::TestDb::$make(shezu::db::Backend::Sqlite)
                     .await
                     .unwrap();
                 run(&t).await;
@@ -180,7 +361,7 @@ macro_rules! db_test {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let Some(t) = $crate::common::TestDb::new(shezu::db::Backend::Postgres).await
+                let Some(t) = $crate::common::TestDb::$make(shezu::db::Backend::Postgres).await
                 else {
                     return;
                 };
@@ -188,6 +369,15 @@ macro_rules! db_test {
                 t.cleanup().await;
             }
         }
+    };
+}
+
+/// As [`db_test!`], each backend's test given a fresh copy of the demo district
+/// ([`TestDb::with_demo`]).
+#[macro_export]
+macro_rules! demo_test {
+    ($name:ident, |$t:ident| $body:expr) => {
+        $crate::db_test!(@made_by with_demo, $name, |$t| $body);
     };
 }
 
