@@ -27,8 +27,11 @@ pub async fn now(conn: &mut Conn<'_>) -> Result<crate::db::Timestamp> {
     Ok(moved.and_utc())
 }
 
+/// The years a query may name (the API documents the same range).
+pub const QUERY_YEARS: std::ops::RangeInclusive<i32> = 1949..=2100;
+
 /// The reporting year a query names: blank means the last full year before the business date
-/// `today`; anything but a year 1949–2100 is refused on the field `year`.
+/// `today`; anything outside [`QUERY_YEARS`] is refused on the field `year`.
 pub fn report_year(value: &str, today: NaiveDate) -> Result<i32> {
     use chrono::Datelike;
     match value.trim() {
@@ -36,7 +39,7 @@ pub fn report_year(value: &str, today: NaiveDate) -> Result<i32> {
         y => y
             .parse::<i32>()
             .ok()
-            .filter(|y| (1949..=2100).contains(y))
+            .filter(|y| QUERY_YEARS.contains(y))
             .ok_or_else(|| {
                 crate::error::Error::field("year", crate::i18n::Msg::new("error.field.choice"))
             }),

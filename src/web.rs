@@ -48,11 +48,17 @@ pub async fn page_context(mut req: Request, next: Next) -> Response {
         .or_else(|| cookie(req.headers(), LANG_COOKIE).and_then(Lang::parse))
         .unwrap_or_default();
     req.extensions_mut().insert(lang);
+    let api = req.uri().path().starts_with("/api/");
     let mut response = next.run(req).await;
-    if let Some(view) = response.extensions_mut().remove::<ErrorView>() {
+    if let Some(mut view) = response.extensions_mut().remove::<ErrorView>() {
+        // The API answers every error in its documented JSON shape, whichever error type the
+        // handler used.
+        view.json |= api;
         // The session layer (inside this one) leaves the signed-in user's header for the page.
         let user = response.extensions_mut().remove::<NavUser>();
         response = view.render(lang, user);
+    } else if api && response.status().as_u16() >= 400 && !is_json(&response) {
+        response = ErrorView::of_bare_answer(response).await.render(lang, None);
     }
     if let Some(chosen) = from_query {
         let value = format!(
@@ -619,7 +625,44 @@ pub struct ErrorView {
     retry_after: Option<u64>,
 }
 
+/// Whether an answer's body is JSON.
+fn is_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
 impl ErrorView {
+    /// The JSON error for an answer the framework made before any handler ran (a query string
+    /// it could not read, a method the route does not take): same status, a catalogue message,
+    /// naming the parameter given twice when that was the fault.
+    async fn of_bare_answer(response: Response) -> ErrorView {
+        let status = response.status();
+        let text = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        let duplicate = text
+            .split_once("duplicate field `")
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(name, _)| name.to_owned());
+        let message = match (status, duplicate) {
+            (StatusCode::NOT_FOUND, _) => Msg::new("error.not_found"),
+            (StatusCode::METHOD_NOT_ALLOWED, _) => Msg::new("api.error.method"),
+            (_, Some(name)) => Msg::new("api.error.duplicate_param").with("param", name),
+            _ => Msg::new("api.error.bad_request"),
+        };
+        ErrorView {
+            status,
+            message,
+            fields: FieldErrors::new(),
+            json: true,
+            retry_after: None,
+        }
+    }
+
     /// Captures an error for rendering; `json` selects the API body over the HTML page.
     pub fn capture(err: &Error, json: bool) -> ErrorView {
         let message = err.message();

@@ -234,3 +234,84 @@ async fn every_api_route_is_described_in_openapi_and_on_the_docs_page() {
     }
     t.cleanup().await;
 }
+
+db_test!(
+    every_api_error_is_json_in_the_documented_shape,
+    |t| async move {
+        // Found by schemathesis (scripts/schemathesis): handlers written with the page error
+        // type answered the HTML error page, and the framework's own refusals plain text.
+        seed(t).await;
+        let app = t.app();
+        let json_error = |res: &crate::common::Answer, status: StatusCode, what: &str| {
+            assert_eq!(res.status, status, "{what}: {}", res.body);
+            let kind = res
+                .headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            assert!(kind.starts_with("application/json"), "{what}: {kind}");
+            let body = res.json();
+            assert!(body["error"].is_string(), "{what}: {body}");
+            assert!(body["fields"].is_object(), "{what}: {body}");
+            body
+        };
+        let missing = app.get("/api/v1/incubation/summary?area=120116999").await;
+        json_error(&missing, StatusCode::NOT_FOUND, "unknown area");
+        json_error(
+            &app.get("/api/v1/nothing").await,
+            StatusCode::NOT_FOUND,
+            "no such route",
+        );
+        let twice = app.get("/api/v1/changes?since=1&since=2").await;
+        let body = json_error(&twice, StatusCode::BAD_REQUEST, "a parameter given twice");
+        assert_eq!(body["error"], "参数 since 只能给一次。");
+        let year = app.get("/api/v1/inspection/figures?year=abc").await;
+        let body = json_error(&year, StatusCode::UNPROCESSABLE_ENTITY, "a year in letters");
+        assert!(body["fields"]["year"].is_string(), "{body}");
+        let far = app.get("/api/v1/stats/summary?year=2101").await;
+        json_error(&far, StatusCode::UNPROCESSABLE_ENTITY, "a year past 2100");
+        let post = app
+            .send(
+                axum::http::Request::post("/api/v1/organizations")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        json_error(&post, StatusCode::METHOD_NOT_ALLOWED, "POST to a GET route");
+        // Blank parameters count as not given, as the description says.
+        for uri in [
+            "/api/v1/credit-lists?all=",
+            "/api/v1/organizations?kind=&grade=&per_page=",
+            "/api/v1/inspection/figures?year=&area=",
+        ] {
+            assert_eq!(app.get(uri).await.status, StatusCode::OK, "{uri}");
+        }
+        assert_eq!(
+            app.get("/api/v1/credit-lists?all=maybe").await.status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        // Chinese labels are accepted where codes are, and the description lists both.
+        let by_label = app.get("/api/v1/organizations?kind=社会团体").await.json();
+        let by_code = app
+            .get("/api/v1/organizations?kind=social_group")
+            .await
+            .json();
+        assert_eq!(by_label["total"], by_code["total"]);
+        let doc = app.get("/api/v1/openapi.json").await.json();
+        let kinds = doc["paths"]["/api/v1/organizations"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "kind")
+            .unwrap()["schema"]["anyOf"][0]["enum"]
+            .clone();
+        assert!(
+            kinds.as_array().unwrap().iter().any(|k| k == "社会团体"),
+            "{kinds}"
+        );
+        assert!(
+            doc["paths"]["/api/v1/changes"]["get"]["responses"]["400"].is_object(),
+            "400 is documented"
+        );
+    }
+);

@@ -4,6 +4,7 @@
 
 use crate::app::AppState;
 use crate::error::Result;
+use crate::registry::{Grade, OrgKind, OrgStatus};
 use crate::web::{Layout, PageCtx, page};
 use askama::Template;
 use axum::Json;
@@ -11,8 +12,18 @@ use axum::extract::State;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-/// A query or path parameter: name, where, description, schema.
+/// Text that is empty or only whitespace (as Rust's `char::is_whitespace` has it).
+const BLANK: &str =
+    r"^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
+
+/// A query or path parameter: name, where, description, schema. A query parameter given
+/// blank (`?kind=`, as an HTML form sends it) counts as not given, so its schema allows that.
 fn param(name: &str, place: &str, description: &str, schema: Value) -> Value {
+    let schema = if place == "query" {
+        json!({"anyOf": [schema, {"type": "string", "pattern": BLANK}]})
+    } else {
+        schema
+    };
     json!({
         "name": name,
         "in": place,
@@ -30,6 +41,17 @@ fn integer() -> Value {
     json!({"type": "integer", "minimum": 1})
 }
 
+/// A year a query may name.
+fn year() -> Value {
+    let years = crate::clock::QUERY_YEARS;
+    json!({"type": "integer", "minimum": years.start(), "maximum": years.end()})
+}
+
+/// A division code: district (6 digits), street (9) or community (12).
+fn division() -> Value {
+    json!({"type": "string", "pattern": "^[0-9]{6}([0-9]{3}){0,2}$"})
+}
+
 fn error_responses() -> Value {
     let error = json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     let described = |what: &str| {
@@ -38,6 +60,7 @@ fn error_responses() -> Value {
         e
     };
     json!({
+        "400": described("The query string cannot be read (a parameter given twice, or malformed)."),
         "401": described("The bearer token is unknown, expired or revoked."),
         "404": described("No such record in the caller's scope."),
         "422": described("A parameter is wrong; `fields` names each one."),
@@ -57,8 +80,8 @@ fn filters() -> Vec<Value> {
         param(
             "kind",
             "query",
-            "Kind of organization.",
-            json!({"type": "string", "enum": ["social_group", "private_non_enterprise", "foundation", "community"]}),
+            "Kind of organization (machine name or Chinese label).",
+            json!({"type": "string", "enum": OrgKind::spellings()}),
         ),
         param(
             "domain",
@@ -70,19 +93,19 @@ fn filters() -> Vec<Value> {
             "area",
             "query",
             "Division code; includes everything below it.",
-            text(),
+            division(),
         ),
         param(
             "status",
             "query",
-            "Registration status.",
-            json!({"type": "string", "enum": ["preparing", "active", "abnormal", "deregistered", "revoked"]}),
+            "Registration status (machine name or Chinese label).",
+            json!({"type": "string", "enum": OrgStatus::spellings()}),
         ),
         param(
             "grade",
             "query",
-            "Evaluation grade.",
-            json!({"type": "string", "enum": ["1A", "2A", "3A", "4A", "5A"]}),
+            "Evaluation grade (1A–5A, or AAAAA-style).",
+            json!({"type": "string", "enum": Grade::spellings()}),
         ),
     ]
 }
@@ -95,8 +118,8 @@ pub fn document() -> Value {
         param(
             "per_page",
             "query",
-            "Rows per page (at most 100, default 20).",
-            json!({"type": "integer", "minimum": 1, "maximum": 100}),
+            "Rows per page (default 20; more than 100 gives 100).",
+            integer(),
         ),
         param(
             "sort",
@@ -229,7 +252,7 @@ pub fn document() -> Value {
             }},
             "/api/v1/areas/{code}": {"get": {
                 "summary": "One area with its path and children",
-                "parameters": [param("code", "path", "Division code.", text())],
+                "parameters": [param("code", "path", "Division code.", division())],
                 "responses": {"200": {"description": "The area.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Area"}}}}},
             }},
             "/api/v1/credit-lists": {"get": {
@@ -243,57 +266,57 @@ pub fn document() -> Value {
             "/api/v1/inspection/figures": {"get": {
                 "summary": "Annual-inspection figures of a year for an area subtree",
                 "parameters": [
-                    param("year", "query", "Report year (default: last year of the business date).", integer()),
-                    param("area", "query", "Division code of the area (default: the whole district).", text()),
+                    param("year", "query", "Report year (default: last year of the business date).", year()),
+                    param("area", "query", "Division code of the area (default: the whole district).", division()),
                 ],
                 "responses": {"200": {"description": "Due, filed on time and late, overdue, results, inspection rate (filed ÷ due) and pass rate (passed ÷ reviewed), organizations listed now.", "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},
             "/api/v1/network": {"get": {
                 "summary": "The four-level network of an area and each child area (aggregates)",
-                "parameters": [param("area", "query", "Division code (default: the district).", text())],
+                "parameters": [param("area", "query", "Division code (default: the district).", division())],
                 "responses": {"200": {"description": "Organizations by kind, federations and their members, communities and those with a liaison point, for the area and each child; organizations located at the area itself.", "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},
             "/api/v1/party/summary": {"get": {
                 "summary": "Party-building aggregate counts of an area (党建信息, no names)",
                 "parameters": [
-                    param("area", "query", "Division code (default: the district).", text()),
-                    param("year", "query", "Funding and assessment year (default: last year of the business date).", integer()),
+                    param("area", "query", "Division code (default: the district).", division()),
+                    param("year", "query", "Funding and assessment year (default: last year of the business date).", year()),
                 ],
                 "responses": {"200": {"description": "Party organizations by form (independent, joint, affiliated, dispatched), instructors, organizations and their coverage (own, joint, instructor, uncovered), and the year's funding: budget and paid, in yuan and fen; and the year's standardisation assessments counted per result band (assessed, excellent, good, pass, fail).", "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},
             "/api/v1/stats/summary": {"get": {
                 "summary": "The district's figures (SPEC §4) for an area and year, counted from the records",
                 "parameters": [
-                    param("area", "query", "Division code (default: the district).", text()),
-                    param("year", "query", "Year (default: last year of the business date); registry counts are as of its last day.", integer()),
+                    param("area", "query", "Division code (default: the district).", division()),
+                    param("year", "query", "Year (default: last year of the business date); registry counts are as of its last day.", year()),
                 ],
                 "responses": {"200": {"description": "organizations_total, registered_total, social_groups, private_non_enterprise_units, foundations, filed_community_orgs, party_orgs_independent, party_branches_joint, party_instructors, party_funding_yuan, federations, communities_total, communities_with_liaison_point, direct_registrations, inspection_rate, inspection_pass_rate (fractions 0–1), organizations_evaluated, social_workers, professionals, incubated_graduated, incubating, venture_budget_yuan, venture_domains, venture_proposals, venture_funded, volunteer_hours, donations_yuan.", "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},
             "/api/v1/talent/summary": {"get": {
                 "summary": "Social workers, professionals and training of an area (社工与培训, aggregates)",
                 "parameters": [
-                    param("area", "query", "Division code (default: the district).", text()),
-                    param("year", "query", "Training year (default: last year of the business date).", integer()),
+                    param("area", "query", "Division code (default: the district).", division()),
+                    param("year", "query", "Training year (default: last year of the business date).", year()),
                 ],
                 "responses": {"200": {"description": "On the business date: live organizations, social workers and professionals in post, social workers the 1:N ratio needs (N = organizations_per_social_worker), organizations without a social worker, social workers over their load; for the year: training sessions held, attendances, organizations trained and training hours received by the area's organizations.", "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},
             "/api/v1/volunteers/summary": {"get": {
                 "summary": "Volunteer hours, donations and beneficiaries of an area (aggregates, no names)",
                 "parameters": [
-                    param("area", "query", "Division code (default: the district).", text()),
-                    param("year", "query", "Year of service, donation and enrolment (default: all years).", integer()),
+                    param("area", "query", "Division code (default: the district).", division()),
+                    param("year", "query", "Year of service, donation and enrolment (default: all years).", year()),
                 ],
                 "responses": {"200": {"description": "volunteer_hours: verified service hours only (recorded or confirmed hours are unverified_hours and never counted); volunteers, active_volunteers, verified_records, domains and hours_by_domain; donations_yuan: money and valued goods raised (donations_received_yuan), donations_given_yuan, donations (records); beneficiaries enrolled; service_bases.", "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},
             "/api/v1/incubation/summary": {"get": {
                 "summary": "Incubation figures of an area (三级孵化体系, no names)",
-                "parameters": [param("area", "query", "Division code (default: the district).", text())],
+                "parameters": [param("area", "query", "Division code (default: the district).", division())],
                 "responses": {"200": {"description": "Incubators and their places, stays graduated (出壳), in incubation and exited, micro-subsidies in fen and yuan; by level (district park, functional-area incubator, street centre) and by child area. Counted from the stays.", "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},
             "/api/v1/funding/summary": {"get": {
                 "summary": "Venture philanthropy and support funds: a year's published rounds counted from the records (公益创投, no applicant names)",
                 "parameters": [
-                    param("year", "query", "Round year (default: last year of the business date).", integer()),
+                    param("year", "query", "Round year (default: last year of the business date).", year()),
                 ],
                 "responses": {"200": {"description": "`venture`: the venture-philanthropy round's budget (yuan), domains, proposals, funded and granted (yuan); `rounds`: every published round of the year with kind, budget, domains, proposals, passed, funded, granted, matching and paid (yuan), actual beneficiaries and counted outputs.", "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},

@@ -501,7 +501,7 @@ async fn file_objection(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct CalendarQuery {
-    year: Option<i64>,
+    year: String,
     area: String,
     filing: String,
 }
@@ -549,7 +549,7 @@ async fn staff_calendar(
     let mut c = conn.conn();
     let today = crate::clock::today(&mut c).await?;
     let rules = Rules::load(&mut c).await?;
-    let year = q.year.unwrap_or(i64::from(today.year()) - 1);
+    let year = i64::from(crate::clock::report_year(&q.year, today)?);
     let area = area_of(&mut c, &q.area).await?;
     let lines = store::calendar(&mut c, &scope, year, area, None, &rules, today).await?;
     let figures = Figures::of(&lines);
@@ -1117,7 +1117,8 @@ async fn decide_objection(
 #[serde(default)]
 struct ApiListQuery {
     list: String,
-    all: bool,
+    /// `true` for ended listings too; blank or `false` for those in force.
+    all: String,
 }
 
 /// `GET /api/v1/credit-lists?list=abnormal|serious&all=true`: listings in force (or all),
@@ -1133,8 +1134,13 @@ async fn api_credit_lists(
                 .ok_or_else(|| Error::field("list", Msg::new("error.field.choice")))?,
         ),
     };
+    let all = match q.all.trim() {
+        "" | "false" => false,
+        "true" => true,
+        _ => return Err(Error::field("all", Msg::new("error.field.choice"))),
+    };
     let mut conn = app.db.acquire().await?;
-    let rows = credit::search(&mut conn.conn(), &Scope::Public, list, !q.all, 10_000).await?;
+    let rows = credit::search(&mut conn.conn(), &Scope::Public, list, !all, 10_000).await?;
     let items: Vec<serde_json::Value> = rows.iter().map(listing_json).collect();
     Ok(Json(serde_json::json!({ "total": items.len(), "items": items })).into_response())
 }
@@ -1158,7 +1164,7 @@ pub fn listing_json(l: &ListingRow) -> serde_json::Value {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct FiguresQuery {
-    year: Option<i64>,
+    year: String,
     area: String,
 }
 
@@ -1172,7 +1178,7 @@ async fn api_figures(
     let mut c = conn.conn();
     let today = crate::clock::today(&mut c).await?;
     let rules = Rules::load(&mut c).await?;
-    let year = q.year.unwrap_or(i64::from(today.year()) - 1);
+    let year = i64::from(crate::clock::report_year(&q.year, today)?);
     let area = area_of(&mut c, &q.area).await?;
     let lines = store::calendar(&mut c, &Scope::All, year, area, None, &rules, today).await?;
     let figures = Figures::of(&lines);

@@ -50,6 +50,11 @@ macro_rules! labelled_enum {
                 match self { $($name::$variant => $code,)+ }
             }
 
+            /// Every spelling [`Self::parse`] accepts: machine names, then Chinese labels.
+            pub fn spellings() -> Vec<&'static str> {
+                vec![$($code,)+ $($zh,)+]
+            }
+
             /// Parses a machine name or a Chinese label.
             pub fn parse(s: &str) -> Option<$name> {
                 let s = s.trim();

@@ -74,7 +74,7 @@ fn year_of(value: &str) -> Result<Option<i32>> {
         y => y
             .parse::<i32>()
             .ok()
-            .filter(|y| (2000..=2100).contains(y))
+            .filter(|y| crate::clock::QUERY_YEARS.contains(y))
             .map(Some)
             .ok_or_else(|| Error::field("year", Msg::new("error.field.choice"))),
     }
