@@ -15,7 +15,8 @@
 //!   `password_policy_and_change_end_other_sessions`.
 //! - Cookie flags and sign-out (`the_session_cookie_is_http_only_same_site_and_secure_over_https`).
 //! - Security headers and caching (`every_kind_of_answer_carries_the_security_headers`).
-//! - Audit of refusals: permissions, failed sign-ins (`refusals_are_audited_with_who_and_where`);
+//! - Audit of refusals: permissions, failed sign-ins (`refusals_are_audited_with_who_and_where`),
+//!   revoked and expired API tokens (`a_refused_api_token_answers_401_as_documented_and_is_audited`);
 //!   the count of `denied` entries for settings: tests/auth.rs
 //!   `settings_take_effect_on_their_date_and_are_audited`; the chain detecting an edited row:
 //!   `tampering_with_one_audit_row_is_found_at_that_row`.
@@ -900,6 +901,117 @@ db_test!(refusals_are_audited_with_who_and_where, |t| async move {
         );
     }
 });
+
+db_test!(
+    a_refused_api_token_answers_401_as_documented_and_is_audited,
+    |t| async move {
+        let make = |name: &'static str, expires: Option<i64>| async move {
+            let mut tx = t.db.begin().await.unwrap();
+            let made = shezu::auth::tokens::create(
+                &mut tx.conn(),
+                &shezu::audit::Actor::system("test"),
+                Utc::now(),
+                name,
+                &[shezu::auth::tokens::TokenScope::Public],
+                None,
+                expires.map(|d| Utc::now() + Duration::days(d)),
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            made
+        };
+        let (revoked_id, revoked) = make("区税务局", None).await;
+        let (expired_id, expired) = make("区人社局", Some(-1)).await;
+        let mut tx = t.db.begin().await.unwrap();
+        shezu::auth::tokens::revoke(
+            &mut tx.conn(),
+            &shezu::audit::Actor::system("test"),
+            Utc::now(),
+            revoked_id,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let app = t.app();
+        let call = |authorization: String, lang: &'static str| {
+            let app = app.clone();
+            async move {
+                app.get_with(
+                    &format!("/api/v1/organizations?lang={lang}"),
+                    &[("authorization", &authorization)],
+                )
+                .await
+            }
+        };
+        let seq = audit_seq(t).await;
+        for (authorization, audited) in [
+            (
+                format!("Bearer {revoked}"),
+                Some((revoked_id, "区税务局", "revoked")),
+            ),
+            (
+                format!("Bearer {expired}"),
+                Some((expired_id, "区人社局", "expired")),
+            ),
+            ("Bearer shz_not_a_token".to_owned(), None),
+            (format!("Basic {revoked}"), None),
+        ] {
+            let before = audit_seq(t).await;
+            for (lang, message) in [("zh", "请先登录。"), ("en", "Please sign in first.")] {
+                let res = call(authorization.clone(), lang).await;
+                assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{authorization}");
+                assert!(
+                    res.headers[header::CONTENT_TYPE]
+                        .to_str()
+                        .unwrap()
+                        .starts_with("application/json")
+                );
+                // The documented error shape (`components.schemas.Error`): these two keys only.
+                assert_eq!(
+                    res.json(),
+                    serde_json::json!({"error": message, "fields": {}}),
+                    "{authorization}"
+                );
+            }
+            let written = audit_seq(t).await - before;
+            match audited {
+                Some((id, name, reason)) => {
+                    assert_eq!(written, 2, "{authorization}: each refusal is audited");
+                    let mut c = t.db.acquire().await.unwrap();
+                    let entry: (String, String, String, Option<i64>, String, Option<String>) =
+                        Sql::new("select actor, action, entity, entity_id, summary, ip from audit_log order by seq desc limit 1")
+                            .fetch_one(&mut c.conn())
+                            .await
+                            .unwrap();
+                    assert_eq!(
+                        entry,
+                        (
+                            format!("token:{name}"),
+                            "denied".to_owned(),
+                            "api_token".to_owned(),
+                            Some(id),
+                            reason.to_owned(),
+                            Some("127.0.0.1".to_owned()),
+                        )
+                    );
+                }
+                // A secret no token has writes nothing: guessing cannot fill the log.
+                None => assert_eq!(written, 0, "{authorization}"),
+            }
+        }
+        assert_eq!(audit_seq(t).await, seq + 4);
+        // Neither refused token was marked as used.
+        assert_eq!(
+            count(
+                t,
+                "select count(*) from api_tokens where last_used_at is not null"
+            )
+            .await,
+            0
+        );
+    }
+);
 
 db_test!(
     a_locked_account_stays_locked_for_its_whole_window,
