@@ -72,10 +72,17 @@ pub async fn page_context(mut req: Request, next: Next) -> Response {
     response
 }
 
-/// Adds the security headers every answer carries (HSTS when served over HTTPS).
+/// Adds the security headers every answer carries (HSTS when served over HTTPS); an answer to a
+/// request with credentials (session cookie or bearer token) is never stored by a cache unless
+/// its handler chose a policy.
 pub async fn security_headers(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let credentials = cookie(req.headers(), SESSION_COOKIE).is_some()
+        || req.headers().contains_key(header::AUTHORIZATION);
     let mut response = next.run(req).await;
     let h = response.headers_mut();
+    if credentials && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if app.settings.secure_cookies {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,

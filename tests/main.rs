@@ -30,6 +30,7 @@ mod registry;
 mod schema;
 mod scope;
 mod search;
+mod security;
 mod servers;
 mod stats;
 mod stats_desk;

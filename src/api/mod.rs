@@ -78,10 +78,20 @@ impl FromRequestParts<AppState> for ApiCaller {
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(ApiError(Error::Unauthorized))?;
+        let now = chrono::Utc::now();
         let mut conn = app.db.acquire().await?;
-        match tokens::authenticate(&mut conn.conn(), secret, chrono::Utc::now()).await? {
-            Some(caller) => Ok(ApiCaller::Token(caller)),
-            None => Err(ApiError(Error::Unauthorized)),
+        match tokens::authenticate(&mut conn.conn(), secret, now).await? {
+            tokens::Bearer::Valid(caller) => Ok(ApiCaller::Token(caller)),
+            // A real token that may no longer be used: someone still holds it, so it is audited.
+            tokens::Bearer::Refused(token) => {
+                drop(conn);
+                let ip = parts.extensions.get::<PeerIp>().and_then(|p| p.0.clone());
+                let mut tx = app.db.begin().await?;
+                token.audit(&mut tx.conn(), now, ip).await?;
+                tx.commit().await?;
+                Err(ApiError(Error::Unauthorized))
+            }
+            tokens::Bearer::Unknown => Err(ApiError(Error::Unauthorized)),
         }
     }
 }

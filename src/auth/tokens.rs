@@ -168,22 +168,70 @@ pub async fn revoke(conn: &mut Conn<'_>, actor: &Actor, at: Timestamp, id: i64) 
     Ok(())
 }
 
-/// The caller a bearer secret stands for, if the token exists, is not revoked and has not
-/// expired; its last use is recorded.
-pub async fn authenticate(
-    conn: &mut Conn<'_>,
-    secret: &str,
-    now: Timestamp,
-) -> Result<Option<TokenCaller>> {
+/// What a bearer secret stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bearer {
+    /// A token that may be used.
+    Valid(TokenCaller),
+    /// A token that exists but was revoked or has expired.
+    Refused(RefusedToken),
+    /// No token has this secret.
+    Unknown,
+}
+
+/// A token refused because it was revoked or has expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedToken {
+    /// Token id.
+    pub id: i64,
+    /// Token name.
+    pub name: String,
+    /// `revoked` or `expired`.
+    pub reason: &'static str,
+}
+
+impl RefusedToken {
+    /// Records the refusal in the audit log, as the token (`token:NAME`) from `ip`.
+    pub async fn audit(
+        &self,
+        conn: &mut Conn<'_>,
+        at: Timestamp,
+        ip: Option<String>,
+    ) -> Result<()> {
+        let actor = Actor {
+            name: format!("token:{}", self.name),
+            user_id: None,
+            ip,
+        };
+        let entry = NewEntry::of("denied", "api_token", Some(self.id), self.reason);
+        append(conn, at, &actor, entry).await?;
+        Ok(())
+    }
+}
+
+/// What a bearer secret stands for: a usable token (its last use is recorded), one that was
+/// revoked or has expired, or nothing.
+pub async fn authenticate(conn: &mut Conn<'_>, secret: &str, now: Timestamp) -> Result<Bearer> {
     let Some(row) = Sql::new(&format!("{TOKEN_SELECT} where token_hash = $1"))
         .arg(secret_hash(secret.trim()))
         .fetch_optional::<TokenRow>(conn)
         .await?
     else {
-        return Ok(None);
+        return Ok(Bearer::Unknown);
     };
-    if row.revoked || row.expires_at.is_some_and(|e| e <= now) {
-        return Ok(None);
+    let refused = if row.revoked {
+        Some("revoked")
+    } else if row.expires_at.is_some_and(|e| e <= now) {
+        Some("expired")
+    } else {
+        None
+    };
+    if let Some(reason) = refused {
+        return Ok(Bearer::Refused(RefusedToken {
+            id: row.id,
+            name: row.name,
+            reason,
+        }));
     }
     Sql::new("update api_tokens set last_used_at = $1 where id = $2")
         .arg(now)
@@ -197,7 +245,7 @@ pub async fn authenticate(
         (true, None) => Scope::All,
         (false, _) => Scope::Public,
     };
-    Ok(Some(TokenCaller {
+    Ok(Bearer::Valid(TokenCaller {
         id: row.id,
         name: row.name,
         scope,
