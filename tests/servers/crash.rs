@@ -31,11 +31,18 @@
 //! - no client got an answer other than the one its request should get (or none).
 //!
 //! After the restart, an approval or rejection that was in flight at the kill is sent again,
-//! once, with the version it was sent with: it is applied (it had not committed) or refused as
-//! stale (it had), never applied twice. Each run imports its own file; after the last run every
-//! import a kill interrupted is run again to the end: exactly each file's rows, no duplicates.
-//! `SHEZU_CRASH_RUNS` kill cycles per database (default 3 in the suite; `scripts/crash-test`
-//! runs 100), at moments drawn from `SHEZU_CRASH_SEED` (printed, so a failure can be replayed).
+//! once, with the version it was sent with: it is applied (it had not committed) or refused with
+//! the application's conflict message (it had), never applied twice. Each run imports its own
+//! file; after the last run every import a kill interrupted is run again to the end: exactly
+//! each file's rows, no duplicates. `SHEZU_CRASH_RUNS` kill cycles per database (default 3 in
+//! the suite; `scripts/crash-test` runs 100), at moments drawn from `SHEZU_CRASH_SEED` (printed,
+//! so a failure can be replayed). The server and the import run `SHEZU_TEST_BIN` when set.
+//!
+//! Each new invariant was seen to fail, within a run or two, under a temporary mutation of the
+//! code it guards: an approval's registry half in a second transaction; a retried approval
+//! applied again; a review's audit entry in a second transaction; the budget check skipped; a
+//! grant's adjustment record in a second transaction; the answer sent before the commit (a
+//! review, a grant, an approval).
 
 mod approvals;
 mod funding;
@@ -79,7 +86,7 @@ fn import_file(dir: &std::path::Path, run: usize) -> std::path::PathBuf {
 }
 
 fn start_import(path: &std::path::Path, url: &str) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_shezu"))
+    Command::new(super::binary())
         .args(["import", "organizations", path.to_str().unwrap()])
         .args(["--database", url])
         .env("SHEZU_LOG", "error")

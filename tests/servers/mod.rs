@@ -14,6 +14,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// The `shezu` binary these tests start: `SHEZU_TEST_BIN` when set (a private copy, so that a
+/// long campaign is not switched to another build in a shared target directory midway),
+/// otherwise the one cargo built with the tests.
+pub fn binary() -> String {
+    std::env::var("SHEZU_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_shezu").to_owned())
+}
+
 /// A running `shezu serve`, killed when dropped.
 pub struct Server {
     /// `127.0.0.1:PORT`.
@@ -33,7 +40,7 @@ impl Server {
     /// [`Server::start`] with more environment variables (after the defaults, so they win).
     pub fn start_with(database: &str, read_database: Option<&str>, env: &[(&str, &str)]) -> Server {
         let dumps = tempfile::tempdir().expect("dump dir");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_shezu"));
+        let mut command = Command::new(binary());
         command
             .args(["serve", "--addr", "127.0.0.1:0", "--database", database])
             .arg("--dump-dir")

@@ -31,7 +31,8 @@ struct State {
     decided: HashMap<i64, &'static str>,
     /// Decisions sent and not answered when the server died: (id, version, action).
     in_flight: Vec<(i64, i64, &'static str)>,
-    /// In-flight decisions sent again after a restart: applied by the retry, refused as stale.
+    /// In-flight decisions sent again after a restart: applied by the retry, refused as a
+    /// conflict.
     retried: (usize, usize),
 }
 
@@ -100,15 +101,20 @@ impl Approvals {
     }
 
     /// Sends every decision left in flight by the last kill again, once: it is applied now (it
-    /// had not committed) or refused as stale (it had); never applied twice (`check` counts the
-    /// organizations).
+    /// had not committed) or refused as a conflict (it had); never applied twice (`check`
+    /// counts the organizations and their party-coverage tasks).
     pub fn retry(&self, server: &Server, context: &str) {
         let in_flight = std::mem::take(&mut self.0.lock().unwrap().in_flight);
         if in_flight.is_empty() {
             return;
         }
         let session = server.sign_in(APPROVER);
-        let stale = Lang::Zh.t("application.error.stale");
+        // The conflicts an application's transition answers with: changed since, or no
+        // longer in a state that allows it.
+        let conflicts = [
+            Lang::Zh.t("application.error.stale"),
+            Lang::Zh.t("application.error.not_in_state"),
+        ];
         for (id, version, action) in in_flight {
             let reply = session
                 .try_post(
@@ -123,9 +129,9 @@ impl Approvals {
             let mut s = self.0.lock().unwrap();
             match reply.status {
                 303 => s.retried.0 += 1,
-                409 if reply.body.contains(stale) => s.retried.1 += 1,
+                409 if conflicts.iter().any(|m| reply.body.contains(m)) => s.retried.1 += 1,
                 status => panic!(
-                    "retry of {action} #{id} after the restart: {status}, neither applied nor refused as stale: {} ({context})",
+                    "retry of {action} #{id} after the restart: {status}, neither applied nor refused as a conflict: {} ({context})",
                     reply.body
                 ),
             }
@@ -355,12 +361,12 @@ impl Approvals {
     }
 
     /// Submissions acknowledged, approvals and rejections acknowledged, retries applied and
-    /// refused as stale.
+    /// refused as a conflict.
     pub fn summary(&self) -> String {
         let s = self.0.lock().unwrap();
         let approved = s.decided.values().filter(|v| **v == "approved").count();
         format!(
-            "{} applications submitted, {approved} approved and {} rejected, {} decisions in flight at a kill sent again ({} applied by the retry, {} refused as already decided)",
+            "{} applications submitted, {approved} approved and {} rejected, {} decisions in flight at a kill sent again ({} applied by the retry, {} refused as a conflict)",
             s.submitted,
             s.decided.len() - approved,
             s.retried.0 + s.retried.1,

@@ -219,9 +219,9 @@ impl Grants {
                 "(select coalesce(sum(p.granted_fen), 0) from funding_proposals p where p.round_id = r.id) > r.budget_fen",
             ),
             (
-                "a grant is not its proposal's last adjustment",
-                "funding_proposals p",
-                "exists (select 1 from funding_adjustments a where a.proposal_id = p.id) and coalesce(p.granted_fen, -1) <> coalesce((select a.amount_fen from funding_adjustments a where a.proposal_id = p.id order by a.id desc limit 1), -1)",
+                "a grant is not its proposal's last adjustment (none: no grant, unless the round's allocation made it)",
+                "funding_proposals p join funding_rounds r on r.id = p.round_id",
+                "coalesce(p.granted_fen, -1) <> coalesce((select a.amount_fen from funding_adjustments a where a.proposal_id = p.id order by a.id desc limit 1), -1) and (r.allocated_at is null or exists (select 1 from funding_adjustments a where a.proposal_id = p.id and a.adjusted_at >= r.allocated_at))",
             ),
             (
                 "a grant above its request",
