@@ -16,11 +16,11 @@
 //! - no half-applied action: the import's rows are all there or none are; an application is
 //!   approved exactly when it has its organization — exactly one of its name and area, with
 //!   its party-coverage task — and no organization or task comes from one not approved; an
-//!   application's events are one per version step, its state its last event's, its
-//!   transitions and documents each one audit entry; a report is reviewed exactly when it has
-//!   a result, its audit entries are one per version and the last is what its state says; a
-//!   proposal's grant is its last adjustment, each adjustment one audit entry, and no request
-//!   wrote more than one adjustment;
+//!   application's version steps are its events (and form edits), its state its last event's,
+//!   its transitions and documents each one audit entry; a report is reviewed exactly when it
+//!   has a result, its audit entries are one per version and the last is what its state says;
+//!   a proposal's grant is its last adjustment (none: no grant), each adjustment one audit
+//!   entry, and no request wrote more than one adjustment;
 //! - no two organizations share a name and area, or a code;
 //! - no round's grants exceed its budget, no grant exceeds its request (rounds store no
 //!   allocated or remaining figure, and inspection no tally, to compare with a recount);

@@ -315,8 +315,8 @@ impl Approvals {
                 "a.state = 'approved' and (select count(*) from party_tasks p where p.application_id = a.id and p.org_id = a.org_id) <> 1",
             ),
             (
-                "an application's events disagree with its version (one per transition)",
-                "(select count(*) from application_events e where e.application_id = a.id) <> a.version - 1",
+                "an application's version steps are not its events and form edits",
+                "(select count(*) from application_events e where e.application_id = a.id) + (select count(*) from audit_log l where l.entity = 'application' and l.entity_id = a.id and l.action = 'update') <> a.version - 1",
             ),
             (
                 "an application's state is not its last event's",
