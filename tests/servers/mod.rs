@@ -14,6 +14,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// The `shezu` binary these tests start: `SHEZU_TEST_BIN` when set (a private copy, so that a
+/// long campaign is not switched to another build in a shared target directory midway),
+/// otherwise the one cargo built with the tests.
+pub fn binary() -> String {
+    std::env::var("SHEZU_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_shezu").to_owned())
+}
+
 /// A running `shezu serve`, killed when dropped.
 pub struct Server {
     /// `127.0.0.1:PORT`.
@@ -33,7 +40,7 @@ impl Server {
     /// [`Server::start`] with more environment variables (after the defaults, so they win).
     pub fn start_with(database: &str, read_database: Option<&str>, env: &[(&str, &str)]) -> Server {
         let dumps = tempfile::tempdir().expect("dump dir");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_shezu"));
+        let mut command = Command::new(binary());
         command
             .args(["serve", "--addr", "127.0.0.1:0", "--database", database])
             .arg("--dump-dir")
@@ -204,6 +211,40 @@ impl Session {
         all.push(("_csrf", self.csrf.as_str()));
         try_http(&self.addr, "POST", path, Some(&self.cookie), Some(&all))
     }
+
+    /// `POST path` as `multipart/form-data`: `fields`, then `file` (field name, file name,
+    /// bytes); the CSRF token rides in the query string (the session guard does not read
+    /// multipart bodies). A failed connection is an error.
+    pub fn try_post_file(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, &[u8]),
+    ) -> Result<Reply, String> {
+        let boundary = "shezu-server-test-boundary-5417";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        let (name, filename, bytes) = file;
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend(bytes);
+        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let path = format!("{path}?_csrf={}", crate::common::encode(&self.csrf));
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        send(
+            &self.addr,
+            "POST",
+            &path,
+            Some(&self.cookie),
+            Some((&content_type, &body)),
+        )
+    }
 }
 
 /// An answer over the wire.
@@ -252,15 +293,31 @@ pub fn try_http(
     cookie: Option<&str>,
     form: Option<&[(&str, &str)]>,
 ) -> Result<Reply, String> {
-    let body = form
-        .map(|fields| {
-            fields
-                .iter()
-                .map(|(k, v)| format!("{}={}", crate::common::encode(k), crate::common::encode(v)))
-                .collect::<Vec<_>>()
-                .join("&")
-        })
-        .unwrap_or_default();
+    let body = form.map(|fields| {
+        fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", crate::common::encode(k), crate::common::encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    });
+    send(
+        addr,
+        method,
+        path,
+        cookie,
+        body.as_ref()
+            .map(|b| ("application/x-www-form-urlencoded", b.as_bytes())),
+    )
+}
+
+/// One request with an optional body of the given content type; see [`try_http`].
+fn send(
+    addr: &str,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    body: Option<(&str, &[u8])>,
+) -> Result<Reply, String> {
     let mut stream = TcpStream::connect(addr).map_err(|e| format!("cannot reach shezu: {e}"))?;
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
@@ -269,12 +326,15 @@ pub fn try_http(
     if let Some(c) = cookie {
         head.push_str(&format!("Cookie: {c}\r\n"));
     }
-    if form.is_some() {
-        head.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+    if let Some((content_type, _)) = body {
+        head.push_str(&format!("Content-Type: {content_type}\r\n"));
     }
+    let body = body.map_or(&[][..], |(_, b)| b);
     head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut request = head.into_bytes();
+    request.extend_from_slice(body);
     stream
-        .write_all(format!("{head}{body}").as_bytes())
+        .write_all(&request)
         .map_err(|e| format!("send request: {e}"))?;
     let mut raw = Vec::new();
     stream
