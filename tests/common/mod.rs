@@ -381,6 +381,26 @@ macro_rules! demo_test {
     };
 }
 
+/// The boundary of the multipart bodies tests send.
+pub const MULTIPART_BOUNDARY: &str = "shezu-test-boundary-7355608";
+
+/// A `multipart/form-data` body: text `fields`, then `file` (field name, file name, bytes).
+pub fn multipart_body(fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> Vec<u8> {
+    let boundary = MULTIPART_BOUNDARY;
+    let mut body: Vec<u8> = Vec::new();
+    for (k, v) in fields {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    let (name, filename, bytes) = file;
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    body.extend(bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
+}
+
 /// The password of every account the tests create.
 pub const PASSWORD: &str = "test-password-2014";
 
@@ -549,20 +569,8 @@ impl TestApp {
         fields: &[(&str, &str)],
         file: (&str, &str, &[u8]),
     ) -> Answer {
-        let boundary = "shezu-test-boundary-7355608";
-        let mut body: Vec<u8> = Vec::new();
-        for (k, v) in fields {
-            body.extend(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
-                )
-                .as_bytes(),
-            );
-        }
-        let (name, filename, bytes) = file;
-        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-        body.extend(bytes);
-        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let boundary = MULTIPART_BOUNDARY;
+        let body = multipart_body(fields, file);
         let uri = match &self.csrf {
             Some(token) => format!("{uri}?_csrf={token}"),
             None => uri.to_owned(),

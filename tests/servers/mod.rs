@@ -221,20 +221,8 @@ impl Session {
         fields: &[(&str, &str)],
         file: (&str, &str, &[u8]),
     ) -> Result<Reply, String> {
-        let boundary = "shezu-server-test-boundary-5417";
-        let mut body = Vec::new();
-        for (k, v) in fields {
-            body.extend(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
-                )
-                .as_bytes(),
-            );
-        }
-        let (name, filename, bytes) = file;
-        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-        body.extend(bytes);
-        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let boundary = crate::common::MULTIPART_BOUNDARY;
+        let body = crate::common::multipart_body(fields, file);
         let path = format!("{path}?_csrf={}", crate::common::encode(&self.csrf));
         let content_type = format!("multipart/form-data; boundary={boundary}");
         send(
