@@ -220,7 +220,7 @@ pub(crate) fn column_of(header: &str) -> Option<&'static str> {
 pub(crate) fn cell(raw: &str) -> &str {
     let t = raw.trim();
     match t.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        Some(rest) if rest.starts_with(super::open_data::FORMULA_STARTS) => rest,
         _ => t,
     }
 }
