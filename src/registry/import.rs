@@ -48,7 +48,14 @@ impl<R: BufRead> CsvRecords<R> {
             let mut any = false;
             loop {
                 self.buf.clear();
-                if self.input.read_line(&mut self.buf)? == 0 {
+                let read = self.input.read_line(&mut self.buf).map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::InvalidData {
+                        super::records::unreadable_line(self.line)
+                    } else {
+                        e
+                    }
+                })?;
+                if read == 0 {
                     if !any {
                         return Ok(None);
                     }
