@@ -94,6 +94,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::metrics::measure,
         ))
+        .layer(middleware::from_fn(crate::web::readable_input))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::web::session,

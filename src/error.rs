@@ -119,6 +119,10 @@ pub enum Error {
     /// Too many requests from one caller; try again after this many seconds.
     #[error("rate limited")]
     TooManyRequests(u64),
+    /// The request itself cannot be read (text that is not UTF-8, control characters, a body
+    /// over the limit, a path part that is not a number…): refused with this status.
+    #[error("unreadable request")]
+    Unreadable(axum::http::StatusCode, Msg),
     /// A database failure.
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
@@ -150,6 +154,7 @@ impl Error {
             Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unreadable(status, _) => *status,
             Error::Db(_) | Error::Other(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -161,7 +166,7 @@ impl Error {
             Error::Unauthorized => Msg::new("error.unauthorized"),
             Error::Forbidden => Msg::new("error.forbidden"),
             Error::Invalid(_) => Msg::new("error.invalid"),
-            Error::Conflict(msg) => msg.clone(),
+            Error::Conflict(msg) | Error::Unreadable(_, msg) => msg.clone(),
             Error::TooManyRequests(seconds) => {
                 Msg::new("error.too_many_requests").with("seconds", *seconds)
             }

@@ -177,7 +177,7 @@ pub async fn session(State(app): State<AppState>, req: Request, next: Next) -> R
             }
         } else if let Some(user) = &user {
             let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
-                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+                return too_large().into_response();
             };
             let sent = form_urlencoded::parse(&bytes)
                 .find(|(k, _)| k == CSRF_FIELD)
@@ -197,6 +197,130 @@ pub async fn session(State(app): State<AppState>, req: Request, next: Next) -> R
         response.extensions_mut().insert(nav);
     }
     response
+}
+
+/// A form body over [`FORM_LIMIT`].
+fn too_large() -> Error {
+    Error::Unreadable(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        Msg::new("error.too_large").with("max_mb", FORM_LIMIT / 1024 / 1024),
+    )
+}
+
+/// Refuses, before any handler runs, a request whose path, query string or form body does not
+/// decode to UTF-8 text free of control characters (a NUL breaks PostgreSQL, other bytes would
+/// be stored mangled), naming the field; and answers the framework's own refusals (a path part
+/// that is not a number, a body over the limit…) with the error page or JSON error in the
+/// user's language instead of their English text.
+pub async fn readable_input(req: Request, next: Next) -> Response {
+    let json = req.uri().path().starts_with("/api/");
+    let refuse = |err: Error| {
+        let mut response = err.status().into_response();
+        response
+            .extensions_mut()
+            .insert(ErrorView::capture(&err, json));
+        response
+    };
+    let (parts, body) = req.into_parts();
+    if decoded_text(parts.uri.path().as_bytes()).is_none() {
+        return refuse(Error::Unreadable(
+            StatusCode::BAD_REQUEST,
+            Msg::new("error.garbled_path"),
+        ));
+    }
+    if let Some(field) = parts.uri.query().and_then(|q| garbled_field(q.as_bytes())) {
+        return refuse(garbled(field));
+    }
+    let form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let body = if form {
+        let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
+            return refuse(too_large());
+        };
+        if let Some(field) = garbled_field(&bytes) {
+            return refuse(garbled(field));
+        }
+        axum::body::Body::from(bytes)
+    } else {
+        body
+    };
+    let response = next.run(Request::from_parts(parts, body)).await;
+    let plain_text = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    let status = response.status();
+    if status.is_client_error() && plain_text && response.extensions().get::<ErrorView>().is_none()
+    {
+        return refuse(if status == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            Error::Unreadable(status, Msg::new("error.unreadable"))
+        });
+    }
+    response
+}
+
+/// The error naming a field that is not readable text.
+fn garbled(field: String) -> Error {
+    Error::Unreadable(
+        StatusCode::BAD_REQUEST,
+        Msg::new("error.garbled").with("field", field),
+    )
+}
+
+/// The name of the first field of a query string or form body whose name or value is not
+/// readable text (see [`decoded_text`]); an unreadable name is shown as far as it can be.
+fn garbled_field(raw: &[u8]) -> Option<String> {
+    raw.split(|&b| b == b'&').find_map(|pair| {
+        let (name, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, &[][..]),
+        };
+        match decoded_text(name) {
+            Some(_) if decoded_text(value).is_some() => None,
+            Some(name) => Some(name),
+            None => Some(
+                String::from_utf8_lossy(name)
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(40)
+                    .collect(),
+            ),
+        }
+    })
+}
+
+/// `raw` with its `%XX` escapes (and `+`, a form's space) decoded, if that is UTF-8 text with no
+/// control characters other than tabs and line breaks.
+fn decoded_text(raw: &[u8]) -> Option<String> {
+    let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match (raw[i], hex(raw.get(i + 1)), hex(raw.get(i + 2))) {
+            (b'%', Some(high), Some(low)) => {
+                bytes.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (b'+', _, _) => {
+                bytes.push(b' ');
+                i += 1;
+            }
+            (b, _, _) => {
+                bytes.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(bytes).ok().filter(|s| {
+        !s.chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    })
 }
 
 async fn resolve_session(
@@ -841,6 +965,23 @@ mod tests {
         assert_eq!(money(300_000_000, Lang::Zh), "300 万元");
         assert_eq!(money(999_999, Lang::Zh), "9,999.99 元");
         assert_eq!(money(50_000_000, Lang::En), "500,000.00 yuan");
+    }
+
+    #[test]
+    fn garbled_fields_are_named() {
+        assert_eq!(garbled_field(b"a=1&name=%E4%B8%AD+x"), None);
+        assert_eq!(garbled_field(b"a=1&b=%2&c=100%"), None);
+        for bad in ["%C0%AF", "%ED%A0%80", "%FF", "%E4%B8", "a%00b", "%01"] {
+            let body = format!("a=1&name={bad}&c=2");
+            assert_eq!(
+                garbled_field(body.as_bytes()).as_deref(),
+                Some("name"),
+                "{bad}"
+            );
+        }
+        assert_eq!(garbled_field(b"%FF=1").as_deref(), Some("%FF"));
+        assert_eq!(garbled_field(b"t=a%09b%0D%0Ac"), None);
+        assert!(decoded_text(b"/orgs/a%00b").is_none());
     }
 
     #[test]

@@ -80,7 +80,7 @@ pub async fn report(t: &TestDb, org: i64, year: i64, result: &str) {
 }
 
 /// The scored indicators of the social groups' template: (id, name, max, bonus).
-async fn leaves(t: &TestDb) -> Vec<(i64, String, i64, bool)> {
+pub async fn leaves(t: &TestDb) -> Vec<(i64, String, i64, bool)> {
     let mut c = t.db.acquire().await.unwrap();
     let (_, rows) = shezu::evaluation::store::template(&mut c.conn(), OrgKind::SocialGroup)
         .await
@@ -93,7 +93,7 @@ async fn leaves(t: &TestDb) -> Vec<(i64, String, i64, bool)> {
 }
 
 /// Form fields scoring every leaf at `percent` of its maximum (bonus 0).
-fn scores(leaves: &[(i64, String, i64, bool)], percent: i64) -> Vec<(String, String)> {
+pub fn scores(leaves: &[(i64, String, i64, bool)], percent: i64) -> Vec<(String, String)> {
     leaves
         .iter()
         .map(|(id, _, max, bonus)| {

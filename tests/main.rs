@@ -13,6 +13,7 @@ mod consult;
 mod demo;
 mod evaluation;
 mod funding;
+mod hostile;
 mod hubs;
 mod import;
 mod import_bulk;

@@ -262,8 +262,8 @@ pub fn collect_routes(dir: &std::path::Path, out: &mut Vec<String>) {
 
 /// The organizations of the test district: one in a 塘沽 community, one in 大港 street, one in
 /// the TEDA street of the development zone.
-const IN_TANGGU: &str = "甲社区书画协会";
-const IN_DAGANG: &str = "乙街道舞蹈协会";
+pub const IN_TANGGU: &str = "甲社区书画协会";
+pub const IN_DAGANG: &str = "乙街道舞蹈协会";
 pub const IN_TEDA: &str = "丙泰达志愿服务中心";
 
 /// A caller: (username, role, area, organization name); `None` role is an anonymous visitor.
@@ -347,7 +347,7 @@ pub fn gate(u: &str, allowed: bool, method: &str, ok: u16) -> u16 {
     }
 }
 
-struct District {
+pub struct District {
     ids: Vec<(&'static str, i64)>,
     /// A submitted application for a new organization in 塘沽.
     application_id: i64,
@@ -364,7 +364,7 @@ struct District {
     notices: [i64; 3],
 }
 
-async fn seed(t: &TestDb) -> District {
+pub async fn seed(t: &TestDb) -> District {
     load_areas(t).await;
     let mut tx = t.db.begin().await.unwrap();
     let mut ids = Vec::new();
@@ -564,7 +564,7 @@ async fn seed_notices(t: &TestDb) -> [i64; 3] {
     ids
 }
 
-fn id_of(d: &District, name: &str) -> i64 {
+pub fn id_of(d: &District, name: &str) -> i64 {
     d.ids.iter().find(|(n, _)| *n == name).unwrap().1
 }
 

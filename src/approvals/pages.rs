@@ -804,22 +804,30 @@ async fn upload(
         Msg::new("document.error.too_large")
             .with("max_mb", super::documents::MAX_UPLOAD_BYTES / 1024 / 1024)
     };
+    // A body cut short or not multipart is refused as such, not as too large.
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        Error::field(
+            "file",
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                Msg::new("upload.error.malformed")
+            },
+        )
+    };
     let mut doc_type = None;
     let mut file: Option<(String, Vec<u8>)> = None;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(_) => return Err(Error::field("file", too_large())),
+            Err(e) => return Err(unreadable(e)),
         };
         match field.name() {
             Some("doc_type") => doc_type = DocType::parse(&field.text().await.unwrap_or_default()),
             Some("file") => {
                 let name = clean_filename(field.file_name().unwrap_or(""));
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|_| Error::field("file", too_large()))?;
+                let bytes = field.bytes().await.map_err(unreadable)?;
                 file = Some((name, bytes.to_vec()));
             }
             _ => {}

@@ -33,6 +33,9 @@ pub struct UserRow {
     pub created_at: Timestamp,
 }
 
+/// Longest display name of an account.
+pub const DISPLAY_NAME_MAX_CHARS: usize = 100;
+
 const USER_SELECT: &str = "select id, username, display_name, password_hash, active, failed_attempts, locked_until, password_changed_at, created_at from users";
 
 /// A role grant as stored, with the names of what it is tied to.
@@ -106,6 +109,12 @@ pub async fn create_user(
     }
     if let Err(m) = super::check_password(&user.username, &user.password) {
         errors.add("password", m);
+    }
+    if user.display_name.trim().chars().count() > DISPLAY_NAME_MAX_CHARS {
+        errors.add(
+            "display_name",
+            Msg::new("error.field.too_long").with("max", DISPLAY_NAME_MAX_CHARS),
+        );
     }
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));

@@ -11,6 +11,8 @@ use crate::i18n::Msg;
 
 /// Prefix of every token, so a leaked one is recognisable in logs and scanners.
 pub const TOKEN_PREFIX: &str = "shz_";
+/// Longest name of a token.
+pub const NAME_MAX_CHARS: usize = 100;
 
 /// What a token may do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +110,11 @@ pub async fn create(
     let mut errors = FieldErrors::new();
     if name.trim().is_empty() {
         errors.add("name", Msg::new("error.field.required"));
+    } else if name.trim().chars().count() > NAME_MAX_CHARS {
+        errors.add(
+            "name",
+            Msg::new("error.field.too_long").with("max", NAME_MAX_CHARS),
+        );
     }
     if scopes.is_empty() {
         errors.add("scopes", Msg::new("error.field.required"));

@@ -231,7 +231,7 @@ pub fn lines(title: &str, labels: &[String], series: &[Series]) -> String {
             let tip = format!(
                 "<title>{} {}: {}</title>",
                 xml_escape(&line.name),
-                labels.get(i).map_or("", String::as_str),
+                xml_escape(labels.get(i).map_or("", String::as_str)),
                 v
             );
             svg.push_str(&match n % 3 {
@@ -327,5 +327,14 @@ mod tests {
                 && chart.contains("stroke-dasharray")
         );
         assert!(chart.contains("总数 2014: 2"));
+        let marked = lines(
+            "趋势",
+            &["<b>2014</b>".into()],
+            &[Series {
+                name: "总数".into(),
+                values: vec![1.0],
+            }],
+        );
+        assert!(marked.contains("&lt;b&gt;2014") && !marked.contains("<b>"));
     }
 }

@@ -48,7 +48,14 @@ impl<R: BufRead> CsvRecords<R> {
             let mut any = false;
             loop {
                 self.buf.clear();
-                if self.input.read_line(&mut self.buf)? == 0 {
+                let read = self.input.read_line(&mut self.buf).map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::InvalidData {
+                        super::records::unreadable_line(self.line)
+                    } else {
+                        e
+                    }
+                })?;
+                if read == 0 {
                     if !any {
                         return Ok(None);
                     }
@@ -220,7 +227,7 @@ pub(crate) fn column_of(header: &str) -> Option<&'static str> {
 pub(crate) fn cell(raw: &str) -> &str {
     let t = raw.trim();
     match t.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        Some(rest) if rest.starts_with(super::open_data::FORMULA_STARTS) => rest,
         _ => t,
     }
 }

@@ -155,8 +155,12 @@ impl ExportRow {
     }
 }
 
+/// First characters that make a spreadsheet read a cell as a formula (a tab or carriage
+/// return first is skipped by some, so the formula after it would run).
+pub(crate) const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
 /// One CSV line of `fields`: quoted where needed; a field that a spreadsheet would take for a
-/// formula (`=`, `+`, `-`, `@` first) is prefixed with `'` so that opening the file runs nothing.
+/// formula (see [`FORMULA_STARTS`]) is prefixed with `'` so that opening the file runs nothing.
 pub fn csv_line<'a>(fields: impl Iterator<Item = &'a str>) -> String {
     let mut line = String::new();
     for (i, field) in fields.enumerate() {
@@ -164,7 +168,7 @@ pub fn csv_line<'a>(fields: impl Iterator<Item = &'a str>) -> String {
             line.push(',');
         }
         let guarded;
-        let field = if field.starts_with(['=', '+', '-', '@']) && field.parse::<f64>().is_err() {
+        let field = if field.starts_with(FORMULA_STARTS) && field.parse::<f64>().is_err() {
             guarded = format!("'{field}");
             guarded.as_str()
         } else {
@@ -683,6 +687,10 @@ mod tests {
         assert_eq!(
             csv_line(["=1+1", "-5", "@x"].into_iter()),
             "'=1+1,-5,'@x\r\n"
+        );
+        assert_eq!(
+            csv_line(["\t=1+1", "\r=2"].into_iter()),
+            "'\t=1+1,\"'\r=2\"\r\n"
         );
         assert!(csv_header().starts_with('\u{feff}'));
         assert_eq!(

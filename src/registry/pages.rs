@@ -736,9 +736,7 @@ impl DomainForm {
             e.add("code", Msg::new("registry.error.domain_code"));
         }
         for (field, value) in [("name_zh", &self.name_zh), ("name_en", &self.name_en)] {
-            if value.trim().is_empty() {
-                e.add(field, Msg::new("error.field.required"));
-            }
+            e.required_text(field, value, super::NAME_MAX_CHARS);
         }
         let sort_order = match self.sort_order.trim() {
             "" => 1000,

@@ -198,6 +198,14 @@ async fn upload(
     let path = import_jobs::temp_path();
     let too_large =
         || Msg::new("import.upload.error.too_large").with("max_mb", MAX_UPLOAD_BYTES / 1024 / 1024);
+    // A body cut short or not multipart is refused as such, not as too large.
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            Msg::new("upload.error.malformed")
+        }
+    };
     let mut file_name = None;
     let mut head = Vec::new();
     let mut size = 0usize;
@@ -205,7 +213,7 @@ async fn upload(
         let mut field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(_) => return refuse(&ctx, kind, &path, too_large()),
+            Err(e) => return refuse(&ctx, kind, &path, unreadable(e)),
         };
         if field.name() != Some("file") {
             continue;
@@ -226,7 +234,7 @@ async fn upload(
                         .map_err(|e| Error::Other(e.to_string()))?;
                 }
                 Ok(None) => break,
-                Err(_) => return refuse(&ctx, kind, &path, too_large()),
+                Err(e) => return refuse(&ctx, kind, &path, unreadable(e)),
             }
         }
     }
@@ -273,15 +281,48 @@ async fn check_type(path: &std::path::Path, head: &[u8]) -> std::result::Result<
     if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         return Err(Msg::new("import.upload.error.xls"));
     }
-    let text = match std::str::from_utf8(head) {
-        Ok(_) => true,
-        // Cut inside a character at the 8 KiB mark: the rest up to there is text.
-        Err(e) => e.error_len().is_none(),
-    };
-    if !text || head.contains(&0) {
+    // Text has no NUL; a file starting with one is some other kind of file.
+    if head.contains(&0) {
         return Err(Msg::new("import.upload.error.type"));
     }
-    Ok(())
+    let path = path.to_owned();
+    match tokio::task::spawn_blocking(move || first_unreadable_line(&path)).await {
+        Ok(Ok(None)) => Ok(()),
+        Ok(Ok(Some(line))) => Err(Msg::new("import.error.encoding").with("line", line)),
+        _ => Err(Msg::new("import.error.unreadable")),
+    }
+}
+
+/// The first line of the text file at `path` that is not UTF-8 or holds a NUL (a CSV saved
+/// as GBK, a stray byte), if any. Blocking.
+fn first_unreadable_line(path: &std::path::Path) -> std::io::Result<Option<u64>> {
+    use std::io::Read;
+    let lines = |bytes: &[u8]| bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+    let mut file = std::fs::File::open(path)?;
+    let mut line = 1;
+    let mut pending = Vec::new();
+    let mut chunk = vec![0; 64 * 1024];
+    loop {
+        let n = file.read(&mut chunk)?;
+        if n == 0 {
+            // A character cut off by the end of the file.
+            return Ok((!pending.is_empty()).then_some(line));
+        }
+        pending.extend_from_slice(&chunk[..n]);
+        let (valid, invalid) = match std::str::from_utf8(&pending) {
+            Ok(_) => (pending.len(), false),
+            Err(e) => (e.valid_up_to(), e.error_len().is_some()),
+        };
+        if let Some(nul) = pending[..valid].iter().position(|&b| b == 0) {
+            return Ok(Some(line + lines(&pending[..nul])));
+        }
+        if invalid {
+            return Ok(Some(line + lines(&pending[..valid])));
+        }
+        line += lines(&pending[..valid]);
+        // What is left is the start of a character the next read completes.
+        pending.drain(..valid);
+    }
 }
 
 /// The template of `kind`; the organizations' has the areas the user may reach in its
