@@ -58,7 +58,7 @@ pub async fn page_context(mut req: Request, next: Next) -> Response {
         let user = response.extensions_mut().remove::<NavUser>();
         response = view.render(lang, user);
     } else if api && response.status().as_u16() >= 400 && !is_json(&response) {
-        response = ErrorView::of_bare_answer(response).await.render(lang, None);
+        response = ErrorView::of_bare_answer(&response).render(lang, None);
     }
     if let Some(chosen) = from_query {
         let value = format!(
@@ -256,13 +256,28 @@ pub async fn readable_input(req: Request, next: Next) -> Response {
     let status = response.status();
     if status.is_client_error() && plain_text && response.extensions().get::<ErrorView>().is_none()
     {
-        return refuse(if status == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large()
-        } else {
-            Error::Unreadable(status, Msg::new("error.unreadable"))
-        });
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            return refuse(too_large());
+        }
+        let text = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        let message = match duplicated_parameter(&text) {
+            Some(name) => Msg::new("api.error.duplicate_param").with("param", name),
+            None => Msg::new("error.unreadable"),
+        };
+        return refuse(Error::Unreadable(status, message));
     }
     response
+}
+
+/// The parameter a query string gave twice, from the framework's refusal text.
+fn duplicated_parameter(refusal: &str) -> Option<String> {
+    refusal
+        .split_once("duplicate field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(name, _)| name.to_owned())
 }
 
 /// The error naming a field that is not readable text.
@@ -766,23 +781,14 @@ fn is_json(response: &Response) -> bool {
 }
 
 impl ErrorView {
-    /// The JSON error for an answer the framework made before any handler ran (a query string
-    /// it could not read, a method the route does not take): same status, a catalogue message,
-    /// naming the parameter given twice when that was the fault.
-    async fn of_bare_answer(response: Response) -> ErrorView {
+    /// The JSON error for an API answer the framework made without a body of ours (a method
+    /// the route does not take; plain-text refusals are turned into errors by
+    /// [`readable_input`]): same status, a catalogue message.
+    fn of_bare_answer(response: &Response) -> ErrorView {
         let status = response.status();
-        let text = axum::body::to_bytes(response.into_body(), 4096)
-            .await
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
-        let duplicate = text
-            .split_once("duplicate field `")
-            .and_then(|(_, rest)| rest.split_once('`'))
-            .map(|(name, _)| name.to_owned());
-        let message = match (status, duplicate) {
-            (StatusCode::NOT_FOUND, _) => Msg::new("error.not_found"),
-            (StatusCode::METHOD_NOT_ALLOWED, _) => Msg::new("api.error.method"),
-            (_, Some(name)) => Msg::new("api.error.duplicate_param").with("param", name),
+        let message = match status {
+            StatusCode::NOT_FOUND => Msg::new("error.not_found"),
+            StatusCode::METHOD_NOT_ALLOWED => Msg::new("api.error.method"),
             _ => Msg::new("api.error.bad_request"),
         };
         ErrorView {
