@@ -147,6 +147,27 @@ impl TestDb {
         self.app().signed_in(username, PASSWORD).await
     }
 
+    /// The row count of every table of the schema (to show that a refused request changed
+    /// nothing).
+    pub async fn table_counts(&self) -> std::collections::BTreeMap<String, i64> {
+        let tables: std::collections::BTreeSet<String> = shezu::db::schema_columns(&self.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.table_name)
+            .collect();
+        let mut out = std::collections::BTreeMap::new();
+        let mut c = self.db.acquire().await.unwrap();
+        for table in tables {
+            let n = shezu::db::Sql::new(&format!("select count(*) from {table}"))
+                .fetch_i64(&mut c.conn())
+                .await
+                .unwrap();
+            out.insert(table, n);
+        }
+        out
+    }
+
     /// Closes the pool and drops a PostgreSQL test database.
     pub async fn cleanup(self) {
         self.db.close().await;
