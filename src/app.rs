@@ -22,6 +22,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Rate limits of the keyless public API.
     pub api_limiter: Arc<crate::api::limit::RateLimiter>,
+    /// How many refusals a minute are audited per user or token (see [`crate::auth::deny`]).
+    pub denial_audits: Arc<crate::api::limit::RateLimiter>,
     /// Request counts and latencies for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Exact totals and facet counts of the registry, in memory.
@@ -40,6 +42,9 @@ impl AppState {
         AppState {
             api_limiter: Arc::new(crate::api::limit::RateLimiter::new(
                 settings.api_requests_per_minute,
+            )),
+            denial_audits: Arc::new(crate::api::limit::RateLimiter::new(
+                crate::auth::DENIALS_AUDITED_PER_MINUTE,
             )),
             read_db: db.clone(),
             db,

@@ -88,6 +88,17 @@ pub async fn security_headers(State(app): State<AppState>, req: Request, next: N
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
+        // Served over HTTPS, no cookie (language, flash message, session) travels over plain
+        // HTTP: the flag is added here once rather than at every place that sets one.
+        let cookies: Vec<HeaderValue> = h
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(secure_cookie)
+            .collect();
+        h.remove(header::SET_COOKIE);
+        for c in cookies {
+            h.append(header::SET_COOKIE, c);
+        }
     }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -101,10 +112,24 @@ pub async fn security_headers(State(app): State<AppState>, req: Request, next: N
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
         ),
     );
     response
+}
+
+/// `cookie` with the `Secure` flag (unchanged when it already has it).
+fn secure_cookie(cookie: &HeaderValue) -> HeaderValue {
+    match cookie.to_str() {
+        Ok(text)
+            if !text
+                .split(';')
+                .any(|attr| attr.trim().eq_ignore_ascii_case("secure")) =>
+        {
+            HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or_else(|_| cookie.clone())
+        }
+        _ => cookie.clone(),
+    }
 }
 
 /// Name of the session cookie.
@@ -157,8 +182,9 @@ pub async fn session(State(app): State<AppState>, req: Request, next: Next) -> R
     let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
     let mut body = body;
     if unsafe_method && !parts.uri.path().starts_with("/api/") {
-        if !same_origin(&parts.headers) {
-            return Error::Forbidden.into_response();
+        let authority = parts.uri.authority().map(|a| a.as_str());
+        if !same_origin(&parts.headers, authority) {
+            return refuse_forgery(&app, user.as_ref(), "origin", parts.uri.path()).await;
         }
         let multipart = parts
             .headers
@@ -172,8 +198,8 @@ pub async fn session(State(app): State<AppState>, req: Request, next: Next) -> R
                 .query()
                 .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == CSRF_FIELD))
                 .map(|(_, v)| v.into_owned());
-            if sent.as_deref() != Some(user.csrf_token.as_str()) {
-                return Error::Forbidden.into_response();
+            if !csrf_matches(sent.as_deref(), &user.csrf_token) {
+                return refuse_forgery(&app, Some(user), "csrf", parts.uri.path()).await;
             }
         } else if let Some(user) = &user {
             let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
@@ -182,8 +208,8 @@ pub async fn session(State(app): State<AppState>, req: Request, next: Next) -> R
             let sent = form_urlencoded::parse(&bytes)
                 .find(|(k, _)| k == CSRF_FIELD)
                 .map(|(_, v)| v.into_owned());
-            if sent.as_deref() != Some(user.csrf_token.as_str()) {
-                return Error::Forbidden.into_response();
+            if !csrf_matches(sent.as_deref(), &user.csrf_token) {
+                return refuse_forgery(&app, Some(user), "csrf", parts.uri.path()).await;
             }
             body = axum::body::Body::from(bytes);
         }
@@ -197,6 +223,38 @@ pub async fn session(State(app): State<AppState>, req: Request, next: Next) -> R
         response.extensions_mut().insert(nav);
     }
     response
+}
+
+/// Refuses a state-changing request that did not come from our own pages (`check`: `origin`
+/// or `csrf`); when someone is signed in, the attempt made in their name is audited — it is
+/// what a cross-site forgery against them looks like.
+async fn refuse_forgery(
+    app: &AppState,
+    user: Option<&CurrentUser>,
+    check: &str,
+    path: &str,
+) -> Response {
+    let Some(user) = user else {
+        return Error::Forbidden.into_response();
+    };
+    let path: String = path.chars().take(200).collect();
+    crate::auth::deny(app, user, check, None, &path)
+        .await
+        .into_response()
+}
+
+/// True when the CSRF token sent matches the session's, compared in constant time so that the
+/// answer's timing says nothing about how much of a guess was right.
+fn csrf_matches(sent: Option<&str>, expected: &str) -> bool {
+    let Some(sent) = sent else {
+        return false;
+    };
+    sent.len() == expected.len()
+        && sent
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
 }
 
 /// A form body over [`FORM_LIMIT`].
@@ -394,32 +452,36 @@ pub fn percent_encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// A session cookie carrying `token` (or clearing it when `None`), with the flags the settings
-/// ask for.
-pub fn session_cookie(token: Option<&str>, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
+/// A session cookie carrying `token` (or clearing it when `None`); [`security_headers`] adds
+/// `Secure` when the site is served over HTTPS.
+pub fn session_cookie(token: Option<&str>) -> HeaderValue {
     let value = match token {
-        Some(t) => format!("{SESSION_COOKIE}={t}; Path=/; HttpOnly; SameSite=Lax{secure}"),
-        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+        Some(t) => format!("{SESSION_COOKIE}={t}; Path=/; HttpOnly; SameSite=Lax"),
+        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
     };
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// True when a state-changing request comes from our own pages: an `Origin` (or, failing that,
-/// `Referer`) header, when present, must name the host the request was sent to.
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
-        return true;
-    };
+/// `Referer`) header, when present, must name the host the request was sent to (the `Host`
+/// header, or under HTTP/2 the URI's authority). A source that cannot be compared with any
+/// host is refused. The scheme is not compared: behind a TLS-terminating proxy the server sees
+/// plain HTTP for pages the browser loaded over HTTPS.
+fn same_origin(headers: &HeaderMap, authority: Option<&str>) -> bool {
     let source = headers
         .get(header::ORIGIN)
         .or_else(|| headers.get(header::REFERER))
-        .and_then(|h| h.to_str().ok());
+        .map(|h| h.to_str().ok());
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or(authority);
     match source {
         None => true,
-        Some(src) => {
+        Some(None) => false,
+        Some(Some(src)) => {
             let rest = src.split_once("://").map_or(src, |(_, r)| r);
-            rest.split('/').next() == Some(host)
+            host.is_some_and(|host| rest.split('/').next() == Some(host))
         }
     }
 }
@@ -826,6 +888,13 @@ impl ErrorView {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        // The API's only credential is a bearer token (RFC 6750 §3).
+        if self.json && self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"shezu\""),
+            );
+        }
         response
     }
 
@@ -1015,16 +1084,51 @@ mod tests {
     fn same_origin_compares_hosts() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
-        assert!(same_origin(&h));
+        assert!(same_origin(&h, None));
         h.insert(
             header::ORIGIN,
             HeaderValue::from_static("http://127.0.0.1:8080"),
         );
-        assert!(same_origin(&h));
+        assert!(same_origin(&h, None));
         h.insert(
             header::ORIGIN,
             HeaderValue::from_static("https://evil.example"),
         );
-        assert!(!same_origin(&h));
+        assert!(!same_origin(&h, None));
+        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(!same_origin(&h, None));
+    }
+
+    #[test]
+    fn same_origin_without_host_uses_the_authority_or_refuses() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://shezu.example"),
+        );
+        assert!(same_origin(&h, Some("shezu.example")));
+        assert!(!same_origin(&h, Some("other.example")));
+        assert!(!same_origin(&h, None));
+        assert!(same_origin(&HeaderMap::new(), None));
+    }
+
+    #[test]
+    fn csrf_tokens_match_only_exactly() {
+        assert!(csrf_matches(Some("abc123"), "abc123"));
+        assert!(!csrf_matches(Some("abc124"), "abc123"));
+        assert!(!csrf_matches(Some("abc12"), "abc123"));
+        assert!(!csrf_matches(Some(""), "abc123"));
+        assert!(!csrf_matches(None, "abc123"));
+    }
+
+    #[test]
+    fn secure_cookie_adds_the_flag_once() {
+        let plain = HeaderValue::from_static("shezu_lang=en; Path=/; SameSite=Lax");
+        assert_eq!(
+            secure_cookie(&plain),
+            "shezu_lang=en; Path=/; SameSite=Lax; Secure"
+        );
+        let already = HeaderValue::from_static("a=b; Secure; Path=/");
+        assert_eq!(secure_cookie(&already), "a=b; Secure; Path=/");
     }
 }

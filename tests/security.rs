@@ -286,17 +286,30 @@ async fn audit_seq(t: &TestDb) -> i64 {
     count(t, "select last_seq from audit_head where id = 1").await
 }
 
-/// The row count of every table, and the audit chain's head.
+/// The row count of every table but the audit log's (a forgery in someone's name is audited:
+/// see [`forged_posts_are_refused`]).
 async fn snapshot(t: &TestDb) -> Vec<(String, i64)> {
     let counts = t.table_counts().await;
     assert!(counts.len() > 20, "{counts:?}");
-    let mut out: Vec<(String, i64)> = counts.into_iter().collect();
-    out.push(("audit_head".to_owned(), audit_seq(t).await));
-    out
+    counts
+        .into_iter()
+        .filter(|(table, _)| !table.starts_with("audit_"))
+        .collect()
 }
 
-/// Sends forged POSTs to `path` as `app`'s browser: each must be refused with 403 and write
-/// nothing to the audit log (a refusal further in, by a permission check, would).
+/// The audit entries after number `seq`: actor, action, entity, summary.
+async fn entries_since(t: &TestDb, seq: i64) -> Vec<(String, String, String, String)> {
+    let mut c = t.db.acquire().await.unwrap();
+    Sql::new("select actor, action, entity, summary from audit_log where seq > $1 order by seq")
+        .arg(seq)
+        .fetch_all(&mut c.conn())
+        .await
+        .unwrap()
+}
+
+/// Sends forged POSTs to `path` as `app`'s browser: each must be refused with 403 before any
+/// handler runs. The only audit entries they may write are the guard's record of a forgery in
+/// the signed-in user's name (a refusal further in, by a permission check, would be another).
 async fn forged_posts_are_refused(t: &TestDb, app: &TestApp, who: &str, path: &str) {
     let seq = audit_seq(t).await;
     let token = app.csrf.clone().unwrap_or_default();
@@ -346,11 +359,15 @@ async fn forged_posts_are_refused(t: &TestDb, app: &TestApp, who: &str, path: &s
             "{who} POST {path} with {what} was not refused"
         );
     }
-    assert_eq!(
-        audit_seq(t).await,
-        seq,
-        "{who} POST {path}: a forged request reached a handler"
-    );
+    for (actor, action, entity, summary) in entries_since(t, seq).await {
+        assert!(
+            actor == who
+                && action == "denied"
+                && matches!(entity.as_str(), "csrf" | "origin")
+                && summary == path,
+            "{who} POST {path}: a forged request reached a handler ({actor} {action} {entity} {summary})"
+        );
+    }
 }
 
 db_test!(
@@ -516,11 +533,16 @@ db_test!(anonymous_forms_refuse_other_origins, |t| async move {
 
 /// The `Set-Cookie` header that sets the session cookie, if the answer has one.
 fn session_set_cookie(res: &crate::common::Answer) -> Option<String> {
+    set_cookie(res, "shezu_session")
+}
+
+/// The `Set-Cookie` header that sets cookie `name`, if the answer has one.
+fn set_cookie(res: &crate::common::Answer, name: &str) -> Option<String> {
     res.headers
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("shezu_session="))
+        .find(|v| v.starts_with(&format!("{name}=")))
         .map(str::to_owned)
 }
 
@@ -650,6 +672,14 @@ db_test!(
                 signed_in.get("/account").await.status,
                 StatusCode::SEE_OTHER
             );
+            // The other cookies (the language chosen, the flash message after sign-out) travel
+            // only over HTTPS too.
+            let lang = set_cookie(&app.get("/?lang=en").await, "shezu_lang").unwrap();
+            let flash = set_cookie(&out, "shezu_flash").unwrap();
+            for cookie in [lang, flash] {
+                let attrs = attributes(&cookie);
+                assert_eq!(attrs.iter().any(|a| a == "secure"), secure, "{cookie}");
+            }
         }
     }
 );
@@ -894,6 +924,99 @@ db_test!(refusals_are_audited_with_who_and_where, |t| async move {
 });
 
 db_test!(
+    forgeries_in_a_users_name_are_audited_at_a_bounded_rate,
+    |t| async move {
+        crate::registry::load_areas(t).await;
+        let admin = t.app_as("weizao1", "admin", None, None).await;
+        let anonymous = t.app();
+        let token = admin.csrf.clone().unwrap();
+        let seq = audit_seq(t).await;
+        let forgeries = [
+            post(&admin, "/admin/domains", &[("code", "x")], false, &[]),
+            post(
+                &admin,
+                "/admin/domains",
+                &[("_csrf", &token)],
+                false,
+                &[("origin", "https://evil.example")],
+            ),
+            post(
+                &admin,
+                "/admin/users",
+                &[("_csrf", "0".repeat(token.len()).as_str())],
+                false,
+                &[],
+            ),
+        ];
+        for req in forgeries {
+            assert_eq!(admin.send(req).await.status, StatusCode::FORBIDDEN);
+        }
+        // A forgery in nobody's name uses no one's authority: refused, not audited.
+        let res = anonymous
+            .send(post(
+                &anonymous,
+                "/login",
+                &[("username", "weizao1")],
+                false,
+                &[("origin", "https://evil.example")],
+            ))
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        let entry = |entity: &str, path: &str| {
+            (
+                "weizao1".to_owned(),
+                "denied".to_owned(),
+                entity.to_owned(),
+                path.to_owned(),
+            )
+        };
+        assert_eq!(
+            entries_since(t, seq).await,
+            [
+                entry("csrf", "/admin/domains"),
+                entry("origin", "/admin/domains"),
+                entry("csrf", "/admin/users"),
+            ]
+        );
+
+        // A script hammering forms in the user's name fills the log no faster than the limit
+        // (the bucket refills one a second while the loop runs).
+        let seq = audit_seq(t).await;
+        let tries = 150;
+        for _ in 0..tries {
+            let res = admin
+                .send(post(&admin, "/admin/domains", &[], false, &[]))
+                .await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN);
+        }
+        let written = entries_since(t, seq).await.len();
+        let limit = shezu::auth::DENIALS_AUDITED_PER_MINUTE as usize;
+        assert!(
+            written >= limit - 3 && written < tries,
+            "{written} of {tries} refusals audited"
+        );
+        // A handler's own refusal (district-wide work asked by an area officer) is audited too.
+        let officer = t
+            .app_as("quyu1", "area_officer", Some("120116001"), None)
+            .await;
+        let seq = audit_seq(t).await;
+        assert_eq!(
+            officer.get("/admin/consultations").await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            entries_since(t, seq).await,
+            [(
+                "quyu1".to_owned(),
+                "denied".to_owned(),
+                "permission".to_owned(),
+                "HandleApplications (district)".to_owned()
+            )]
+        );
+    }
+);
+
+db_test!(
     a_refused_api_token_answers_401_as_documented_and_is_audited,
     |t| async move {
         let make = |name: &'static str, expires: Option<i64>| async move {
@@ -952,6 +1075,11 @@ db_test!(
             for (lang, message) in [("zh", "请先登录。"), ("en", "Please sign in first.")] {
                 let res = call(authorization.clone(), lang).await;
                 assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{authorization}");
+                assert_eq!(
+                    res.headers[header::WWW_AUTHENTICATE],
+                    "Bearer realm=\"shezu\"",
+                    "{authorization}"
+                );
                 assert!(
                     res.headers[header::CONTENT_TYPE]
                         .to_str()
@@ -1000,6 +1128,48 @@ db_test!(
             )
             .await,
             0
+        );
+
+        // A failed credential is throttled like a keyless caller: guessing secrets or replaying
+        // a dead token soon gets 429, while a working token is never limited.
+        let (_, working) = make("区民政局", None).await;
+        let limited = t.app_with(Settings {
+            api_requests_per_minute: 5,
+            ..Settings::default()
+        });
+        let statuses = |authorization: String| {
+            let app = limited.clone();
+            async move {
+                let mut out = Vec::new();
+                for _ in 0..4 {
+                    let res = app
+                        .get_with(
+                            "/api/v1/organizations",
+                            &[("authorization", &authorization)],
+                        )
+                        .await;
+                    out.push(res.status.as_u16());
+                }
+                out
+            }
+        };
+        assert_eq!(
+            statuses("Bearer shz_guess".to_owned()).await,
+            [401, 401, 401, 401]
+        );
+        let seq = audit_seq(t).await;
+        assert_eq!(
+            statuses(format!("Bearer {revoked}")).await,
+            [401, 429, 429, 429]
+        );
+        assert_eq!(
+            audit_seq(t).await,
+            seq + 1,
+            "a throttled refusal is not audited"
+        );
+        assert_eq!(
+            statuses(format!("Bearer {working}")).await,
+            [200, 200, 200, 200]
         );
     }
 );

@@ -1,5 +1,6 @@
-//! Rate limiting of keyless API callers: one token bucket per address, refilled continuously.
-//! Department tokens are not limited (they are accountable); the daily dump serves bulk needs.
+//! Rate limiting by key, one token bucket per key refilled continuously: keyless API callers
+//! and failed bearer tokens by address (department tokens are not limited: they are
+//! accountable, and the daily dump serves bulk needs), audited refusals by user or token.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -8,7 +9,7 @@ use std::time::Instant;
 /// Buckets kept before idle ones are forgotten (a full bucket carries no information).
 const MAX_BUCKETS: usize = 50_000;
 
-/// Token buckets per caller address.
+/// Token buckets per key (a caller's address, a user, a token).
 #[derive(Debug)]
 pub struct RateLimiter {
     /// Requests a caller may make per minute (also the burst); 0 turns limiting off.

@@ -62,36 +62,53 @@ impl FromRequestParts<AppState> for ApiCaller {
         parts: &mut Parts,
         app: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            let address = parts
-                .extensions
-                .get::<PeerIp>()
-                .and_then(|p| p.0.clone())
-                .unwrap_or_default();
+        let address = parts
+            .extensions
+            .get::<PeerIp>()
+            .and_then(|p| p.0.clone())
+            .unwrap_or_default();
+        let limited = |app: &AppState| {
             app.api_limiter
                 .check(&address, std::time::Instant::now())
-                .map_err(|seconds| ApiError(Error::TooManyRequests(seconds)))?;
+                .map_err(|seconds| ApiError(Error::TooManyRequests(seconds)))
+        };
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            limited(app)?;
             return Ok(ApiCaller::Anonymous);
         };
-        let secret = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ApiError(Error::Unauthorized))?;
-        let now = chrono::Utc::now();
-        let mut conn = app.db.acquire().await?;
-        match tokens::authenticate(&mut conn.conn(), secret, now).await? {
+        let secret = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer "));
+        let bearer = match secret {
+            Some(secret) => {
+                let mut conn = app.db.acquire().await?;
+                tokens::authenticate(&mut conn.conn(), secret, chrono::Utc::now()).await?
+            }
+            None => tokens::Bearer::Unknown,
+        };
+        // A failed credential costs the address as much as a keyless request, so guessing
+        // secrets or replaying a dead token is throttled like any anonymous caller.
+        match bearer {
             tokens::Bearer::Valid(caller) => Ok(ApiCaller::Token(caller)),
-            // A real token that may no longer be used: someone still holds it, so it is audited.
+            // A real token that may no longer be used: someone still holds it, so it is audited
+            // (at a bounded rate per token).
             tokens::Bearer::Refused(token) => {
-                drop(conn);
-                let ip = parts.extensions.get::<PeerIp>().and_then(|p| p.0.clone());
-                let mut tx = app.db.begin().await?;
-                token.audit(&mut tx.conn(), now, ip).await?;
-                tx.commit().await?;
+                limited(app)?;
+                let key = format!("token:{}", token.id);
+                if app
+                    .denial_audits
+                    .check(&key, std::time::Instant::now())
+                    .is_ok()
+                {
+                    let ip = (!address.is_empty()).then(|| address.clone());
+                    let mut tx = app.db.begin().await?;
+                    token.audit(&mut tx.conn(), chrono::Utc::now(), ip).await?;
+                    tx.commit().await?;
+                }
                 Err(ApiError(Error::Unauthorized))
             }
-            tokens::Bearer::Unknown => Err(ApiError(Error::Unauthorized)),
+            tokens::Bearer::Unknown => {
+                limited(app)?;
+                Err(ApiError(Error::Unauthorized))
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ use super::documents::{DocType, check_upload, clean_filename};
 use super::store::{self, ApplicationRow, NewApplication, Queue, Viewer, china_date};
 use super::{Action, Actor, ApplicationId, ApplicationKind, State};
 use crate::app::AppState;
-use crate::auth::{CurrentUser, Permission, Role, UserId, require};
+use crate::auth::{CurrentUser, Permission, Role, UserId, deny, require};
 use crate::error::{Error, FieldErrors, Result};
 use crate::i18n::{Lang, Msg};
 use crate::registry::pages::{Choice, domain_choices, grade_choices, kind_choices, status_choices};
@@ -134,6 +134,15 @@ fn own_org(user: &CurrentUser) -> Option<OrgId> {
         .and_then(|g| g.org)
 }
 
+/// The account's own organization, for what only an organization can ask (a change, its
+/// deregistration); anyone else is refused, and the refusal audited.
+async fn require_own_org(app: &AppState, user: &CurrentUser) -> Result<OrgId> {
+    match own_org(user) {
+        Some(org) => Ok(org),
+        None => Err(deny(app, user, "permission", None, "Apply (own)").await),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "approvals/form.html")]
 struct FormPage {
@@ -235,7 +244,7 @@ async fn preparing_org(app: &AppState, user: &CurrentUser) -> Result<Option<OrgI
 
 /// The form an organization account starts a change or deregistration from: its record.
 async fn own_form(app: &AppState, user: &CurrentUser) -> Result<OrgForm> {
-    let org = own_org(user).ok_or(Error::Forbidden)?;
+    let org = require_own_org(app, user).await?;
     let mut conn = app.db.acquire().await?;
     let row =
         crate::registry::store::find(&mut conn.conn(), &user.scope(Permission::ViewRegistry), org)
@@ -304,7 +313,7 @@ async fn create(
     let kind = ApplicationKind::parse(&posted.application_kind).ok_or(Error::NotFound)?;
     let target = match kind {
         ApplicationKind::Change | ApplicationKind::Deregistration => {
-            Some(own_org(&user).ok_or(Error::Forbidden)?)
+            Some(require_own_org(&app, &user).await?)
         }
         ApplicationKind::Establishment => preparing_org(&app, &user).await?,
         _ => None,

@@ -472,13 +472,91 @@ pub async fn require(
     if !scope.is_empty() {
         return Ok(scope);
     }
-    let mut tx = app.db.begin().await?;
-    let summary = format!("{permission:?}");
-    let entry = crate::audit::store::NewEntry::of("denied", "permission", None, &summary);
-    crate::audit::store::append(&mut tx.conn(), chrono::Utc::now(), &user.actor(), entry).await?;
-    tx.commit().await?;
-    Err(crate::error::Error::Forbidden)
+    Err(deny(app, user, "permission", None, &format!("{permission:?}")).await)
 }
+
+/// Like [`require`], for what only district-wide holders of `permission` may do: anyone whose
+/// scope is narrower is refused, and the refusal audited.
+pub async fn require_district(
+    app: &crate::app::AppState,
+    user: &CurrentUser,
+    permission: Permission,
+) -> Result<(), crate::error::Error> {
+    match require(app, user, permission).await? {
+        Scope::All => Ok(()),
+        _ => Err(deny(
+            app,
+            user,
+            "permission",
+            None,
+            &format!("{permission:?} (district)"),
+        )
+        .await),
+    }
+}
+
+/// The organization an organization account acts for under `permission` (the first of its
+/// own), with the account's scope; anyone else (district staff, a street office) is refused,
+/// and the refusal audited.
+pub async fn require_own_org(
+    app: &crate::app::AppState,
+    user: &CurrentUser,
+    permission: Permission,
+) -> Result<(Scope, OrgId), crate::error::Error> {
+    let scope = require(app, user, permission).await?;
+    let own = match &scope {
+        Scope::Limited { orgs, .. } => orgs.first().copied(),
+        _ => None,
+    };
+    match own {
+        Some(org) => Ok((scope, org)),
+        None => Err(deny(
+            app,
+            user,
+            "permission",
+            None,
+            &format!("{permission:?} (own)"),
+        )
+        .await),
+    }
+}
+
+/// Records that `user` was refused something (`denied`, on `entity`, with `summary`) and gives
+/// the `Forbidden` error to answer with. At most [`DENIALS_AUDITED_PER_MINUTE`] refusals a
+/// minute are written per user, so a script hammering a forbidden page cannot flood the audit
+/// log; the rest go to the server log only.
+pub async fn deny(
+    app: &crate::app::AppState,
+    user: &CurrentUser,
+    entity: &str,
+    entity_id: Option<i64>,
+    summary: &str,
+) -> crate::error::Error {
+    let key = format!("user:{}", user.id.0);
+    if app
+        .denial_audits
+        .check(&key, std::time::Instant::now())
+        .is_err()
+    {
+        tracing::warn!(user = %user.username, entity, summary, "denial not audited: over the rate limit");
+        return crate::error::Error::Forbidden;
+    }
+    let audited = async {
+        let mut tx = app.db.begin().await?;
+        let entry = crate::audit::store::NewEntry::of("denied", entity, entity_id, summary);
+        crate::audit::store::append(&mut tx.conn(), chrono::Utc::now(), &user.actor(), entry)
+            .await?;
+        tx.commit().await?;
+        Ok::<(), crate::error::Error>(())
+    };
+    match audited.await {
+        Ok(()) => crate::error::Error::Forbidden,
+        Err(e) => e,
+    }
+}
+
+/// Refusals written to the audit log per minute for one user (or one API token); see [`deny`].
+pub const DENIALS_AUDITED_PER_MINUTE: u32 = 60;
 
 /// Shortest password accepted.
 pub const PASSWORD_MIN_CHARS: usize = 10;

@@ -245,10 +245,9 @@ async fn login(
             .await?;
             tx.commit().await?;
             let mut response = redirect_with_flash(&safe_next(&form.next), "flash.signed_in");
-            response.headers_mut().append(
-                header::SET_COOKIE,
-                session_cookie(Some(&token), settings.secure_cookies),
-            );
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, session_cookie(Some(&token)));
             Ok(response)
         }
     }
@@ -267,10 +266,9 @@ async fn logout(
         tx.commit().await?;
     }
     let mut response = redirect_with_flash("/login", "flash.signed_out");
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        session_cookie(None, app.settings.secure_cookies),
-    );
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, session_cookie(None));
     Ok(response)
 }
 
@@ -354,10 +352,9 @@ async fn change_password(
         store::start_session(&mut tx.conn(), user.id, now, user.ip.as_deref(), None).await?;
     tx.commit().await?;
     let mut response = redirect_with_flash("/account", "flash.password_changed");
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        session_cookie(Some(&token), app.settings.secure_cookies),
-    );
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, session_cookie(Some(&token)));
     Ok(response)
 }
 
@@ -374,10 +371,9 @@ async fn logout_everywhere(State(app): State<AppState>, user: CurrentUser) -> Re
     .await?;
     tx.commit().await?;
     let mut response = redirect_with_flash("/login", "flash.signed_out_everywhere");
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        session_cookie(None, app.settings.secure_cookies),
-    );
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, session_cookie(None));
     Ok(response)
 }
 

@@ -3,7 +3,7 @@
 use super::store::{self, ConsultationRow};
 use super::{MAX_QUESTIONS_PER_HOUR, QuestionForm, median_hours};
 use crate::app::AppState;
-use crate::auth::{CurrentUser, Permission, Scope, require};
+use crate::auth::{CurrentUser, Permission, require_district};
 use crate::error::{Error, FieldErrors, Result};
 use crate::i18n::Msg;
 use crate::web::{
@@ -116,10 +116,7 @@ async fn ask(
 
 /// Consultations are answered at the district's one-stop window: district-wide staff only.
 async fn require_window(app: &AppState, user: &CurrentUser) -> Result<()> {
-    match require(app, user, Permission::HandleApplications).await? {
-        Scope::All => Ok(()),
-        _ => Err(Error::Forbidden),
-    }
+    require_district(app, user, Permission::HandleApplications).await
 }
 
 #[derive(Template)]

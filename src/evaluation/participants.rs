@@ -7,10 +7,10 @@ use super::pages::{AppLine, IndicatorLine, ReviewLine, grade_choices, review_lin
 use super::store::{self, ExpertAccess, Viewer};
 use super::{ApplicationId, ApplicationState, RoundId, check_eligibility};
 use crate::app::AppState as App;
-use crate::auth::{CurrentUser, Permission, Scope, require};
+use crate::auth::{CurrentUser, Permission, require, require_own_org};
 use crate::error::{Error, Result};
 use crate::i18n::Msg;
-use crate::registry::{Grade, OrgId};
+use crate::registry::Grade;
 use crate::web::{Layout, PageCtx, page, redirect_with_flash};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -33,14 +33,6 @@ pub fn routes() -> Router<App> {
         .route("/expert/evaluations/{id}/conflict", post(declare_conflict))
 }
 
-/// The organization an account files for: the first of its own organizations.
-fn own_org(scope: &Scope) -> Result<OrgId> {
-    match scope {
-        Scope::Limited { orgs, .. } => orgs.first().copied().ok_or(Error::Forbidden),
-        _ => Err(Error::Forbidden),
-    }
-}
-
 /// A round offered to the organization, with its eligibility.
 struct OfferLine {
     id: i64,
@@ -60,8 +52,7 @@ struct OrgHome {
 }
 
 async fn org_home(State(app): State<App>, ctx: PageCtx, user: CurrentUser) -> Result<Response> {
-    let scope = require(&app, &user, Permission::ApplyEvaluation).await?;
-    let org = own_org(&scope)?;
+    let (scope, org) = require_own_org(&app, &user, Permission::ApplyEvaluation).await?;
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     let today = crate::clock::today(&mut c).await?;
@@ -115,8 +106,7 @@ async fn apply_form(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response> {
-    let scope = require(&app, &user, Permission::ApplyEvaluation).await?;
-    let org = own_org(&scope)?;
+    let (scope, org) = require_own_org(&app, &user, Permission::ApplyEvaluation).await?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     let today = crate::clock::today(&mut c).await?;
@@ -163,8 +153,7 @@ async fn apply(
     Path(id): Path<i64>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
-    let scope = require(&app, &user, Permission::ApplyEvaluation).await?;
-    let org = own_org(&scope)?;
+    let (scope, org) = require_own_org(&app, &user, Permission::ApplyEvaluation).await?;
     let recuse: Vec<String> = form
         .iter()
         .filter(|(k, _)| k == "recuse")

@@ -715,12 +715,7 @@ async fn apply(
     Path(id): Path<i64>,
     Form(form): Form<ProposalForm>,
 ) -> Result<Response> {
-    let scope = require(&app, &user, Permission::ApplyFunding).await?;
-    let org = match &scope {
-        crate::auth::Scope::Limited { orgs, .. } => orgs.first().copied(),
-        _ => None,
-    }
-    .ok_or(Error::Forbidden)?;
+    let (_, org) = crate::auth::require_own_org(&app, &user, Permission::ApplyFunding).await?;
     let mut tx = app.db.begin().await?;
     let round = store::get_round(&mut tx.conn(), RoundId(id)).await?;
     let domains: Vec<i64> = store::domains(&mut tx.conn(), RoundId(id))

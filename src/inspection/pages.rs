@@ -10,7 +10,7 @@ use super::{
 };
 use crate::app::AppState;
 use crate::areas::AreaId;
-use crate::auth::{CurrentUser, Permission, Scope, require};
+use crate::auth::{CurrentUser, Permission, Scope, require, require_own_org};
 use crate::error::{Error, FieldErrors, Result};
 use crate::i18n::{Lang, Msg};
 use crate::registry::OrgId;
@@ -155,10 +155,8 @@ impl YearLine {
 
 /// The organization a signed-in organization account files for.
 async fn own_org(app: &AppState, user: &CurrentUser) -> Result<OrgId> {
-    match require(app, user, Permission::FileAnnualReport).await? {
-        Scope::Limited { orgs, .. } if !orgs.is_empty() => Ok(orgs[0]),
-        _ => Err(Error::Forbidden),
-    }
+    let (_, org) = require_own_org(app, user, Permission::FileAnnualReport).await?;
+    Ok(org)
 }
 
 /// The years shown to an organization: the last three closed years and the running one.

@@ -7,7 +7,7 @@ use super::assessment::{self, AssessmentRow, Band, BandCounts, Filter, ItemRow, 
 use super::pages::{area_of, manager, view_scope};
 use super::{Form, PartyOrgId, store};
 use crate::app::AppState;
-use crate::auth::{CurrentUser, Permission, Scope};
+use crate::auth::{CurrentUser, Permission};
 use crate::error::{Error, Result};
 use crate::i18n::{Lang, Msg};
 use crate::web::{Layout, PageCtx, page, redirect_with_flash};
@@ -168,9 +168,7 @@ async fn template(
     ctx: PageCtx,
     user: CurrentUser,
 ) -> Result<Response> {
-    if view_scope(&app, &user).await? != Scope::All {
-        return Err(Error::Forbidden);
-    }
+    crate::auth::require_district(&app, &user, Permission::ViewParty).await?;
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     let current = assessment::current_template(&mut c).await?;

@@ -539,9 +539,7 @@ async fn instructors(
     ctx: PageCtx,
     user: CurrentUser,
 ) -> Result<Response> {
-    if view_scope(&app, &user).await? != Scope::All {
-        return Err(Error::Forbidden);
-    }
+    crate::auth::require_district(&app, &user, Permission::ViewParty).await?;
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     let today = crate::clock::today(&mut c).await?;

@@ -15,7 +15,7 @@ use super::{
 use crate::api::ApiError;
 use crate::app::AppState;
 use crate::areas::AreaId;
-use crate::auth::{CurrentUser, Permission, Scope, require};
+use crate::auth::{CurrentUser, Permission, Scope, deny, require};
 use crate::db::Conn;
 use crate::error::{Error, Result};
 use crate::i18n::{Lang, Msg};
@@ -450,7 +450,7 @@ async fn record_service(
     let volunteer = store::volunteer(&mut app.db.acquire().await?.conn(), &view, id).await?;
     let manage = require(&app, &user, Permission::ManageVolunteers).await?;
     if !reaches_org(&manage, volunteer.org_id) {
-        return Err(Error::Forbidden);
+        return Err(deny(&app, &user, "volunteer", Some(id), "record service").await);
     }
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
@@ -496,7 +496,7 @@ async fn take_step(
         reaches_org(&scope, row.org_id)
     };
     if !allowed {
-        return Err(Error::Forbidden);
+        return Err(deny(&app, &user, "volunteer_service", Some(id), step.as_str()).await);
     }
     // The step applies only from the state read above (checked again in the update).
     let mut tx = app.db.begin().await?;
