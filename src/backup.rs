@@ -117,6 +117,7 @@ async fn copy_sqlite(url: &str, into: &Path) -> anyhow::Result<Summary> {
 /// `pg_dump` into `into`, then `pg_restore --list` to see that the dump reads back.
 async fn dump_postgres(url: &str, into: &Path) -> anyhow::Result<Summary> {
     let into = into.display().to_string();
+    let (url, password) = without_password(url);
     run(
         "pg_dump",
         &[
@@ -124,11 +125,12 @@ async fn dump_postgres(url: &str, into: &Path) -> anyhow::Result<Summary> {
             "--no-owner",
             "--no-privileges",
             &format!("--file={into}"),
-            url,
+            &url,
         ],
+        password.as_deref(),
     )
     .await?;
-    run("pg_restore", &["--list", &into]).await?;
+    run("pg_restore", &["--list", &into], None).await?;
     Ok(Summary {
         path: into.into(),
         bytes: 0,
@@ -259,6 +261,7 @@ pub async fn restore(file: &Path, url: &str) -> anyhow::Result<Summary> {
             if tables > 0 {
                 bail!("{}", Lang::Zh.t("backup.error.not_empty"));
             }
+            let (bare_url, password) = without_password(url);
             run(
                 "pg_restore",
                 &[
@@ -266,9 +269,10 @@ pub async fn restore(file: &Path, url: &str) -> anyhow::Result<Summary> {
                     "--no-privileges",
                     "--single-transaction",
                     "--exit-on-error",
-                    &format!("--dbname={url}"),
+                    &format!("--dbname={bare_url}"),
                     &file.display().to_string(),
                 ],
+                password.as_deref(),
             )
             .await?;
         }
@@ -295,11 +299,19 @@ pub async fn restore(file: &Path, url: &str) -> anyhow::Result<Summary> {
 }
 
 /// Runs one of PostgreSQL's client programs (off the async workers: a dump takes minutes); its
-/// standard error becomes the error message.
-async fn run(program: &'static str, args: &[&str]) -> anyhow::Result<()> {
+/// standard error becomes the error message. The password goes in the child's environment
+/// (`PGPASSWORD`), which only its user can read, never on its command line, which every user of
+/// the machine can see in `ps`.
+async fn run(program: &'static str, args: &[&str], password: Option<&str>) -> anyhow::Result<()> {
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let password = password.map(str::to_owned);
     let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(program).args(args).output()
+        let mut command = std::process::Command::new(program);
+        command.args(args);
+        if let Some(password) = password {
+            command.env("PGPASSWORD", password);
+        }
+        command.output()
     })
     .await?
     .with_context(|| Lang::Zh.tf("backup.error.program", &[("program", program)]))?;
@@ -310,4 +322,87 @@ async fn run(program: &'static str, args: &[&str]) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// A PostgreSQL URL without its password (from `user:password@` or a `password=` parameter),
+/// and the password, percent-decoded.
+fn without_password(url: &str) -> (String, Option<String>) {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return (url.to_owned(), None);
+    };
+    let (head, rest) = url.split_at(scheme_end);
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let mut password = None;
+    let authority = match authority.rfind('@') {
+        Some(at) => {
+            let (userinfo, host) = (&authority[..at], &authority[at..]);
+            match userinfo.split_once(':') {
+                Some((user, secret)) => {
+                    password = Some(percent_decoded(secret));
+                    format!("{user}{host}")
+                }
+                None => authority.to_owned(),
+            }
+        }
+        None => authority.to_owned(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let mut kept = Vec::new();
+            for pair in query.split('&') {
+                match pair.strip_prefix("password=") {
+                    Some(secret) => password = Some(percent_decoded(secret)),
+                    None => kept.push(pair),
+                }
+            }
+            if kept.is_empty() {
+                path.to_owned()
+            } else {
+                format!("{path}?{}", kept.join("&"))
+            }
+        }
+        None => tail.to_owned(),
+    };
+    (format!("{head}{authority}{tail}"), password)
+}
+
+/// `text` with its `%XX` escapes decoded (in a URL's user information `+` is itself).
+fn percent_decoded(text: &str) -> String {
+    String::from_utf8_lossy(&crate::web::percent_decoded(text.as_bytes(), false)).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn the_password_leaves_the_url_for_the_environment() {
+        for (url, bare, password) in [
+            (
+                "postgres://shezu:s%40cret+1@db.example:5432/shezu",
+                "postgres://shezu@db.example:5432/shezu",
+                Some("s@cret+1"),
+            ),
+            (
+                "postgres://shezu@127.0.0.1/shezu?password=p%26w&sslmode=disable",
+                "postgres://shezu@127.0.0.1/shezu?sslmode=disable",
+                Some("p&w"),
+            ),
+            (
+                "postgresql://u:p@h/d?password=q",
+                "postgresql://u@h/d",
+                Some("q"),
+            ),
+            (
+                "postgres://postgres@127.0.0.1:5432/postgres",
+                "postgres://postgres@127.0.0.1:5432/postgres",
+                None,
+            ),
+        ] {
+            let (got, secret) = without_password(url);
+            assert_eq!(got, bare, "{url}");
+            assert_eq!(secret.as_deref(), password, "{url}");
+        }
+    }
 }

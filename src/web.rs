@@ -371,25 +371,7 @@ fn garbled_field(raw: &[u8]) -> Option<String> {
 /// `raw` with its `%XX` escapes (and `+`, a form's space) decoded, if that is UTF-8 text with no
 /// control characters other than tabs and line breaks.
 fn decoded_text(raw: &[u8]) -> Option<String> {
-    let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
-    let mut bytes = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        match (raw[i], hex(raw.get(i + 1)), hex(raw.get(i + 2))) {
-            (b'%', Some(high), Some(low)) => {
-                bytes.push((high * 16 + low) as u8);
-                i += 3;
-            }
-            (b'+', _, _) => {
-                bytes.push(b' ');
-                i += 1;
-            }
-            (b, _, _) => {
-                bytes.push(b);
-                i += 1;
-            }
-        }
-    }
+    let bytes = percent_decoded(raw, true);
     String::from_utf8(bytes).ok().filter(|s| {
         !s.chars()
             .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
@@ -445,6 +427,31 @@ impl OptionalFromRequestParts<AppState> for CurrentUser {
             .get::<SessionUser>()
             .and_then(|SessionUser(u)| u.clone()))
     }
+}
+
+/// `raw` with its `%XX` escapes decoded, and `+` read as a space when `plus_is_space` (in a
+/// form or query string; in a URL's user information it is itself).
+pub fn percent_decoded(raw: &[u8], plus_is_space: bool) -> Vec<u8> {
+    let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match (raw[i], hex(raw.get(i + 1)), hex(raw.get(i + 2))) {
+            (b'%', Some(high), Some(low)) => {
+                bytes.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (b'+', _, _) if plus_is_space => {
+                bytes.push(b' ');
+                i += 1;
+            }
+            (b, _, _) => {
+                bytes.push(b);
+                i += 1;
+            }
+        }
+    }
+    bytes
 }
 
 /// Percent-encodes a value for a URL query.
