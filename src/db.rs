@@ -14,6 +14,10 @@ use sqlx::{AssertSqlSafe, FromRow, PgConnection, Postgres, Sqlite, SqliteConnect
 use std::str::FromStr;
 use std::time::Duration;
 
+/// How long a write transaction waits for the write lock (SQLite's busy timeout, PostgreSQL's
+/// `lock_timeout`) before the request is answered "busy, try again" (503).
+pub const WRITE_WAIT: Duration = Duration::from_secs(10);
+
 /// PostgreSQL advisory-lock key that write transactions hold until they end (see
 /// [`Db::begin`]); the migration runner uses its own key.
 pub const WRITE_LOCK: i64 = 7_355_609;
@@ -109,7 +113,7 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(WRITE_WAIT);
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .connect_with(options)
@@ -176,6 +180,14 @@ impl Db {
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
+                // As long as SQLite's busy timeout, then `lock_not_available`: a writer is told
+                // to try again rather than left waiting behind a long import.
+                sqlx::query(AssertSqlSafe(format!(
+                    "set local lock_timeout = '{}ms'",
+                    WRITE_WAIT.as_millis()
+                )))
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query("select pg_advisory_xact_lock($1)")
                     .bind(WRITE_LOCK)
                     .execute(&mut *tx)

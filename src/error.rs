@@ -155,7 +155,31 @@ impl Error {
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::Unreadable(status, _) => *status,
+            _ if self.is_busy() => StatusCode::SERVICE_UNAVAILABLE,
             Error::Db(_) | Error::Other(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// True when the database was too busy to answer in time — a writer waited for the write
+    /// lock longer than [`crate::db::WRITE_WAIT`], or no connection came free — so the same
+    /// request may simply be sent again.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            Error::Db(sqlx::Error::PoolTimedOut) => true,
+            Error::Db(sqlx::Error::Database(e)) => {
+                if let Some(pg) = e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                    // lock_not_available: `lock_timeout` ran out.
+                    pg.code() == "55P03"
+                } else if e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    // SQLITE_BUSY or SQLITE_LOCKED, in any of their extended forms.
+                    e.code()
+                        .and_then(|c| c.parse::<u32>().ok())
+                        .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+                } else {
+                    false
+                }
+            }
+            _ => false,
         }
     }
 
@@ -170,6 +194,7 @@ impl Error {
             Error::TooManyRequests(seconds) => {
                 Msg::new("error.too_many_requests").with("seconds", *seconds)
             }
+            _ if self.is_busy() => Msg::new("error.busy"),
             Error::Db(_) | Error::Other(_) => Msg::new("error.internal"),
         }
     }
@@ -181,7 +206,9 @@ impl Error {
 
     /// Logs server-side failures once, where they are turned into a response.
     pub fn log(&self) {
-        if matches!(self, Error::Db(_) | Error::Other(_)) {
+        if self.is_busy() {
+            tracing::warn!(error = %self, "database busy: asked the client to try again");
+        } else if matches!(self, Error::Db(_) | Error::Other(_)) {
             tracing::error!(error = %self, "request failed");
         }
     }

@@ -883,6 +883,8 @@ impl ErrorView {
             json,
             retry_after: match err {
                 Error::TooManyRequests(seconds) => Some(*seconds),
+                // A busy database usually frees within seconds (a writer ahead in the queue).
+                _ if err.is_busy() => Some(5),
                 _ => None,
             },
         }

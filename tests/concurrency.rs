@@ -2,8 +2,9 @@
 //! same organization from the same version, and eight granting the last of a funding round's
 //! budget to different proposals. Exactly one wins each race, the others get a clear refusal,
 //! and the records' rules hold afterwards. (Two clients approving one application:
-//! tests/approvals.rs.) The last test holds one transaction open on purpose, so the race it
-//! checks happens every time rather than when the scheduler allows.
+//! tests/approvals.rs.) Two tests hold a transaction open on purpose: so the race one checks
+//! happens every time rather than when the scheduler allows, and so a writer waits out the
+//! write lock's limit and is told to try again (503) with nothing written.
 
 use crate::common::{Answer, TestDb};
 use crate::db_test;
@@ -210,5 +211,33 @@ db_test!(
             f.round.id
         );
         assert_eq!(count(t, &granted).await, 250_000 * 100);
+    }
+);
+
+db_test!(
+    a_writer_kept_waiting_too_long_is_told_to_try_again,
+    |t| async move {
+        let staff = t.app_as("dengdai1", "admin", None, None).await;
+        let fields = [
+            ("code", "busy_test"),
+            ("name_zh", "繁忙测试"),
+            ("name_en", "Busy test"),
+            ("active", "on"),
+        ];
+        let added = "select count(*) from domains where code = 'busy_test'";
+        // Another writer holds the write lock for longer than anyone waits for it (an import,
+        // a stuck transaction)…
+        let holder = t.db.begin().await.unwrap();
+        let res = staff.post_form("/admin/domains", &fields).await;
+        assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE, "{}", res.body);
+        assert!(res.body.contains("系统正忙"), "{}", res.body);
+        assert!(res.body.contains("未保存"), "{}", res.body);
+        assert_eq!(res.headers["retry-after"], "5");
+        drop(holder);
+        assert_eq!(count(t, added).await, 0);
+        // …and once it is done, the same request goes through.
+        let res = staff.post_form("/admin/domains", &fields).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+        assert_eq!(count(t, added).await, 1);
     }
 );

@@ -65,6 +65,7 @@ fn error_responses() -> Value {
         "404": described("No such record in the caller's scope."),
         "422": described("A parameter is wrong; `fields` names each one."),
         "429": described("Too many keyless requests from this address; see Retry-After."),
+        "503": described("The database is too busy to answer in time; nothing was changed. Try again after Retry-After."),
     })
 }
 
