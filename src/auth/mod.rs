@@ -475,6 +475,18 @@ pub async fn require(
     Err(deny(app, user, "permission", None, &format!("{permission:?}")).await)
 }
 
+/// An audited refusal of `permission` held too narrowly for the task (`reach`: what was
+/// missing — `district`, `own`).
+async fn deny_reach(
+    app: &crate::app::AppState,
+    user: &CurrentUser,
+    permission: Permission,
+    reach: &str,
+) -> crate::error::Error {
+    let summary = format!("{permission:?} ({reach})");
+    deny(app, user, "permission", None, &summary).await
+}
+
 /// Like [`require`], for what only district-wide holders of `permission` may do: anyone whose
 /// scope is narrower is refused, and the refusal audited.
 pub async fn require_district(
@@ -484,14 +496,7 @@ pub async fn require_district(
 ) -> Result<(), crate::error::Error> {
     match require(app, user, permission).await? {
         Scope::All => Ok(()),
-        _ => Err(deny(
-            app,
-            user,
-            "permission",
-            None,
-            &format!("{permission:?} (district)"),
-        )
-        .await),
+        _ => Err(deny_reach(app, user, permission, "district").await),
     }
 }
 
@@ -510,14 +515,7 @@ pub async fn require_own_org(
     };
     match own {
         Some(org) => Ok((scope, org)),
-        None => Err(deny(
-            app,
-            user,
-            "permission",
-            None,
-            &format!("{permission:?} (own)"),
-        )
-        .await),
+        None => Err(deny_reach(app, user, permission, "own").await),
     }
 }
 
