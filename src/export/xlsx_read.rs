@@ -59,8 +59,16 @@ impl std::error::Error for XlsxError {}
 
 /// An `io::Error` carrying the message `key` (with `args`).
 fn fail(key: &'static str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, XlsxError(Msg::new(key)))
+    fail_with(Msg::new(key))
 }
+
+/// [`fail`] with a message that carries details.
+fn fail_with(msg: Msg) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, XlsxError(msg))
+}
+
+/// The last row a worksheet can have (Excel 2007 and later, WPS).
+const MAX_ROW: u64 = 1 << 20;
 
 /// The catalogue message inside `e`, if it came from this reader.
 pub fn error_message(e: &io::Error) -> Option<&Msg> {
@@ -666,6 +674,15 @@ impl<R: Read> XlsxRecords<R> {
                     let row = attr(&attrs, "r")
                         .and_then(|r| r.trim().parse().ok())
                         .unwrap_or(self.last_row + 1);
+                    // Rows come in ascending order (ECMA-376 §18.3.1.73); a sheet whose numbers
+                    // repeat or go back would have its errors reported against the wrong rows.
+                    if row <= self.last_row || row > MAX_ROW {
+                        return Err(fail_with(
+                            Msg::new("xlsx.error.row_order")
+                                .with("row", row)
+                                .with("after", self.last_row),
+                        ));
+                    }
                     self.last_row = row;
                     if closed {
                         continue;

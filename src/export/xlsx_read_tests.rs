@@ -207,6 +207,63 @@ fn not_a_workbook_and_damage_are_errors() {
     assert!(all_records(bad).is_err());
 }
 
+/// Found by the `import_xlsx` fuzz target: a sheet with two rows numbered 1 gave the second
+/// the first's number, so its errors would have been reported against the wrong row.
+#[test]
+fn rows_that_repeat_or_go_back_are_refused_naming_them() {
+    let sheet = |rows: &str| {
+        workbook(&[
+            ("xl/workbook.xml", WORKBOOK),
+            ("xl/_rels/workbook.xml.rels", RELS),
+            (
+                "xl/worksheets/data.xml",
+                &format!("<worksheet><sheetData>{rows}</sheetData></worksheet>"),
+            ),
+        ])
+    };
+    let cell = |v: &str| format!("<c t=\"inlineStr\"><is><t>{v}</t></is></c>");
+    let ok = sheet(&format!(
+        "<row r=\"1\">{}</row><row>{}</row><row r=\"9\">{}</row>",
+        cell("a"),
+        cell("b"),
+        cell("c")
+    ));
+    let rows: Vec<u64> = all_records(ok).unwrap().iter().map(|(r, _)| *r).collect();
+    assert_eq!(rows, [1, 2, 9]);
+    for (rows, row, after) in [
+        (
+            format!("<row r=\"1\">{0}</row><row r=\"1\">{0}</row>", cell("a")),
+            "1",
+            "1",
+        ),
+        (
+            format!("<row r=\"5\">{0}</row><row r=\"3\">{0}</row>", cell("a")),
+            "3",
+            "5",
+        ),
+        (
+            format!("<row r=\"2\"/><row r=\"2\">{}</row>", cell("a")),
+            "2",
+            "2",
+        ),
+        (format!("<row r=\"0\">{}</row>", cell("a")), "0", "0"),
+        (
+            format!("<row r=\"1048577\">{}</row>", cell("a")),
+            "1048577",
+            "0",
+        ),
+    ] {
+        let e = all_records(sheet(&rows)).expect_err(&rows);
+        let msg = error_message(&e).expect("a message");
+        assert_eq!(msg.key, "xlsx.error.row_order", "{rows}");
+        let text = msg.render(crate::i18n::Lang::Zh);
+        assert!(
+            text.contains(&format!("第 {row} 行")) && text.contains(&format!("第 {after} 行")),
+            "{rows}: {text}"
+        );
+    }
+}
+
 #[test]
 fn numbers_and_dates_read_as_excel_shows_them() {
     // (Pairs in arrays: a literal right after a call reads as a message key to the catalogue test.)
